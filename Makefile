@@ -1,0 +1,43 @@
+# Every target creates .venv and installs when needed: a fresh machine needs only python3 and make.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+PYTEST_ARGS ?=
+
+.PHONY: help install test test-fast test-services serve worker migrate clean
+
+help:
+	@echo "make test      create the environment and run the whole suite"
+	@echo "make serve     gunicorn on 127.0.0.1:8000 (migrates first)"
+	@echo "make worker    a Celery worker (needs CELERY_BROKER_URL or REDIS_URL)"
+	@echo "make migrate   apply database migrations"
+
+$(STAMP): setup.cfg pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip setuptools wheel
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	touch $@
+
+install: $(STAMP)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -m "not services" $(PYTEST_ARGS)
+
+test-services: $(STAMP)
+	$(BIN)/python -m pytest -m services $(PYTEST_ARGS)
+
+migrate: $(STAMP)
+	$(BIN)/flask --app wsgi db upgrade
+
+serve: migrate
+	$(BIN)/gunicorn --config gunicorn.conf.py wsgi:app
+
+worker: $(STAMP)
+	$(BIN)/celery -A tasks.worker worker --loglevel=INFO
+
+clean:
+	rm -rf $(VENV) .pytest_cache *.egg-info

@@ -1,0 +1,1 @@
+"""Email accounts and JWTs."""

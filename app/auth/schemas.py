@@ -1,0 +1,39 @@
+"""Request and response bodies of the auth endpoints."""
+
+from marshmallow import Schema, fields, pre_load, validate
+
+from app.schemas import email_field, name_field
+from app.users.schemas import ProfileSchema
+
+
+class SignupSchema(Schema):
+    email = email_field(required=True)
+    password = fields.String(required=True, validate=validate.Length(min=8, max=128))
+    name = name_field(load_default=None, allow_none=True)
+
+    @pre_load
+    def strip(self, data, **kwargs):
+        if isinstance(data, dict):
+            for key in ("email", "name"):
+                if isinstance(data.get(key), str):
+                    data = {**data, key: data[key].strip()}
+        return data
+
+
+class LoginSchema(Schema):
+    email = fields.String(required=True, validate=validate.Length(min=1, max=254))
+    password = fields.String(required=True, validate=validate.Length(min=1, max=128))
+
+
+class LogoutSchema(Schema):
+    refresh_token = fields.String(load_default=None, validate=validate.Length(min=1, max=4096))
+
+
+class SessionSchema(Schema):
+    user = fields.Nested(ProfileSchema, required=True)
+    access_token = fields.String(required=True)
+    refresh_token = fields.String(required=True)
+
+
+class AccessTokenSchema(Schema):
+    access_token = fields.String(required=True)

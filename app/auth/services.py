@@ -1,0 +1,65 @@
+"""Email accounts: signup, login, token refresh and logout."""
+
+from flask_jwt_extended import create_access_token, decode_token
+from flask_jwt_extended.exceptions import JWTExtendedException
+from jwt.exceptions import ExpiredSignatureError, PyJWTError
+
+from app.auth.passwords import hash_password, needs_rehash, verify_password
+from app.auth.tokens import issue_tokens, revoke
+from app.errors import EmailTaken, InvalidCredentials, ValidationFailed
+from app.extensions import db
+from app.jobs import initial_check_statuses, queue_profile_checks
+from app.users.models import User
+from app.users.services import add_user, find_by_email, normalize_email
+
+
+def signup(*, email: str, password: str, name: str | None = None) -> tuple[User, dict]:
+    """Create an email account, then queue its verification and enrichment."""
+    email = normalize_email(email)
+    if find_by_email(email) is not None:
+        raise EmailTaken()
+    user = User(email=email, password_hash=hash_password(password), name=name, **initial_check_statuses())
+    add_user(user)
+    db.session.commit()
+    queue_profile_checks(user.id, email_status=user.email_status, enrichment_status=user.enrichment_status)
+    return user, issue_tokens(user)
+
+
+def login(*, email: str, password: str) -> tuple[User, dict]:
+    """Exchange an email and password for tokens; one answer for every kind of failure."""
+    user = find_by_email(normalize_email(email))
+    if not verify_password(user.password_hash if user else None, password):
+        raise InvalidCredentials()
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+        db.session.commit()
+    return user, issue_tokens(user)
+
+
+def refresh(user: User) -> str:
+    """A new access token for the holder of a valid refresh token."""
+    return create_access_token(str(user.id))
+
+
+def logout(user: User, presented: dict, refresh_token: str | None = None) -> None:
+    """Revoke the presented token and, when given, the user's refresh token."""
+    revocations = [presented]
+    if refresh_token:
+        claims = refresh_claims(refresh_token, user)
+        if claims is not None:
+            revocations.append(claims)
+    for claims in revocations:
+        revoke(claims)
+
+
+def refresh_claims(token: str, user: User) -> dict | None:
+    """The claims of ``user``'s refresh token, None if it has expired already; 422 if it is not one."""
+    try:
+        claims = decode_token(token)
+    except ExpiredSignatureError:
+        return None
+    except (PyJWTError, JWTExtendedException):
+        raise ValidationFailed(fields={"refresh_token": ["Not a valid refresh token."]}) from None
+    if claims.get("type") != "refresh" or claims.get("sub") != str(user.id):
+        raise ValidationFailed(fields={"refresh_token": ["Not a refresh token of this user."]})
+    return claims

@@ -1,0 +1,198 @@
+"""Configuration: one class per APP_ENV, fed once from the environment."""
+
+import json
+import os
+import secrets
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+
+ENVIRONMENTS = ("development", "testing", "production")
+
+
+class ConfigError(RuntimeError):
+    """The environment describes a configuration the app refuses to run with."""
+
+
+class BaseConfig:
+    APP_ENV = "development"
+    TESTING = False
+
+    # A generous cap: the largest valid request (a 10,000-character post, JSON-escaped) fits well inside.
+    MAX_CONTENT_LENGTH = 256 * 1024
+
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    REDIS_KEY_PREFIX = "agora:"
+
+    JWT_ACCESS_MINUTES = 15
+    JWT_REFRESH_DAYS = 30
+    JWT_TOKEN_LOCATION = ["headers"]
+    JWT_ALGORITHM = "HS256"
+
+    # argon2id; the defaults are OWASP's recommended minimum (t=2, m=19 MiB, p=1).
+    PASSWORD_HASH_TIME_COST = 2
+    PASSWORD_HASH_MEMORY_KIB = 19 * 1024
+    PASSWORD_HASH_PARALLELISM = 1
+
+    HUNTER_API_KEY = None
+    HUNTER_BASE_URL = "https://api.hunter.io/v2"
+    CLEARBIT_API_KEY = None
+    CLEARBIT_BASE_URL = "https://person.clearbit.com/v2"
+    ENRICHMENT_PROVIDER = None
+
+    RATELIMIT_ENABLED = True
+
+    API_TITLE = "Agora"
+    API_VERSION = "1"
+    OPENAPI_VERSION = "3.0.3"
+    OPENAPI_URL_PREFIX = "/"
+    OPENAPI_JSON_PATH = "openapi.json"
+    OPENAPI_SWAGGER_UI_PATH = "docs"
+    OPENAPI_SWAGGER_UI_URL = "/docs/assets/swagger/"
+    OPENAPI_REDOC_PATH = "redoc"
+    OPENAPI_REDOC_URL = "/docs/assets/redoc/redoc.standalone.js"
+
+
+class DevelopmentConfig(BaseConfig):
+    APP_ENV = "development"
+
+
+class TestingConfig(BaseConfig):
+    APP_ENV = "testing"
+    TESTING = True
+    # The suite hashes hundreds of passwords: keep argon2id, lower its cost.
+    PASSWORD_HASH_TIME_COST = 1
+    PASSWORD_HASH_MEMORY_KIB = 1024
+
+
+class ProductionConfig(BaseConfig):
+    APP_ENV = "production"
+
+
+CONFIG_CLASSES = {cls.APP_ENV: cls for cls in (DevelopmentConfig, TestingConfig, ProductionConfig)}
+
+
+def build_config(environ: Mapping[str, str], instance_path: str) -> dict:
+    """Return the settings for the APP_ENV named in ``environ``, overlaid with its variables."""
+    app_env = environ.get("APP_ENV", "development").strip().lower()
+    if app_env not in CONFIG_CLASSES:
+        raise ConfigError(f"APP_ENV must be one of {', '.join(ENVIRONMENTS)}, not {app_env!r}")
+    cls = CONFIG_CLASSES[app_env]
+    config = {key: getattr(cls, key) for key in dir(cls) if key.isupper()}
+
+    config["SQLALCHEMY_DATABASE_URI"] = database_url(
+        environ.get("DATABASE_URL") or f"sqlite:///{Path(instance_path) / 'agora.db'}"
+    )
+    config["REDIS_URL"] = environ.get("REDIS_URL") or None
+    config["CELERY_BROKER_URL"] = environ.get("CELERY_BROKER_URL") or config["REDIS_URL"]
+    for name in ("HUNTER_API_KEY", "HUNTER_BASE_URL", "CLEARBIT_API_KEY", "CLEARBIT_BASE_URL"):
+        if environ.get(name):
+            config[name] = environ[name]
+    config["ENRICHMENT_PROVIDER"] = enrichment_provider(environ, config)
+    for name in ("JWT_ACCESS_MINUTES", "JWT_REFRESH_DAYS", "PASSWORD_HASH_TIME_COST",
+                 "PASSWORD_HASH_MEMORY_KIB", "PASSWORD_HASH_PARALLELISM"):
+        if environ.get(name):
+            config[name] = positive_int(name, environ[name])
+    if environ.get("RATELIMIT_ENABLED"):
+        config["RATELIMIT_ENABLED"] = boolean("RATELIMIT_ENABLED", environ["RATELIMIT_ENABLED"])
+    if environ.get("REDIS_KEY_PREFIX"):
+        config["REDIS_KEY_PREFIX"] = environ["REDIS_KEY_PREFIX"]
+
+    config.update(signing_keys(environ, app_env, instance_path))
+    return config
+
+
+def finalize(config: dict) -> None:
+    """Derive the settings that depend on others, after any overrides were applied."""
+    from datetime import timedelta
+
+    config["JWT_ACCESS_TOKEN_EXPIRES"] = timedelta(minutes=config["JWT_ACCESS_MINUTES"])
+    config["JWT_REFRESH_TOKEN_EXPIRES"] = timedelta(days=config["JWT_REFRESH_DAYS"])
+    config["SQLALCHEMY_DATABASE_URI"] = database_url(config["SQLALCHEMY_DATABASE_URI"])
+    config["SQLALCHEMY_ENGINE_OPTIONS"] = {
+        **engine_options(config["SQLALCHEMY_DATABASE_URI"]),
+        **config["SQLALCHEMY_ENGINE_OPTIONS"],
+    }
+
+
+def database_url(url: str) -> str:
+    """Point plain ``postgresql://`` URLs at psycopg 3, the driver Agora installs."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def engine_options(url: str) -> dict:
+    """Connection settings that keep a dead database from hanging a request."""
+    if url.startswith("sqlite"):
+        return {"connect_args": {"timeout": 30, "check_same_thread": False}}
+    if url.startswith("postgresql"):
+        return {"pool_pre_ping": True, "connect_args": {"connect_timeout": 5}}
+    return {}
+
+
+def enrichment_provider(environ: Mapping[str, str], config: dict) -> str | None:
+    """The enrichment provider named, or the one the configured keys allow."""
+    named = (environ.get("ENRICHMENT_PROVIDER") or "").strip().lower()
+    if named:
+        if named not in ("clearbit", "hunter"):
+            raise ConfigError(f"ENRICHMENT_PROVIDER must be clearbit or hunter, not {named!r}")
+        return named
+    if config["CLEARBIT_API_KEY"]:
+        return "clearbit"
+    if config["HUNTER_API_KEY"]:
+        return "hunter"
+    return None
+
+
+def signing_keys(environ: Mapping[str, str], app_env: str, instance_path: str) -> dict:
+    """SECRET_KEY and JWT_SECRET_KEY: required in production, else generated once per instance."""
+    given = {name: environ.get(name) for name in ("SECRET_KEY", "JWT_SECRET_KEY")}
+    missing = [name for name, value in given.items() if not value]
+    if not missing:
+        return given
+    if app_env == "production":
+        raise ConfigError(f"APP_ENV=production needs {' and '.join(missing)} in the environment")
+    if app_env == "testing":
+        return {name: value or secrets.token_urlsafe(32) for name, value in given.items()}
+    kept = instance_secrets(Path(instance_path))
+    return {name: value or kept[name] for name, value in given.items()}
+
+
+def instance_secrets(instance: Path) -> dict:
+    """Read, or atomically create, the per-instance signing keys (file mode 0600)."""
+    path = instance / "secrets.json"
+    if not path.exists():
+        instance.mkdir(parents=True, exist_ok=True)
+        keys = {name: secrets.token_urlsafe(48) for name in ("SECRET_KEY", "JWT_SECRET_KEY")}
+        fd, tmp = tempfile.mkstemp(dir=instance, prefix=".secrets-")
+        try:
+            with os.fdopen(fd, "w") as handle:
+                json.dump(keys, handle)
+            try:
+                os.link(tmp, path)  # fails if another process won the race: then read theirs
+            except FileExistsError:
+                pass
+        finally:
+            os.unlink(tmp)
+    return json.loads(path.read_text())
+
+
+def positive_int(name: str, value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, not {value!r}") from None
+    if number <= 0:
+        raise ConfigError(f"{name} must be positive, not {number}")
+    return number
+
+
+def boolean(name: str, value: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{name} must be true or false, not {value!r}")

@@ -1,0 +1,168 @@
+"""Domain errors and the one handler that turns every error into the spec's JSON shape."""
+
+import logging
+
+from flask import jsonify
+from marshmallow import ValidationError
+from redis.exceptions import RedisError
+from sqlalchemy.exc import OperationalError
+from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger(__name__)
+
+HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    409: "conflict",
+    413: "payload_too_large",
+    414: "uri_too_long",
+    415: "unsupported_media_type",
+    422: "validation_error",
+    429: "rate_limited",
+    431: "headers_too_large",
+    500: "internal_error",
+    503: "service_unavailable",
+}
+
+
+class DomainError(Exception):
+    """A broken rule, answered as ``{"error": {status, code, message, ...}}``."""
+
+    status = 400
+    code = "bad_request"
+    message = "The request breaks a rule."
+
+    def __init__(self, message=None, *, fields=None, extra=None, headers=None):
+        super().__init__(message or self.message)
+        self.message = message or self.message
+        self.fields = fields
+        self.extra = extra or {}
+        self.headers = headers or {}
+
+
+class ValidationFailed(DomainError):
+    status, code, message = 422, "validation_error", "The request is not valid."
+
+
+class InvalidCursor(DomainError):
+    status, code, message = 400, "invalid_cursor", "The cursor is not one this API issued."
+
+
+class NotFound(DomainError):
+    status, code, message = 404, "not_found", "Nothing is at this address."
+
+
+class UserNotFound(NotFound):
+    code, message = "user_not_found", "No user has this id."
+
+
+class PostNotFound(NotFound):
+    code, message = "post_not_found", "No post has this id."
+
+
+class EmailTaken(DomainError):
+    status, code, message = 409, "email_taken", "An account already uses this email."
+
+
+class InvalidCredentials(DomainError):
+    status, code, message = 401, "invalid_credentials", "The email or password is wrong."
+
+
+class InvalidToken(DomainError):
+    status, code, message = 401, "invalid_token", "The token is not valid."
+
+
+class NotAuthor(DomainError):
+    status, code, message = 403, "not_author", "Only the author may change this post."
+
+
+class CannotLikeOwnPost(DomainError):
+    status, code, message = 403, "cannot_like_own_post", "You cannot like your own post."
+
+
+class EmailUndeliverable(DomainError):
+    status, code = 403, "email_undeliverable"
+    message = "Your email address cannot receive mail: change it to write again."
+
+
+class ServiceUnavailable(DomainError):
+    status, code, message = 503, "service_unavailable", "A service Agora depends on is unreachable."
+
+
+def error_response(status, code, message, *, fields=None, extra=None, headers=None):
+    """The one JSON error body of SPEC 3."""
+    body = {"status": status, "code": code, "message": message}
+    if fields:
+        body["fields"] = fields
+    body.update(extra or {})
+    response = jsonify(error=body)
+    response.status_code = status
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def handle_domain_error(error: DomainError):
+    return error_response(error.status, error.code, error.message,
+                          fields=error.fields, extra=error.extra, headers=error.headers)
+
+
+def handle_http_exception(error: HTTPException):
+    """Werkzeug's errors, and webargs' validation aborts (which carry ``data``)."""
+    data = getattr(error, "data", None) or {}
+    messages = data.get("messages")
+    headers = dict(data.get("headers") or {})
+    if error.code == 405 and error.valid_methods:
+        headers["Allow"] = ", ".join(sorted(error.valid_methods))  # flask-smorest's handler drops it
+    if error.code == 400 and messages == {"json": ["Invalid JSON body."]}:
+        return error_response(400, "malformed_json", "The request body is not valid JSON.")
+    if messages:
+        return error_response(422, "validation_error", "The request is not valid.",
+                              fields=flatten_messages(messages), headers=headers)
+    code = HTTP_CODES.get(error.code, "http_error")
+    return error_response(error.code, code, error.description or error.name, headers=headers)
+
+
+def handle_validation_error(error: ValidationError):
+    """A schema load raised outside webargs (a service validating its own input)."""
+    return error_response(422, "validation_error", "The request is not valid.",
+                          fields=flatten_messages({"json": error.messages}))
+
+
+def handle_unavailable(error: Exception):
+    """A dependency went away mid-request: tell the client to retry, not that it erred."""
+    log.error("dependency unavailable: %s: %s", type(error).__name__, error)
+    return error_response(503, "service_unavailable", "A service Agora depends on is unreachable; try again.",
+                          headers={"Retry-After": "5"})
+
+
+def handle_unexpected(error: Exception):
+    log.exception("unhandled error")
+    return error_response(500, "internal_error", "Something went wrong on our side.")
+
+
+def flatten_messages(messages) -> dict:
+    """webargs nests messages by location (``{"json": {...}}``): merge them into one field map."""
+    if isinstance(messages, list):
+        return {"_schema": messages}
+    fields = {}
+    for location, value in messages.items():
+        if isinstance(value, dict):
+            fields.update(value)
+        else:
+            fields.setdefault("_schema", []).extend(value if isinstance(value, list) else [value])
+    return fields
+
+
+def register_error_handlers(app):
+    """Route every error the app can raise to the spec's JSON shape."""
+    app.register_error_handler(DomainError, handle_domain_error)
+    app.register_error_handler(HTTPException, handle_http_exception)
+    app.register_error_handler(ValidationError, handle_validation_error)
+    app.register_error_handler(OperationalError, handle_unavailable)
+    app.register_error_handler(RedisError, handle_unavailable)
+    app.register_error_handler(Exception, handle_unexpected)

@@ -1,0 +1,60 @@
+"""Schemas shared by every domain: the error shape, pagination, and small nested objects."""
+
+from marshmallow import EXCLUDE, Schema, fields, validate
+
+MAX_ID = 2**31 - 1
+
+
+class ErrorBodySchema(Schema):
+    status = fields.Integer(required=True, metadata={"example": 422})
+    code = fields.String(required=True, metadata={"description": "Stable snake_case error code", "example": "validation_error"})
+    message = fields.String(required=True)
+    field_errors = fields.Dict(
+        data_key="fields", keys=fields.String(), values=fields.Raw(),
+        metadata={"description": "Per-field messages, for validation errors"},
+    )
+
+
+class ErrorSchema(Schema):
+    error = fields.Nested(ErrorBodySchema, required=True)
+
+
+class QuerySchema(Schema):
+    """Query strings tolerate unknown parameters (cache busters, tracking tags)."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+
+class PageArgsSchema(QuerySchema):
+    limit = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
+    cursor = fields.String(load_default=None, validate=validate.Length(min=1, max=512))
+
+
+class UserRefSchema(Schema):
+    id = fields.Integer(required=True)
+    name = fields.String(allow_none=True)
+
+
+def page_schema(item_schema: type[Schema], name: str) -> type[Schema]:
+    """The ``{items, next_cursor}`` envelope for a list of ``item_schema``."""
+    return Schema.from_dict(
+        {
+            "items": fields.List(fields.Nested(item_schema), required=True),
+            "next_cursor": fields.String(allow_none=True, required=True),
+        },
+        name=name,
+    )
+
+
+BEARER_AUTH = [{"bearerAuth": []}]
+OPTIONAL_BEARER_AUTH = [{}, {"bearerAuth": []}]
+
+
+def name_field(**kwargs):
+    """A display name: trimmed, 1..100 characters."""
+    return fields.String(validate=validate.Length(min=1, max=100), **kwargs)
+
+
+def email_field(**kwargs):
+    return fields.Email(validate=validate.Length(max=254), **kwargs)

@@ -1,0 +1,1 @@
+"""Users, profiles, invite codes and referrals."""

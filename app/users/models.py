@@ -1,0 +1,44 @@
+"""The user: one row per person, however they signed up."""
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, Integer, String, func
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.database import UTCDateTime, utcnow
+from app.extensions import db
+
+EMAIL_STATUSES = ("pending", "valid", "invalid", "risky", "unknown", "skipped")
+ENRICHMENT_STATUSES = ("pending", "found", "not_found", "failed", "skipped")
+
+
+class User(db.Model):
+    __tablename__ = "users"
+    __table_args__ = (
+        CheckConstraint("points >= 0", name="points_not_negative"),
+        CheckConstraint(f"email_status IN {EMAIL_STATUSES}", name="email_status_known"),
+        CheckConstraint(f"enrichment_status IN {ENRICHMENT_STATUSES}", name="enrichment_status_known"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    email: Mapped[str | None] = mapped_column(String(254))
+    phone: Mapped[str | None] = mapped_column(String(16), unique=True)
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    name: Mapped[str | None] = mapped_column(String(100))
+    email_status: Mapped[str] = mapped_column(String(16), default="skipped")
+    enrichment_status: Mapped[str] = mapped_column(String(16), default="skipped")
+    enrichment: Mapped[dict | None] = mapped_column(db.JSON)
+    invite_code: Mapped[str] = mapped_column(String(6), unique=True)
+    activated_invite_code: Mapped[str | None] = mapped_column(String(6))
+    referred_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    referred_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    points: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    def __repr__(self) -> str:
+        return f"<User {self.id}>"
+
+
+# One account per address whatever its case: most mail servers ignore it, and people type it loosely.
+Index("uq_users_email_lower", func.lower(User.email), unique=True)

@@ -1,0 +1,41 @@
+"""The signed-in user's profile, and public profiles."""
+
+from flask.views import MethodView
+from flask_jwt_extended import current_user, jwt_required
+from flask_smorest import Blueprint
+
+from app.schemas import BEARER_AUTH, OPTIONAL_BEARER_AUTH, ErrorSchema
+from app.users import services
+from app.users.schemas import ProfileSchema, ProfileUpdateSchema, PublicProfileSchema
+
+blp = Blueprint("users", __name__, url_prefix="/api/v1/users", description="Profiles")
+
+
+@blp.route("/me")
+class Me(MethodView):
+    decorators = [jwt_required()]
+
+    @blp.doc(security=BEARER_AUTH)
+    @blp.response(200, ProfileSchema)
+    def get(self):
+        """Show my profile"""
+        return services.profile(current_user)
+
+    @blp.doc(security=BEARER_AUTH)
+    @blp.arguments(ProfileUpdateSchema)
+    @blp.response(200, ProfileSchema)
+    @blp.alt_response(409, schema=ErrorSchema, description="`email_taken`")
+    def patch(self, changes):
+        """Change my name or email (a new email is verified again)"""
+        return services.update_profile(current_user, **changes)
+
+
+@blp.route("/<id:user_id>")
+class PublicProfile(MethodView):
+    @jwt_required(optional=True)
+    @blp.doc(security=OPTIONAL_BEARER_AUTH)
+    @blp.response(200, PublicProfileSchema)
+    @blp.alt_response(404, schema=ErrorSchema, description="`user_not_found`")
+    def get(self, user_id):
+        """Show a user's public profile"""
+        return services.public_profile(user_id)

@@ -1,0 +1,48 @@
+"""Profile schemas."""
+
+from marshmallow import Schema, ValidationError, fields, pre_load, validates_schema
+
+from app.schemas import UserRefSchema, email_field, name_field
+
+
+class ProfileSchema(Schema):
+    id = fields.Integer(attribute="user.id", required=True)
+    email = fields.String(attribute="user.email", allow_none=True)
+    phone = fields.String(attribute="user.phone", allow_none=True)
+    name = fields.String(attribute="user.name", allow_none=True)
+    email_status = fields.String(attribute="user.email_status", required=True)
+    enrichment_status = fields.String(attribute="user.enrichment_status", required=True)
+    enrichment = fields.Dict(attribute="user.enrichment", allow_none=True)
+    invite_code = fields.String(attribute="user.invite_code", required=True)
+    activated_invite_code = fields.String(attribute="user.activated_invite_code", allow_none=True)
+    referred_by = fields.Nested(UserRefSchema, allow_none=True)
+    referrals = fields.List(fields.String(), required=True)
+    referral_count = fields.Integer(required=True)
+    points = fields.Integer(attribute="user.points", required=True)
+    post_count = fields.Integer(required=True)
+    created_at = fields.DateTime(attribute="user.created_at", required=True)
+
+
+class PublicProfileSchema(Schema):
+    id = fields.Integer(attribute="user.id", required=True)
+    name = fields.String(attribute="user.name", allow_none=True)
+    points = fields.Integer(attribute="user.points", required=True)
+    post_count = fields.Integer(required=True)
+    referral_count = fields.Integer(required=True)
+    created_at = fields.DateTime(attribute="user.created_at", required=True)
+
+
+class ProfileUpdateSchema(Schema):
+    name = name_field(allow_none=True)
+    email = email_field()
+
+    @pre_load
+    def strip(self, data, **kwargs):
+        if isinstance(data, dict):
+            return {key: value.strip() if isinstance(value, str) else value for key, value in data.items()}
+        return data
+
+    @validates_schema
+    def not_empty(self, data, **kwargs):
+        if not data:
+            raise ValidationError("Send at least one field to change: name or email.")

@@ -1,0 +1,1 @@
+"""Celery tasks. Importing a task never builds an app: the worker starts from ``tasks.worker``."""

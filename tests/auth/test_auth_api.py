@@ -1,0 +1,176 @@
+"""Email signup, login, refresh and logout through the API."""
+
+import re
+
+import pytest
+from sqlalchemy import select
+
+from app.extensions import db
+from app.users.models import User
+from tests.conftest import build_app
+
+
+def post_json(client, path, body, headers=None):
+    return client.post(path, json=body, headers=headers or {})
+
+
+def test_signup_returns_profile_and_tokens(client):
+    response = post_json(client, "/api/v1/auth/signup",
+                         {"email": "ann@example.com", "password": "correct horse", "name": "Ann"})
+    assert response.status_code == 201
+    body = response.json
+    assert set(body) == {"user", "access_token", "refresh_token"}
+    user = body["user"]
+    assert user["email"] == "ann@example.com"
+    assert user["name"] == "Ann"
+    assert user["points"] == 0 and user["post_count"] == 0
+    assert user["referrals"] == [] and user["referral_count"] == 0
+    assert re.fullmatch(r"[0-9A-Z]{6}", user["invite_code"])
+
+
+def test_signup_without_provider_keys_skips_both_checks(client):
+    user = post_json(client, "/api/v1/auth/signup", {"email": "a@example.com", "password": "correct horse"}).json["user"]
+    assert user["email_status"] == "skipped"
+    assert user["enrichment_status"] == "skipped"
+
+
+def test_signup_with_provider_keys_leaves_checks_pending_and_queues_them(tmp_path, monkeypatch):
+    queued = []
+    monkeypatch.setattr("app.auth.services.queue_profile_checks",
+                        lambda user_id, **statuses: queued.append((user_id, statuses)))
+    app = build_app(tmp_path, HUNTER_API_KEY="h-key", ENRICHMENT_PROVIDER="hunter")
+    with app.app_context():
+        db.create_all()
+    response = post_json(app.test_client(), "/api/v1/auth/signup", {"email": "a@example.com", "password": "correct horse"})
+    user = response.json["user"]
+    assert (user["email_status"], user["enrichment_status"]) == ("pending", "pending")
+    assert queued == [(user["id"], {"email_status": "pending", "enrichment_status": "pending"})]
+
+
+def test_signup_lowercases_the_domain_only(client):
+    user = post_json(client, "/api/v1/auth/signup", {"email": " Ann.Lee@EXAMPLE.Com ", "password": "correct horse"}).json["user"]
+    assert user["email"] == "Ann.Lee@example.com"
+
+
+@pytest.mark.parametrize("taken", ["ann@example.com", "ANN@example.com", "ann@EXAMPLE.COM"])
+def test_signup_with_a_taken_email_in_any_case_is_409_email_taken(client, signup, taken):
+    signup(email="ann@example.com")
+    response = post_json(client, "/api/v1/auth/signup", {"email": taken, "password": "correct horse"})
+    assert response.status_code == 409
+    assert response.json["error"]["code"] == "email_taken"
+
+
+@pytest.mark.parametrize("password", ["short", "x" * 129])
+def test_signup_password_must_be_8_to_128_characters(client, password):
+    response = post_json(client, "/api/v1/auth/signup", {"email": "a@example.com", "password": password})
+    assert response.status_code == 422
+    assert response.json["error"]["code"] == "validation_error"
+    assert "password" in response.json["error"]["fields"]
+
+
+@pytest.mark.parametrize("body, field", [
+    ({"email": "not-an-email", "password": "correct horse"}, "email"),
+    ({"password": "correct horse"}, "email"),
+    ({"email": "a@example.com"}, "password"),
+    ({"email": "a@example.com", "password": "correct horse", "name": ""}, "name"),
+])
+def test_signup_rejects_missing_or_invalid_fields(client, body, field):
+    response = post_json(client, "/api/v1/auth/signup", body)
+    assert response.status_code == 422
+    assert field in response.json["error"]["fields"]
+
+
+def test_password_is_stored_only_as_an_argon2id_hash(client, app):
+    post_json(client, "/api/v1/auth/signup", {"email": "a@example.com", "password": "correct horse"})
+    with app.app_context():
+        stored = db.session.scalar(select(User.password_hash))
+    assert stored.startswith("$argon2id$")
+    assert "correct horse" not in stored
+
+
+def test_login_returns_tokens_for_the_right_password(client, signup):
+    signup(email="ann@example.com")
+    response = post_json(client, "/api/v1/auth/login", {"email": "ANN@example.com", "password": "correct horse"})
+    assert response.status_code == 200
+    assert response.json["user"]["email"] == "ann@example.com"
+    me = client.get("/api/v1/users/me", headers={"Authorization": f"Bearer {response.json['access_token']}"})
+    assert me.status_code == 200
+
+
+@pytest.mark.parametrize("email, password", [
+    ("ann@example.com", "wrong password"),
+    ("nobody@example.com", "correct horse"),
+])
+def test_login_failure_is_one_answer_for_unknown_email_and_wrong_password(client, signup, email, password):
+    signup(email="ann@example.com")
+    response = post_json(client, "/api/v1/auth/login", {"email": email, "password": password})
+    assert response.status_code == 401
+    assert response.json == {"error": {"status": 401, "code": "invalid_credentials",
+                                       "message": "The email or password is wrong."}}
+
+
+def test_refresh_gives_a_working_access_token(client):
+    tokens = post_json(client, "/api/v1/auth/signup", {"email": "a@example.com", "password": "correct horse"}).json
+    response = client.post("/api/v1/auth/refresh", headers={"Authorization": f"Bearer {tokens['refresh_token']}"})
+    assert response.status_code == 200
+    assert set(response.json) == {"access_token"}
+    me = client.get("/api/v1/users/me", headers={"Authorization": f"Bearer {response.json['access_token']}"})
+    assert me.json["email"] == "a@example.com"
+
+
+def test_refresh_with_an_access_token_is_401_invalid_token(client, signup):
+    _, headers = signup()
+    response = client.post("/api/v1/auth/refresh", headers=headers)
+    assert response.status_code == 401
+    assert response.json["error"]["code"] == "invalid_token"
+
+
+def test_logout_revokes_the_access_token(client, signup):
+    _, headers = signup()
+    assert client.post("/api/v1/auth/logout", headers=headers).status_code == 204
+    response = client.get("/api/v1/users/me", headers=headers)
+    assert response.status_code == 401
+    assert response.json["error"]["code"] == "token_revoked"
+
+
+def test_logout_revokes_the_refresh_token_given_in_the_body(client):
+    tokens = post_json(client, "/api/v1/auth/signup", {"email": "a@example.com", "password": "correct horse"}).json
+    access = {"Authorization": f"Bearer {tokens['access_token']}"}
+    response = post_json(client, "/api/v1/auth/logout", {"refresh_token": tokens["refresh_token"]}, access)
+    assert response.status_code == 204
+    refreshed = client.post("/api/v1/auth/refresh", headers={"Authorization": f"Bearer {tokens['refresh_token']}"})
+    assert refreshed.status_code == 401
+    assert refreshed.json["error"]["code"] == "token_revoked"
+
+
+def test_logout_with_someone_elses_refresh_token_is_422_and_revokes_nothing(client, signup):
+    _, headers = signup()
+    other = post_json(client, "/api/v1/auth/signup", {"email": "b@example.com", "password": "correct horse"}).json
+    response = post_json(client, "/api/v1/auth/logout", {"refresh_token": other["refresh_token"]}, headers)
+    assert response.status_code == 422
+    assert "refresh_token" in response.json["error"]["fields"]
+    assert client.get("/api/v1/users/me", headers=headers).status_code == 200
+
+
+def test_logout_with_a_garbage_refresh_token_is_422(client, signup):
+    _, headers = signup()
+    response = post_json(client, "/api/v1/auth/logout", {"refresh_token": "not.a.jwt"}, headers)
+    assert response.status_code == 422
+    assert response.json["error"]["code"] == "validation_error"
+
+
+def test_logout_with_the_refresh_token_itself_revokes_it(client):
+    tokens = post_json(client, "/api/v1/auth/signup", {"email": "a@example.com", "password": "correct horse"}).json
+    refresh = {"Authorization": f"Bearer {tokens['refresh_token']}"}
+    assert client.post("/api/v1/auth/logout", headers=refresh).status_code == 204
+    assert client.post("/api/v1/auth/refresh", headers=refresh).json["error"]["code"] == "token_revoked"
+
+
+def test_a_token_of_a_deleted_user_is_401(client, app, signup):
+    user, headers = signup()
+    with app.app_context():
+        db.session.delete(db.session.get(User, user["id"]))
+        db.session.commit()
+    response = client.get("/api/v1/users/me", headers=headers)
+    assert response.status_code == 401
+    assert response.json["error"]["code"] == "invalid_token"

@@ -1,0 +1,162 @@
+"""Fixtures: a fresh app per test on SQLite + fakeredis, and the services tier on PostgreSQL + Redis."""
+
+import os
+import secrets
+import uuid
+from itertools import count
+
+import psycopg
+import pytest
+import redis
+from flask_jwt_extended import create_access_token
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+
+from app import create_app
+from app.extensions import db
+
+# Variables that configure the app: the suite sets its own, whatever the shell exports.
+APP_VARIABLES = (
+    "APP_ENV", "SECRET_KEY", "JWT_SECRET_KEY", "DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL",
+    "HUNTER_API_KEY", "HUNTER_BASE_URL", "CLEARBIT_API_KEY", "CLEARBIT_BASE_URL", "ENRICHMENT_PROVIDER",
+    "JWT_ACCESS_MINUTES", "JWT_REFRESH_DAYS", "RATELIMIT_ENABLED", "REDIS_KEY_PREFIX",
+    "PASSWORD_HASH_TIME_COST", "PASSWORD_HASH_MEMORY_KIB", "PASSWORD_HASH_PARALLELISM",
+)
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+RUN_ID = f"{os.getpid()}_{secrets.token_hex(4)}"
+
+_emails = count(1)
+
+
+def pytest_configure(config):
+    for name in APP_VARIABLES:
+        os.environ.pop(name, None)
+    os.environ["APP_ENV"] = "testing"
+
+
+def service_unavailable(reason: str):
+    """Locally a missing service skips the services tier; under CI it is a failure."""
+    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+        pytest.fail(f"CI needs this service: {reason}", pytrace=False)
+    pytest.skip(f"services tier: {reason}")
+
+
+def build_app(tmp_path, **overrides):
+    config = {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'agora.db'}", **overrides}
+    return create_app(config, instance_path=str(tmp_path / "instance"))
+
+
+def teardown_app(app):
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def app(tmp_path):
+    app = build_app(tmp_path)
+    with app.app_context():
+        db.create_all()
+    yield app
+    teardown_app(app)
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def ctx(app):
+    """An application context, for tests that call services or read the database directly."""
+    with app.app_context():
+        yield
+
+
+@pytest.fixture
+def signup(client):
+    """Sign a new user up through the API; returns ``(profile, headers)``."""
+
+    def signup(email=None, password="correct horse", name=None):
+        email = email or f"user{next(_emails)}@example.com"
+        response = client.post("/api/v1/auth/signup", json={"email": email, "password": password, "name": name})
+        assert response.status_code == 201, response.json
+        body = response.json
+        return body["user"], {"Authorization": f"Bearer {body['access_token']}"}
+
+    return signup
+
+
+@pytest.fixture
+def auth_headers(app):
+    """Headers carrying a fresh access token for a user id."""
+
+    def auth_headers(user_id: int) -> dict:
+        with app.app_context():
+            return {"Authorization": f"Bearer {create_access_token(str(user_id))}"}
+
+    return auth_headers
+
+
+# --- services tier: real PostgreSQL and Redis -------------------------------------------------
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    """A database of this run's own on the real server, dropped at the end."""
+    admin = make_url(TEST_DATABASE_URL)
+    dsn = admin.set(drivername="postgresql").render_as_string(hide_password=False)
+    try:
+        connection = psycopg.connect(dsn, autocommit=True, connect_timeout=3)
+    except psycopg.OperationalError as exc:
+        service_unavailable(f"PostgreSQL at {admin.host}:{admin.port} is unreachable ({exc.__class__.__name__})")
+    name = f"agora_test_{RUN_ID}"
+    with connection:
+        connection.execute(f'CREATE DATABASE "{name}"')
+        try:
+            yield admin.set(database=name).render_as_string(hide_password=False)
+        finally:
+            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def redis_url():
+    client = redis.Redis.from_url(TEST_REDIS_URL, socket_connect_timeout=2)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        service_unavailable(f"Redis at {TEST_REDIS_URL} is unreachable ({exc.__class__.__name__})")
+    prefix = f"agora-test-{RUN_ID}:"
+    yield TEST_REDIS_URL, prefix
+    for key in client.scan_iter(match=f"{prefix}*", count=500):
+        client.delete(key)
+    client.close()
+
+
+@pytest.fixture(scope="session")
+def postgres_schema(postgres_url, tmp_path_factory):
+    """Create the schema once per run (the migration test checks migrations make the same one)."""
+    app = build_app(tmp_path_factory.mktemp("schema"), SQLALCHEMY_DATABASE_URI=postgres_url)
+    with app.app_context():
+        db.create_all()
+    teardown_app(app)
+    return postgres_url
+
+
+@pytest.fixture
+def pg_app(postgres_schema, redis_url, tmp_path):
+    """The app on PostgreSQL and Redis, with empty tables and its own Redis keys."""
+    url, prefix = redis_url
+    app = build_app(tmp_path, SQLALCHEMY_DATABASE_URI=postgres_schema, REDIS_URL=url,
+                    REDIS_KEY_PREFIX=f"{prefix}{uuid.uuid4().hex[:8]}:")
+    with app.app_context():
+        tables = ", ".join(table.name for table in db.metadata.sorted_tables)
+        db.session.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        db.session.commit()
+    yield app
+    teardown_app(app)
+
+
+@pytest.fixture
+def pg_client(pg_app):
+    return pg_app.test_client()

@@ -1,0 +1,47 @@
+"""factory_boy factories: a test states only the fields it cares about."""
+
+from functools import lru_cache
+
+import factory
+from factory.alchemy import SQLAlchemyModelFactory
+
+from app.auth.passwords import hash_password
+from app.extensions import db
+from app.posts.models import Post
+from app.users.invite_codes import new_invite_code
+from app.users.models import User
+
+PASSWORD = "correct horse"
+
+
+@lru_cache(maxsize=1)
+def _password_hash() -> str:
+    return hash_password(PASSWORD)
+
+
+class BaseFactory(SQLAlchemyModelFactory):
+    class Meta:
+        abstract = True
+        sqlalchemy_session_factory = lambda: db.session  # noqa: E731 (read per call: the session is app-bound)
+        sqlalchemy_session_persistence = "commit"
+
+
+class UserFactory(BaseFactory):
+    class Meta:
+        model = User
+
+    email = factory.Sequence(lambda n: f"person{n}@example.com")
+    name = factory.Sequence(lambda n: f"Person {n}")
+    password_hash = factory.LazyFunction(_password_hash)
+    invite_code = factory.LazyFunction(new_invite_code)
+    email_status = "skipped"
+    enrichment_status = "skipped"
+
+
+class PostFactory(BaseFactory):
+    class Meta:
+        model = Post
+
+    author = factory.SubFactory(UserFactory)
+    title = factory.Sequence(lambda n: f"Post {n}")
+    body = factory.Faker("sentence")
