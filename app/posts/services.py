@@ -126,7 +126,8 @@ def _adjust_like_count(post_id: int, delta: int) -> int | None:
     """Move the counter in the database, in the like's own transaction, and read it back."""
     return db.session.execute(
         update(Post).where(Post.id == post_id)
-        .values(like_count=Post.like_count + delta)
+        # updated_at is set to itself: a like is not an edit, so the column's onupdate must not fire.
+        .values(like_count=Post.like_count + delta, updated_at=Post.updated_at)
         .returning(Post.like_count)
         .execution_options(synchronize_session=False)
     ).scalar_one_or_none()

@@ -166,6 +166,12 @@ def test_like_is_201_when_new_and_200_when_repeated(client, post, reader):
     assert first.json == again.json == {"post_id": post["id"], "liked": True, "like_count": 1}
 
 
+def test_likes_do_not_count_as_edits(client, post, reader):
+    client.post(f"/api/v1/posts/{post['id']}/like", headers=reader[1])
+    client.delete(f"/api/v1/posts/{post['id']}/like", headers=reader[1])
+    assert client.get(f"/api/v1/posts/{post['id']}").json["updated_at"] == post["updated_at"]
+
+
 def test_liking_my_own_post_is_403(client, post, author):
     response = client.post(f"/api/v1/posts/{post['id']}/like", headers=author[1])
     assert response.status_code == 403
