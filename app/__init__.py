@@ -8,7 +8,8 @@ from flask import Flask, request
 
 from app.config import build_config, finalize
 from app.errors import error_response, register_error_handlers
-from app.extensions import Api, db, jwt, migrate, redis_store
+from app.api import Api
+from app.extensions import db, jwt, migrate, redis_store
 
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 

@@ -5,7 +5,7 @@ import logging
 from flask import jsonify
 from marshmallow import ValidationError
 from redis.exceptions import RedisError
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DataError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
@@ -89,8 +89,8 @@ class EmailUndeliverable(DomainError):
     message = "Your email address cannot receive mail: change it to write again."
 
 
-class ServiceUnavailable(DomainError):
-    status, code, message = 503, "service_unavailable", "A service Agora depends on is unreachable."
+class NotReady(DomainError):
+    status, code = 503, "not_ready"
 
 
 def error_response(status, code, message, *, fields=None, extra=None, headers=None):
@@ -140,6 +140,12 @@ def handle_unavailable(error: Exception):
                           headers={"Retry-After": "5"})
 
 
+def handle_data_error(error: DataError):
+    """A value the database refused (out of range, malformed) that validation let through."""
+    log.warning("database refused a value: %s", error.orig)
+    return error_response(422, "validation_error", "A value is out of range or malformed.")
+
+
 def handle_unexpected(error: Exception):
     log.exception("unhandled error")
     return error_response(500, "internal_error", "Something went wrong on our side.")
@@ -163,6 +169,7 @@ def register_error_handlers(app):
     app.register_error_handler(DomainError, handle_domain_error)
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(ValidationError, handle_validation_error)
+    app.register_error_handler(DataError, handle_data_error)
     app.register_error_handler(OperationalError, handle_unavailable)
     app.register_error_handler(RedisError, handle_unavailable)
     app.register_error_handler(Exception, handle_unexpected)

@@ -5,12 +5,9 @@ import redis
 from flask import current_app
 from flask_jwt_extended import JWTManager
 from flask_migrate import Migrate
-from flask_smorest import Api as BaseApi
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
-
-from app.schemas import ErrorSchema
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -23,15 +20,6 @@ NAMING_CONVENTION = {
 
 class Model(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
-
-
-class Api(BaseApi):
-    """flask-smorest's Api, documenting Agora's error shape instead of its own."""
-
-    ERROR_SCHEMA = ErrorSchema
-
-    def _register_error_handlers(self):
-        """Errors are handled by ``app.errors``, registered by the factory."""
 
 
 class RedisStore:

@@ -2,8 +2,8 @@
 
 from flask.views import MethodView
 from flask_jwt_extended import current_user, get_jwt, jwt_required
-from flask_smorest import Blueprint
 
+from app.api import Blueprint
 from app.auth import services
 from app.auth.schemas import AccessTokenSchema, LoginSchema, LogoutSchema, SessionSchema, SignupSchema
 from app.schemas import BEARER_AUTH, ErrorSchema

@@ -2,35 +2,46 @@
 
 import logging
 
-from flask import jsonify
-from flask_smorest import Blueprint
+from marshmallow import Schema, fields
 from sqlalchemy import text
 
-from app.errors import error_response
+from app.api import Blueprint
+from app.errors import NotReady
 from app.extensions import db, redis_store
+from app.schemas import ErrorSchema
 
 log = logging.getLogger(__name__)
 
 blp = Blueprint("ops", __name__, description="Health probes")
 
 
+class HealthSchema(Schema):
+    status = fields.String(required=True, metadata={"example": "ok"})
+
+
+class ReadySchema(Schema):
+    status = fields.String(required=True, metadata={"example": "ready"})
+    checks = fields.Dict(keys=fields.String(), values=fields.String(), required=True,
+                         metadata={"example": {"database": "ok", "redis": "ok"}})
+
+
 @blp.route("/healthz")
-@blp.doc(responses={200: {"description": "The process is up"}})
+@blp.response(200, HealthSchema)
 def healthz():
     """The process is up"""
-    return jsonify(status="ok")
+    return {"status": "ok"}
 
 
 @blp.route("/readyz")
-@blp.doc(responses={200: {"description": "Ready"}, 503: {"description": "`not_ready`: a dependency is down"}})
+@blp.response(200, ReadySchema)
+@blp.alt_response(503, schema=ErrorSchema, description="`not_ready`: `checks` names the unreachable part")
 def readyz():
     """The database and Redis answer"""
     checks = {"database": _check_database(), "redis": _check_redis()}
     failing = [name for name, state in checks.items() if state != "ok"]
     if failing:
-        return error_response(503, "not_ready", f"Unreachable: {', '.join(failing)}.",
-                              extra={"checks": checks}, headers={"Retry-After": "5"})
-    return jsonify(status="ready", checks=checks)
+        raise NotReady(f"Unreachable: {', '.join(failing)}.", extra={"checks": checks}, headers={"Retry-After": "5"})
+    return {"status": "ready", "checks": checks}
 
 
 def _check_database() -> str:

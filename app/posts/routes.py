@@ -2,8 +2,8 @@
 
 from flask.views import MethodView
 from flask_jwt_extended import current_user, jwt_required
-from flask_smorest import Blueprint
 
+from app.api import Blueprint
 from app.posts import services
 from app.posts.schemas import (LikePageSchema, LikeStatusSchema, PostCreateSchema, PostListArgsSchema,
                                PostPageSchema, PostSchema, PostUpdateSchema)

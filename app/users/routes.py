@@ -2,8 +2,8 @@
 
 from flask.views import MethodView
 from flask_jwt_extended import current_user, jwt_required
-from flask_smorest import Blueprint
 
+from app.api import Blueprint
 from app.schemas import BEARER_AUTH, OPTIONAL_BEARER_AUTH, ErrorSchema
 from app.users import services
 from app.users.schemas import ProfileSchema, ProfileUpdateSchema, PublicProfileSchema

@@ -1,0 +1,70 @@
+"""flask-smorest's Api and Blueprint, set up for Agora's request parsing and error shape."""
+
+import json
+
+from flask_smorest import Api as BaseApi
+from flask_smorest import Blueprint as BaseBlueprint
+from webargs.flaskparser import FlaskParser, abort
+
+from app.schemas import ErrorSchema
+
+UNSTORABLE_TEXT = "Text must be valid Unicode without NUL characters."
+
+
+class RequestParser(FlaskParser):
+    """webargs' parser, made to answer every undecodable body as malformed JSON.
+
+    webargs catches only JSONDecodeError and UnicodeDecodeError; the json module can also
+    raise RecursionError (deep nesting) and ValueError (numbers over 4300 digits).
+    Strings holding NUL or lone surrogates decode fine but cannot be stored (PostgreSQL
+    refuses NUL; UTF-8 cannot encode a lone surrogate), so they are refused here, once,
+    for every field of every route.
+    """
+
+    def _raw_load_json(self, req):
+        try:
+            return super()._raw_load_json(req)
+        except json.JSONDecodeError:
+            raise  # webargs reads an empty body as "no body" and answers the rest itself
+        except (RecursionError, ValueError) as exc:
+            return self._handle_invalid_json_error(exc, req)
+
+    def load_json(self, req, schema):
+        data = super().load_json(req, schema)
+        if isinstance(data, dict):
+            unstorable = {key: [UNSTORABLE_TEXT] for key, value in data.items() if not storable(value)}
+            if unstorable:
+                abort(422, messages={"json": unstorable})
+        elif not storable(data):
+            abort(422, messages={"json": {"_schema": [UNSTORABLE_TEXT]}})
+        return data
+
+
+def storable(value) -> bool:
+    """True unless ``value`` holds, at any depth, a string with NUL or a lone surrogate."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            return False
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return False
+        return True
+    if isinstance(value, dict):
+        return all(storable(key) and storable(item) for key, item in value.items())
+    if isinstance(value, list):
+        return all(storable(item) for item in value)
+    return True
+
+
+class Blueprint(BaseBlueprint):
+    ARGUMENTS_PARSER = RequestParser()
+
+
+class Api(BaseApi):
+    """flask-smorest's Api, documenting Agora's error shape instead of its own."""
+
+    ERROR_SCHEMA = ErrorSchema
+
+    def _register_error_handlers(self):
+        """Errors are handled by ``app.errors``, registered by the factory."""
