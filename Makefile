@@ -5,12 +5,13 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: help install test test-fast test-services serve worker migrate clean
+.PHONY: help install test test-fast test-services serve worker beat migrate clean
 
 help:
 	@echo "make test      create the environment and run the whole suite"
 	@echo "make serve     gunicorn on 127.0.0.1:8000 (migrates first)"
 	@echo "make worker    a Celery worker (needs CELERY_BROKER_URL or REDIS_URL)"
+	@echo "make beat      Celery beat: re-queues unfinished profile checks every 5 minutes"
 	@echo "make migrate   apply database migrations"
 
 $(STAMP): setup.cfg pyproject.toml
@@ -38,6 +39,10 @@ serve: migrate
 
 worker: $(STAMP)
 	$(BIN)/celery -A tasks.worker worker --loglevel=INFO
+
+beat: $(STAMP)
+	mkdir -p instance
+	$(BIN)/celery -A tasks.worker beat --loglevel=INFO --schedule instance/celerybeat-schedule
 
 clean:
 	rm -rf $(VENV) .pytest_cache *.egg-info

@@ -1,13 +1,36 @@
-"""Celery settings; the broker URL comes from the app's configuration (CELERY_BROKER_URL or REDIS_URL)."""
+"""Celery settings. The broker URL comes from the app's configuration (CELERY_BROKER_URL or REDIS_URL)."""
+
+from kombu import Queue
 
 task_serializer = "json"
 result_serializer = "json"
 accept_content = ["json"]
 task_ignore_result = True
+
+# A task is acknowledged when it ends, so a worker that dies mid-task leaves it to another.
 task_acks_late = True
 task_reject_on_worker_lost = True
 worker_prefetch_multiplier = 1
 task_time_limit = 120
 task_soft_time_limit = 90
+
+# Separate queues, so slow providers never hold up SMS delivery. A worker consumes both unless
+# started with -Q; deployments can give each its own workers.
+task_queues = (Queue("integrations"), Queue("sms"))
+task_default_queue = "integrations"
+task_routes = {
+    "tasks.verify_email": {"queue": "integrations"},
+    "tasks.enrich_user": {"queue": "integrations"},
+    "tasks.resume_profile_checks": {"queue": "integrations"},
+    "tasks.send_sms_code": {"queue": "sms"},
+}
+
+# A broker that is down must not hold a signup: fail fast, the user stays pending and is resumed.
 broker_connection_retry_on_startup = True
+broker_connection_timeout = 2
+task_publish_retry_policy = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
+
+beat_schedule = {
+    "resume-profile-checks": {"task": "tasks.resume_profile_checks", "schedule": 300.0},
+}
 timezone = "UTC"

@@ -33,8 +33,11 @@ def create_app(config: Mapping | None = None, *, instance_path: str | None = Non
 
 
 def register_logging(app: Flask) -> None:
+    from app.integrations.http import install_log_redaction
+
     level = os.environ.get("LOG_LEVEL", "INFO").upper()
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    install_log_redaction()
 
 
 def register_extensions(app: Flask) -> Api:
@@ -80,4 +83,6 @@ def register_blueprints(app: Flask, api: Api) -> None:
 
 
 def register_commands(app: Flask) -> None:
-    """CLI commands arrive with their features (``flask run-bot``, ``flask enrichment``)."""
+    from app.profile_checks.commands import enrichment
+
+    app.cli.add_command(enrichment)

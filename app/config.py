@@ -36,9 +36,22 @@ class BaseConfig:
 
     HUNTER_API_KEY = None
     HUNTER_BASE_URL = "https://api.hunter.io/v2"
+    HUNTER_TIMEOUT_SECONDS = 10.0
     CLEARBIT_API_KEY = None
     CLEARBIT_BASE_URL = "https://person.clearbit.com/v2"
+    CLEARBIT_TIMEOUT_SECONDS = 10.0
     ENRICHMENT_PROVIDER = None
+
+    # Retries of provider calls: exponential backoff with full jitter, capped, then a terminal status.
+    INTEGRATION_MAX_ATTEMPTS = 8
+    INTEGRATION_BACKOFF_SECONDS = 2.0
+    INTEGRATION_BACKOFF_MAX_SECONDS = 300.0
+    # `flask enrichment resume` re-queues checks still pending this long after they were queued.
+    CHECKS_RESUME_AFTER_SECONDS = 60
+    # Without a broker, tasks run on this many threads of the web process.
+    INLINE_TASK_THREADS = 4
+    # Redis broker: an unacknowledged task (its worker died) is delivered again after this long.
+    CELERY_VISIBILITY_TIMEOUT = 3600
 
     RATELIMIT_ENABLED = True
 
@@ -87,10 +100,15 @@ def build_config(environ: Mapping[str, str], instance_path: str) -> dict:
     config["CELERY_BROKER_URL"] = environ.get("CELERY_BROKER_URL") or config["REDIS_URL"]
     for name in ("HUNTER_API_KEY", "HUNTER_BASE_URL", "CLEARBIT_API_KEY", "CLEARBIT_BASE_URL"):
         if environ.get(name):
-            config[name] = environ[name]
+            config[name] = environ[name].rstrip("/") if name.endswith("_URL") else environ[name]
+    for name in ("HUNTER_TIMEOUT_SECONDS", "CLEARBIT_TIMEOUT_SECONDS", "INTEGRATION_BACKOFF_SECONDS",
+                 "INTEGRATION_BACKOFF_MAX_SECONDS"):
+        if environ.get(name):
+            config[name] = positive_float(name, environ[name])
     config["ENRICHMENT_PROVIDER"] = enrichment_provider(environ, config)
     for name in ("JWT_ACCESS_MINUTES", "JWT_REFRESH_DAYS", "PASSWORD_HASH_TIME_COST",
-                 "PASSWORD_HASH_MEMORY_KIB", "PASSWORD_HASH_PARALLELISM"):
+                 "PASSWORD_HASH_MEMORY_KIB", "PASSWORD_HASH_PARALLELISM", "INTEGRATION_MAX_ATTEMPTS",
+                 "CHECKS_RESUME_AFTER_SECONDS", "INLINE_TASK_THREADS", "CELERY_VISIBILITY_TIMEOUT"):
         if environ.get(name):
             config[name] = positive_int(name, environ[name])
     if environ.get("RATELIMIT_ENABLED"):
@@ -185,6 +203,16 @@ def positive_int(name: str, value: str) -> int:
     except ValueError:
         raise ConfigError(f"{name} must be a whole number, not {value!r}") from None
     if number <= 0:
+        raise ConfigError(f"{name} must be positive, not {number}")
+    return number
+
+
+def positive_float(name: str, value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number, not {value!r}") from None
+    if not number > 0:
         raise ConfigError(f"{name} must be positive, not {number}")
     return number
 

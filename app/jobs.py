@@ -1,11 +1,31 @@
-"""Background work: Celery bound to the Flask app, and the one place that queues profile checks."""
+"""Background work: Celery bound to the Flask app, the in-process runner, and queueing by task name.
 
+With a broker (CELERY_BROKER_URL, or REDIS_URL) tasks go to Celery workers. Without one
+(the embedded default) they run on a small thread pool inside the web process, off the
+request thread; a retry is scheduled on a timer, so backoff is real there too. Both run
+the same attempt functions from the services.
+"""
+
+import atexit
 import logging
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 from celery import Celery, Task
 from flask import Flask, current_app
 
 log = logging.getLogger(__name__)
+
+VERIFY_EMAIL = "tasks.verify_email"
+ENRICH_USER = "tasks.enrich_user"
+RESUME_PROFILE_CHECKS = "tasks.resume_profile_checks"
+
+
+def attempt_functions() -> dict:
+    """Task name -> the service function one run of it calls (imported late: services queue tasks too)."""
+    from app.profile_checks.services import enrich_user_attempt, verify_email_attempt
+
+    return {VERIFY_EMAIL: verify_email_attempt, ENRICH_USER: enrich_user_attempt}
 
 
 def celery_init_app(app: Flask) -> Celery:
@@ -18,34 +38,75 @@ def celery_init_app(app: Flask) -> Celery:
 
     celery_app = Celery(app.name, task_cls=FlaskTask)
     celery_app.config_from_object("celeryconfig")
-    if app.config["CELERY_BROKER_URL"]:
-        celery_app.conf.broker_url = app.config["CELERY_BROKER_URL"]
+    broker = app.config["CELERY_BROKER_URL"]
+    if broker:
+        celery_app.conf.broker_url = broker
+        if broker.startswith(("redis://", "rediss://")):
+            celery_app.conf.broker_transport_options = {
+                "visibility_timeout": app.config["CELERY_VISIBILITY_TIMEOUT"],
+                # Queues live under the deployment's prefix, so test runs and tenants never share one.
+                "global_keyprefix": app.config["REDIS_KEY_PREFIX"],
+            }
     celery_app.set_default()
     app.extensions["celery"] = celery_app
+    app.extensions["inline_tasks"] = None if broker else InlineRunner(app, app.config["INLINE_TASK_THREADS"])
     return celery_app
 
 
-def initial_check_statuses() -> dict:
-    """A new email's verification and enrichment statuses: ``pending`` where a provider is configured."""
-    config = current_app.config
-    return {
-        "email_status": "pending" if config["HUNTER_API_KEY"] else "skipped",
-        "enrichment_status": "pending" if config["ENRICHMENT_PROVIDER"] else "skipped",
-    }
+class InlineRunner:
+    """Runs tasks on a thread pool of the web process, retrying on timers: the broker-less default."""
+
+    def __init__(self, app: Flask, threads: int):
+        self.app = app
+        self.pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="agora-task")
+        self.timers: set[threading.Timer] = set()
+        self.lock = threading.Lock()
+        atexit.register(self.shutdown)
+
+    def submit(self, name: str, args: tuple, attempt: int = 1) -> None:
+        self.pool.submit(self._run, name, args, attempt)
+
+    def _run(self, name: str, args: tuple, attempt: int) -> None:
+        with self.app.app_context():
+            try:
+                outcome = attempt_functions()[name](*args, attempt=attempt)
+            except Exception:
+                log.exception("inline task failed task=%s attempt=%d", name, attempt)
+                return
+        if outcome is not None and not outcome.final:
+            self._later(outcome.retry_in, name, args, attempt + 1)
+
+    def _later(self, delay: float, name: str, args: tuple, attempt: int) -> None:
+        def fire():
+            with self.lock:
+                self.timers.discard(timer)
+            self.submit(name, args, attempt)
+
+        timer = threading.Timer(delay, fire)
+        timer.daemon = True
+        with self.lock:
+            self.timers.add(timer)
+        timer.start()
+
+    def shutdown(self, wait: bool = False) -> None:
+        """Cancel scheduled retries and queued runs; with ``wait``, let the running ones finish."""
+        with self.lock:
+            for timer in self.timers:
+                timer.cancel()
+            self.timers.clear()
+        self.pool.shutdown(wait=wait, cancel_futures=True)
 
 
-def queue_profile_checks(user_id: int, *, email_status: str, enrichment_status: str) -> list[str]:
-    """Queue the checks a freshly committed email needs; returns the names of the checks due.
-
-    Called after the commit, so a task only ever sees committed data. The Hunter and
-    Clearbit tasks themselves arrive with the background-work issue; until then the
-    pending statuses are recorded and ``flask enrichment resume`` will pick them up.
-    """
-    due = []
-    if email_status == "pending":
-        due.append("verify_email")
-    if enrichment_status == "pending":
-        due.append("enrich_user")
-    if due:
-        log.info("profile checks due user_id=%s checks=%s", user_id, ",".join(due))
-    return due
+def enqueue(name: str, *args) -> bool:
+    """Hand a task to the broker, or to the inline runner; False if the broker could not take it."""
+    app = current_app._get_current_object()
+    runner = app.extensions["inline_tasks"]
+    if runner is not None:
+        runner.submit(name, args)
+        return True
+    try:
+        app.extensions["celery"].send_task(name, args=list(args))
+        return True
+    except Exception as exc:  # broker down: the user stays pending and `flask enrichment resume` retries
+        log.warning("could not queue task=%s args=%s: %s", name, args, type(exc).__name__)
+        return False

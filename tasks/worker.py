@@ -1,4 +1,4 @@
-"""The Celery worker's entry: ``celery -A tasks.worker worker``."""
+"""The Celery worker's (and beat's) entry: ``celery -A tasks.worker worker`` / ``beat``."""
 
 from dotenv import load_dotenv
 
@@ -7,3 +7,5 @@ from app import create_app
 load_dotenv()
 app = create_app()
 celery = app.extensions["celery"]
+
+import tasks.integrations  # noqa: E402,F401  (registers the tasks with this Celery app)

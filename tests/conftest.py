@@ -14,6 +14,7 @@ from sqlalchemy.engine import make_url
 
 from app import create_app
 from app.extensions import db
+from tests.fakes import FakeProviderServer
 
 # Variables that configure the app: the suite sets its own, whatever the shell exports.
 APP_VARIABLES = (
@@ -48,6 +49,9 @@ def build_app(tmp_path, **overrides):
 
 
 def teardown_app(app):
+    runner = app.extensions.get("inline_tasks")
+    if runner is not None:
+        runner.shutdown(wait=True)
     with app.app_context():
         db.session.remove()
         db.engine.dispose()
@@ -160,3 +164,23 @@ def pg_app(postgres_schema, redis_url, tmp_path):
 @pytest.fixture
 def pg_client(pg_app):
     return pg_app.test_client()
+
+
+# --- fake providers ----------------------------------------------------------------------------
+
+@pytest.fixture
+def providers():
+    """Fake Hunter and Clearbit servers on a free 127.0.0.1 port."""
+    with FakeProviderServer() as fake:
+        yield fake
+
+
+def provider_config(providers, **overrides) -> dict:
+    """Settings pointing the real clients at the fakes, with fast retries."""
+    return {
+        "HUNTER_API_KEY": "test-hunter-key", "HUNTER_BASE_URL": providers.hunter_url,
+        "CLEARBIT_API_KEY": "test-clearbit-key", "CLEARBIT_BASE_URL": providers.clearbit_url,
+        "ENRICHMENT_PROVIDER": "clearbit", "HUNTER_TIMEOUT_SECONDS": 0.5, "CLEARBIT_TIMEOUT_SECONDS": 0.5,
+        "INTEGRATION_MAX_ATTEMPTS": 4, "INTEGRATION_BACKOFF_SECONDS": 0.02, "INTEGRATION_BACKOFF_MAX_SECONDS": 0.1,
+        **overrides,
+    }

@@ -8,7 +8,7 @@ from app.auth.passwords import hash_password, needs_rehash, verify_password
 from app.auth.tokens import issue_tokens, revoke
 from app.errors import EmailTaken, InvalidCredentials, ValidationFailed
 from app.extensions import db
-from app.jobs import initial_check_statuses, queue_profile_checks
+from app.profile_checks.services import initial_check_statuses, queue_profile_checks
 from app.users.models import User
 from app.users.services import add_user, find_by_email, normalize_email
 
@@ -21,7 +21,7 @@ def signup(*, email: str, password: str, name: str | None = None) -> tuple[User,
     user = User(email=email, password_hash=hash_password(password), name=name, **initial_check_statuses())
     add_user(user)
     db.session.commit()
-    queue_profile_checks(user.id, email_status=user.email_status, enrichment_status=user.enrichment_status)
+    queue_profile_checks(user)
     return user, issue_tokens(user)
 
 

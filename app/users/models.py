@@ -8,7 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from app.database import UTCDateTime, utcnow
 from app.extensions import db
 
-EMAIL_STATUSES = ("pending", "valid", "invalid", "risky", "unknown", "skipped")
+EMAIL_STATUSES = ("pending", "valid", "invalid", "risky", "unknown", "failed", "skipped")
 ENRICHMENT_STATUSES = ("pending", "found", "not_found", "failed", "skipped")
 
 
@@ -28,6 +28,12 @@ class User(db.Model):
     email_status: Mapped[str] = mapped_column(String(16), default="skipped")
     enrichment_status: Mapped[str] = mapped_column(String(16), default="skipped")
     enrichment: Mapped[dict | None] = mapped_column(db.JSON)
+    # Hunter's score and checks behind email_status; why a check ended failed/unknown/not_found.
+    email_verification: Mapped[dict | None] = mapped_column(db.JSON)
+    email_status_reason: Mapped[str | None] = mapped_column(String(120))
+    enrichment_status_reason: Mapped[str | None] = mapped_column(String(120))
+    # When the checks were last handed to the queue: `flask enrichment resume` looks for stale ones.
+    checks_queued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     invite_code: Mapped[str] = mapped_column(String(6), unique=True)
     activated_invite_code: Mapped[str | None] = mapped_column(String(6))
     referred_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)

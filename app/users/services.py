@@ -5,7 +5,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.errors import DomainError, EmailTaken, EmailUndeliverable, UserNotFound
 from app.extensions import db
-from app.jobs import initial_check_statuses, queue_profile_checks
+from app.profile_checks.services import initial_check_statuses, queue_profile_checks
 from app.posts.models import Post
 from app.users.invite_codes import new_invite_code
 from app.users.models import User
@@ -96,9 +96,8 @@ def update_profile(user: User, *, name=..., email=...) -> dict:
                 if existing is not None and existing.id != user.id:
                     raise EmailTaken()
                 email_changed = True
-                for field, status in initial_check_statuses().items():
-                    setattr(user, field, status)
-                user.enrichment = None
+                for field, value in initial_check_statuses().items():
+                    setattr(user, field, value)
             user.email = email
     try:
         db.session.commit()
@@ -106,5 +105,5 @@ def update_profile(user: User, *, name=..., email=...) -> dict:
         db.session.rollback()
         raise EmailTaken() from None
     if email_changed:
-        queue_profile_checks(user.id, email_status=user.email_status, enrichment_status=user.enrichment_status)
+        queue_profile_checks(user)
     return profile(user)

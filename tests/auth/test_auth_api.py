@@ -36,15 +36,15 @@ def test_signup_without_provider_keys_skips_both_checks(client):
 
 def test_signup_with_provider_keys_leaves_checks_pending_and_queues_them(tmp_path, monkeypatch):
     queued = []
-    monkeypatch.setattr("app.auth.services.queue_profile_checks",
-                        lambda user_id, **statuses: queued.append((user_id, statuses)))
+    monkeypatch.setattr("app.profile_checks.services.enqueue", lambda name, *args: queued.append((name, args)) or True)
     app = build_app(tmp_path, HUNTER_API_KEY="h-key", ENRICHMENT_PROVIDER="hunter")
     with app.app_context():
         db.create_all()
     response = post_json(app.test_client(), "/api/v1/auth/signup", {"email": "a@example.com", "password": "correct horse"})
     user = response.json["user"]
     assert (user["email_status"], user["enrichment_status"]) == ("pending", "pending")
-    assert queued == [(user["id"], {"email_status": "pending", "enrichment_status": "pending"})]
+    assert queued == [("tasks.verify_email", (user["id"], "a@example.com")),
+                      ("tasks.enrich_user", (user["id"], "a@example.com"))]
 
 
 def test_signup_lowercases_the_domain_only(client):

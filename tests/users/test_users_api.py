@@ -88,19 +88,18 @@ def test_patch_me_to_my_own_email_in_another_case_keeps_the_checks(client, signu
 
 def test_a_new_email_is_verified_again(tmp_path, monkeypatch):
     queued = []
-    monkeypatch.setattr("app.users.services.queue_profile_checks",
-                        lambda user_id, **statuses: queued.append(statuses))
+    monkeypatch.setattr("app.profile_checks.services.enqueue", lambda name, *args: queued.append((name, args)) or True)
     app = build_app(tmp_path, HUNTER_API_KEY="h-key")
     with app.app_context():
         db.create_all()
         user = UserFactory(email_status="invalid", enrichment_status="skipped")
-        token = create_access_token(str(user.id))
+        user_id, token = user.id, create_access_token(str(user.id))
     client = app.test_client()
     response = client.patch("/api/v1/users/me", json={"email": "new@example.com"},
                             headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 200
     assert response.json["email_status"] == "pending"
-    assert queued == [{"email_status": "pending", "enrichment_status": "skipped"}]
+    assert queued == [("tasks.verify_email", (user_id, "new@example.com"))]
 
 
 def test_public_profile_hides_email_and_phone(client, app, signup):
