@@ -55,6 +55,22 @@ class BaseConfig:
 
     RATELIMIT_ENABLED = True
 
+    SMS_BACKEND = "console"
+    SMS_DELAY_SECONDS = (1.0, 2.0)
+    SMS_OUTBOX_SIZE = 20
+    TWILIO_ACCOUNT_SID = None
+    TWILIO_AUTH_TOKEN = None
+    TWILIO_FROM = None
+    TWILIO_BASE_URL = "https://api.twilio.com"
+    TWILIO_TIMEOUT_SECONDS = 10.0
+    PHONE_DEFAULT_REGION = None
+    PHONE_CODE_TTL_SECONDS = 300
+    PHONE_CODE_RESEND_SECONDS = 60
+    PHONE_CODE_MAX_ATTEMPTS = 5
+    PHONE_CODES_PER_HOUR = 5
+    # Requests for codes (and code checks) per client address per hour.
+    PHONE_REQUESTS_PER_IP_PER_HOUR = 30
+
     API_TITLE = "Agora"
     API_VERSION = "1"
     OPENAPI_VERSION = "3.0.3"
@@ -101,16 +117,27 @@ def build_config(environ: Mapping[str, str], instance_path: str) -> dict:
     for name in ("HUNTER_API_KEY", "HUNTER_BASE_URL", "CLEARBIT_API_KEY", "CLEARBIT_BASE_URL"):
         if environ.get(name):
             config[name] = environ[name].rstrip("/") if name.endswith("_URL") else environ[name]
-    for name in ("HUNTER_TIMEOUT_SECONDS", "CLEARBIT_TIMEOUT_SECONDS", "INTEGRATION_BACKOFF_SECONDS",
+    for name in ("HUNTER_TIMEOUT_SECONDS", "CLEARBIT_TIMEOUT_SECONDS", "TWILIO_TIMEOUT_SECONDS", "INTEGRATION_BACKOFF_SECONDS",
                  "INTEGRATION_BACKOFF_MAX_SECONDS"):
         if environ.get(name):
             config[name] = positive_float(name, environ[name])
     config["ENRICHMENT_PROVIDER"] = enrichment_provider(environ, config)
     for name in ("JWT_ACCESS_MINUTES", "JWT_REFRESH_DAYS", "PASSWORD_HASH_TIME_COST",
                  "PASSWORD_HASH_MEMORY_KIB", "PASSWORD_HASH_PARALLELISM", "INTEGRATION_MAX_ATTEMPTS",
-                 "CHECKS_RESUME_AFTER_SECONDS", "INLINE_TASK_THREADS", "CELERY_VISIBILITY_TIMEOUT"):
+                 "CHECKS_RESUME_AFTER_SECONDS", "INLINE_TASK_THREADS", "CELERY_VISIBILITY_TIMEOUT",
+                 "PHONE_CODE_TTL_SECONDS", "PHONE_CODE_RESEND_SECONDS", "PHONE_CODE_MAX_ATTEMPTS",
+                 "PHONE_CODES_PER_HOUR", "PHONE_REQUESTS_PER_IP_PER_HOUR"):
         if environ.get(name):
             config[name] = positive_int(name, environ[name])
+    for name in ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_FROM", "TWILIO_BASE_URL"):
+        if environ.get(name):
+            config[name] = environ[name].rstrip("/") if name.endswith("_URL") else environ[name]
+    if environ.get("SMS_BACKEND"):
+        config["SMS_BACKEND"] = choice("SMS_BACKEND", environ["SMS_BACKEND"], ("console", "outbox", "twilio"))
+    if environ.get("SMS_DELAY_SECONDS"):
+        config["SMS_DELAY_SECONDS"] = delay_range("SMS_DELAY_SECONDS", environ["SMS_DELAY_SECONDS"])
+    if environ.get("PHONE_DEFAULT_REGION"):
+        config["PHONE_DEFAULT_REGION"] = environ["PHONE_DEFAULT_REGION"].strip().upper()
     if environ.get("RATELIMIT_ENABLED"):
         config["RATELIMIT_ENABLED"] = boolean("RATELIMIT_ENABLED", environ["RATELIMIT_ENABLED"])
     if environ.get("REDIS_KEY_PREFIX"):
@@ -215,6 +242,25 @@ def positive_float(name: str, value: str) -> float:
     if not number > 0:
         raise ConfigError(f"{name} must be positive, not {number}")
     return number
+
+
+def choice(name: str, value: str, allowed: tuple) -> str:
+    lowered = value.strip().lower()
+    if lowered not in allowed:
+        raise ConfigError(f"{name} must be one of {', '.join(allowed)}, not {value!r}")
+    return lowered
+
+
+def delay_range(name: str, value: str) -> tuple[float, float]:
+    """``min-max`` seconds (or one number), e.g. ``1-2``."""
+    low, _, high = value.strip().partition("-")
+    try:
+        bounds = (float(low), float(high or low))
+    except ValueError:
+        raise ConfigError(f"{name} must look like 1-2 (seconds), not {value!r}") from None
+    if not 0 <= bounds[0] <= bounds[1]:
+        raise ConfigError(f"{name} must be min-max with 0 <= min <= max, not {value!r}")
+    return bounds
 
 
 def boolean(name: str, value: str) -> bool:

@@ -89,6 +89,54 @@ class EmailUndeliverable(DomainError):
     message = "Your email address cannot receive mail: change it to write again."
 
 
+class PhoneTaken(DomainError):
+    status, code, message = 409, "phone_taken", "Another account already uses this phone number."
+
+
+class ResendTooSoon(DomainError):
+    status, code, message = 429, "resend_too_soon", "A code was sent moments ago: wait before asking again."
+
+
+class CodeLimitReached(DomainError):
+    status, code, message = 429, "too_many_codes", "Too many codes for this phone this hour: try later."
+
+
+class RateLimited(DomainError):
+    status, code, message = 429, "rate_limited", "Too many requests from this address: try later."
+
+
+class InvalidCode(DomainError):
+    status, code, message = 400, "invalid_code", "The code is wrong."
+
+
+class TooManyAttempts(DomainError):
+    status, code, message = 429, "too_many_attempts", "Too many wrong codes: this code is burned, ask for a new one."
+
+
+class CodeExpired(DomainError):
+    status, code, message = 400, "code_expired", "There is no live code for this phone: ask for a new one."
+
+
+class InviteCodeNotFound(NotFound):
+    code, message = "invite_code_not_found", "No user has this invite code."
+
+
+class InviteAlreadyActivated(DomainError):
+    status, code, message = 409, "invite_already_activated", "You have already activated an invite code."
+
+
+class OwnInviteCode(DomainError):
+    status, code, message = 422, "own_invite_code", "You cannot activate your own invite code."
+
+
+class ReferralCycle(DomainError):
+    status, code, message = 422, "referral_cycle", "The code's owner was referred by you: referrals cannot go in a circle."
+
+
+class SmsOutboxDisabled(NotFound):
+    code, message = "not_found", "The SMS outbox exists only while SMS_BACKEND=outbox."
+
+
 class NotReady(DomainError):
     status, code = 503, "not_ready"
 

@@ -19,13 +19,17 @@ log = logging.getLogger(__name__)
 VERIFY_EMAIL = "tasks.verify_email"
 ENRICH_USER = "tasks.enrich_user"
 RESUME_PROFILE_CHECKS = "tasks.resume_profile_checks"
+SEND_SMS_CODE = "tasks.send_sms_code"
+# The queue each task runs on (celeryconfig.task_routes says the same to Celery).
+QUEUES = {VERIFY_EMAIL: "integrations", ENRICH_USER: "integrations", SEND_SMS_CODE: "sms"}
 
 
 def attempt_functions() -> dict:
     """Task name -> the service function one run of it calls (imported late: services queue tasks too)."""
     from app.profile_checks.services import enrich_user_attempt, verify_email_attempt
+    from app.sms.services import deliver_code_attempt
 
-    return {VERIFY_EMAIL: verify_email_attempt, ENRICH_USER: enrich_user_attempt}
+    return {VERIFY_EMAIL: verify_email_attempt, ENRICH_USER: enrich_user_attempt, SEND_SMS_CODE: deliver_code_attempt}
 
 
 def celery_init_app(app: Flask) -> Celery:
@@ -54,17 +58,21 @@ def celery_init_app(app: Flask) -> Celery:
 
 
 class InlineRunner:
-    """Runs tasks on a thread pool of the web process, retrying on timers: the broker-less default."""
+    """Runs tasks on thread pools of the web process, retrying on timers: the broker-less default.
+
+    One pool per queue, as with Celery: a slow provider never holds up SMS delivery.
+    """
 
     def __init__(self, app: Flask, threads: int):
         self.app = app
-        self.pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="agora-task")
+        self.pools = {queue: ThreadPoolExecutor(max_workers=threads, thread_name_prefix=f"agora-{queue}")
+                      for queue in sorted(set(QUEUES.values()))}
         self.timers: set[threading.Timer] = set()
         self.lock = threading.Lock()
         atexit.register(self.shutdown)
 
     def submit(self, name: str, args: tuple, attempt: int = 1) -> None:
-        self.pool.submit(self._run, name, args, attempt)
+        self.pools[QUEUES[name]].submit(self._run, name, args, attempt)
 
     def _run(self, name: str, args: tuple, attempt: int) -> None:
         with self.app.app_context():
@@ -94,7 +102,8 @@ class InlineRunner:
             for timer in self.timers:
                 timer.cancel()
             self.timers.clear()
-        self.pool.shutdown(wait=wait, cancel_futures=True)
+        for pool in self.pools.values():
+            pool.shutdown(wait=wait, cancel_futures=True)
 
 
 def enqueue(name: str, *args) -> bool:

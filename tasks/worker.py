@@ -9,3 +9,4 @@ app = create_app()
 celery = app.extensions["celery"]
 
 import tasks.integrations  # noqa: E402,F401  (registers the tasks with this Celery app)
+import tasks.sms  # noqa: E402,F401

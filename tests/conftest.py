@@ -67,6 +67,23 @@ def app(tmp_path):
 
 
 @pytest.fixture
+def make_app(tmp_path):
+    """Build apps with config overrides (tables created); each is torn down after the test."""
+    apps = []
+
+    def make_app(**overrides):
+        app = build_app(tmp_path / f"app{len(apps)}", **overrides)
+        with app.app_context():
+            db.create_all()
+        apps.append(app)
+        return app
+
+    yield make_app
+    for app in apps:
+        teardown_app(app)
+
+
+@pytest.fixture
 def client(app):
     return app.test_client()
 
@@ -79,15 +96,24 @@ def ctx(app):
 
 
 @pytest.fixture
-def signup(client):
-    """Sign a new user up through the API; returns ``(profile, headers)``."""
+def signup_on():
+    """Sign a new user up through a given client; returns ``(profile, headers)``."""
 
-    def signup(email=None, password="correct horse", name=None):
+    def signup_on(client, email=None, password="correct horse", name=None):
         email = email or f"user{next(_emails)}@example.com"
         response = client.post("/api/v1/auth/signup", json={"email": email, "password": password, "name": name})
         assert response.status_code == 201, response.json
-        body = response.json
-        return body["user"], {"Authorization": f"Bearer {body['access_token']}"}
+        return response.json["user"], {"Authorization": f"Bearer {response.json['access_token']}"}
+
+    return signup_on
+
+
+@pytest.fixture
+def signup(client, signup_on):
+    """Sign a new user up through the API; returns ``(profile, headers)``."""
+
+    def signup(email=None, password="correct horse", name=None):
+        return signup_on(client, email, password, name)
 
     return signup
 

@@ -1,4 +1,4 @@
-"""Fake Hunter and Clearbit servers on 127.0.0.1, answering in the providers' documented shapes.
+"""Fake Hunter, Clearbit and Twilio servers on 127.0.0.1, answering in the providers' documented shapes.
 
 The real clients talk to them over HTTP. A test scripts answers per endpoint; once the
 script is used up the endpoint gives its default (a successful answer). Every request is
@@ -17,6 +17,7 @@ from werkzeug.wrappers import Request, Response
 HUNTER_VERIFY = "hunter:email-verifier"
 HUNTER_COMBINED = "hunter:combined/find"
 CLEARBIT_COMBINED = "clearbit:combined/find"
+TWILIO_MESSAGES = "twilio:messages"
 
 PERSON = {
     "id": "d54c54ad-40be-4305-8a34-0ab44710b90d",
@@ -77,6 +78,10 @@ class FakeProviders:
     def clearbit_url(self) -> str:
         return f"{self.url}/clearbit/v2"
 
+    @property
+    def twilio_url(self) -> str:
+        return f"{self.url}/twilio"
+
     def script(self, endpoint: str, *answers: Answer) -> None:
         with self.lock:
             self.scripts[endpoint].extend(answers)
@@ -85,7 +90,10 @@ class FakeProviders:
         with self.lock:
             return [request for request in self.requests if request["endpoint"] == endpoint]
 
-    def _default(self, endpoint: str, email: str) -> Answer:
+    def _default(self, endpoint: str, email: str, form: dict) -> Answer:
+        if endpoint == TWILIO_MESSAGES:
+            return Answer(201, {"sid": "SM" + "0" * 32, "status": "queued", "to": form.get("To"),
+                                "from": form.get("From"), "body": form.get("Body"), "error_code": None})
         if endpoint == HUNTER_VERIFY:
             return Answer(200, hunter_verification(email))
         if endpoint == HUNTER_COMBINED:
@@ -96,13 +104,19 @@ class FakeProviders:
     def __call__(self, environ, start_response):
         request = Request(environ)
         provider, _, rest = request.path.strip("/").partition("/")
+        if provider == "twilio" and rest.startswith("2010-04-01/Accounts/") and rest.endswith("/Messages.json"):
+            rest = "messages"
         endpoint = f"{provider}:{rest.removeprefix('v2/')}"
+        form = dict(request.form)
         with self.lock:
-            self.requests.append({"endpoint": endpoint, "args": dict(request.args), "headers": dict(request.headers)})
+            self.requests.append({"endpoint": endpoint, "method": request.method, "path": request.path,
+                                  "args": dict(request.args), "form": form, "headers": dict(request.headers),
+                                  "auth": (request.authorization.username, request.authorization.password)
+                                  if request.authorization else None})
             answer = self.scripts[endpoint].popleft() if self.scripts[endpoint] else None
-        if endpoint not in (HUNTER_VERIFY, HUNTER_COMBINED, CLEARBIT_COMBINED):
+        if endpoint not in (HUNTER_VERIFY, HUNTER_COMBINED, CLEARBIT_COMBINED, TWILIO_MESSAGES):
             answer = Answer(404, {"errors": [{"id": "not_found", "code": 404, "details": "No route"}]})
-        answer = answer or self._default(endpoint, request.args.get("email", ""))
+        answer = answer or self._default(endpoint, request.args.get("email", ""), form)
         if answer.delay:
             time.sleep(answer.delay)
         body = answer.body if isinstance(answer.body, str) else json.dumps(answer.body if answer.body is not None else {})

@@ -1,13 +1,18 @@
-"""Email accounts: signup, login, token refresh and logout."""
+"""Accounts: email signup and login, phone sign-in by SMS code, token refresh and logout."""
 
+from flask import current_app
 from flask_jwt_extended import create_access_token, decode_token
 from flask_jwt_extended.exceptions import JWTExtendedException
 from jwt.exceptions import ExpiredSignatureError, PyJWTError
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from app.auth.passwords import hash_password, needs_rehash, verify_password
+from app.auth.phone_codes import consume_code, issue_code, limit_verifications, normalize_phone, seal
 from app.auth.tokens import issue_tokens, revoke
-from app.errors import EmailTaken, InvalidCredentials, ValidationFailed
+from app.errors import EmailTaken, InvalidCredentials, PhoneTaken, ValidationFailed
 from app.extensions import db
+from app.jobs import SEND_SMS_CODE, enqueue
 from app.profile_checks.services import initial_check_statuses, queue_profile_checks
 from app.users.models import User
 from app.users.services import add_user, find_by_email, normalize_email
@@ -63,3 +68,54 @@ def refresh_claims(token: str, user: User) -> dict | None:
     if claims.get("type") != "refresh" or claims.get("sub") != str(user.id):
         raise ValidationFailed(fields={"refresh_token": ["Not a refresh token of this user."]})
     return claims
+
+
+def request_phone_code(*, phone: str, client_address: str) -> dict:
+    """Issue a sign-in code for ``phone`` and queue its delivery; the code is never returned."""
+    phone = normalize_phone(phone)
+    code = issue_code(phone, client_address)
+    enqueue(SEND_SMS_CODE, phone, seal(code))
+    config = current_app.config
+    return {"phone": phone, "expires_in": config["PHONE_CODE_TTL_SECONDS"],
+            "resend_after": config["PHONE_CODE_RESEND_SECONDS"] if config["RATELIMIT_ENABLED"] else 0}
+
+
+def verify_phone_code(*, phone: str, code: str, client_address: str, current: User | None = None) -> dict:
+    """Accept a code: log the phone's user in, create them (``created``), or add the phone to ``current``."""
+    phone = normalize_phone(phone)
+    limit_verifications(client_address)
+    owner = db.session.scalars(select(User).where(User.phone == phone)).first()
+    if current is not None and owner is not None and owner.id != current.id:
+        raise PhoneTaken()
+    consume_code(phone, code)
+    created = False
+    if current is not None:
+        user = current
+        if user.phone != phone:
+            user.phone = phone
+            _commit_phone()
+    elif owner is not None:
+        user = owner
+    else:
+        user, created = _phone_user(phone)
+    return {"user": user, "created": created, **issue_tokens(user)}
+
+
+def _phone_user(phone: str) -> tuple[User, bool]:
+    """Create the user of a phone never seen before; if a concurrent verify just did, log that one in."""
+    user = User(phone=phone, email_status="skipped", enrichment_status="skipped")
+    try:
+        add_user(user)
+        db.session.commit()
+        return user, True
+    except PhoneTaken:
+        db.session.rollback()
+        return db.session.scalars(select(User).where(User.phone == phone)).one(), False
+
+
+def _commit_phone() -> None:
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise PhoneTaken() from None

@@ -52,11 +52,13 @@ class ProviderUnreachable(Exception):
 
 
 def call_provider(session: requests.Session, *, provider: str, endpoint: str, url: str, params=None,
-                  headers=None, timeout: float, attempt: int) -> ProviderResponse:
-    """GET ``url`` and log provider, endpoint, status, latency and attempt (never the URL: it may carry a key)."""
+                  headers=None, timeout: float, attempt: int, method: str = "GET", data=None,
+                  auth=None) -> ProviderResponse:
+    """Call ``url`` and log provider, endpoint, status, latency and attempt (never the URL: it may carry a key)."""
     started = time.monotonic()
     try:
-        response = session.get(url, params=params, headers=headers, timeout=timeout)
+        response = session.request(method, url, params=params, headers=headers, data=data, auth=auth,
+                                   timeout=timeout)
     except requests.Timeout:
         _log(provider, endpoint, "timeout", started, attempt)
         raise ProviderUnreachable("timeout") from None

@@ -1,9 +1,9 @@
 """The rules of the profile checks, pure: what each provider answer means and when to call again."""
 
 import random
-from dataclasses import dataclass
 
 from app.integrations.http import ProviderResponse, ProviderUnreachable
+from app.retries import Outcome, RetryPolicy, call_again
 
 # Hunter's `data.status` -> email_status. Webmail boxes (gmail.com, ...) are deliverable; accept-all
 # domains, disposable boxes and answers of unknown deliverability cannot be relied on.
@@ -20,44 +20,6 @@ HUNTER_RESULTS = {"deliverable": "valid", "undeliverable": "invalid", "risky": "
 HUNTER_CHECKS = ("regexp", "gibberish", "disposable", "webmail", "mx_records", "smtp_server", "smtp_check",
                  "accept_all", "block")
 SOCIAL_NETWORKS = ("github", "twitter", "linkedin", "facebook")
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    max_attempts: int
-    backoff_seconds: float
-    backoff_max_seconds: float
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """Either a terminal status to record (with a reason and details) or a delay before calling again."""
-
-    status: str | None = None
-    reason: str | None = None
-    details: dict | None = None
-    retry_in: float | None = None
-
-    @property
-    def final(self) -> bool:
-        return self.retry_in is None
-
-
-def backoff_delay(attempt: int, policy: RetryPolicy, rng=random.random) -> float:
-    """Exponential backoff with jitter: between half and all of ``base * 2**(attempt-1)``, capped."""
-    ceiling = min(policy.backoff_max_seconds, policy.backoff_seconds * 2 ** (attempt - 1))
-    return ceiling / 2 + rng() * ceiling / 2
-
-
-def call_again(attempt: int, policy: RetryPolicy, *, reason: str, give_up_as: str,
-               retry_after: float | None = None, rng=random.random) -> Outcome:
-    """Retry after backoff (or the provider's Retry-After, if longer), until the attempts run out."""
-    if attempt >= policy.max_attempts:
-        return Outcome(status=give_up_as, reason=f"{reason}; gave up after {attempt} attempts")
-    delay = backoff_delay(attempt, policy, rng)
-    if retry_after is not None:
-        delay = max(delay, min(retry_after, policy.backoff_max_seconds))
-    return Outcome(retry_in=delay, reason=reason)
 
 
 def verification_outcome(answer: ProviderResponse | ProviderUnreachable, attempt: int, policy: RetryPolicy,

@@ -19,19 +19,14 @@ from app.integrations.clearbit import ClearbitClient
 from app.integrations.http import ProviderUnreachable
 from app.integrations.hunter import HunterClient
 from app.jobs import ENRICH_USER, VERIFY_EMAIL, enqueue
-from app.profile_checks.rules import Outcome, RetryPolicy, enrichment_outcome, verification_outcome
+from app.profile_checks.rules import enrichment_outcome, verification_outcome
+from app.retries import Outcome, retry_policy
 from app.users.models import User
 
 log = logging.getLogger(__name__)
 
 # Failures worth trying again later (the month's quota renews); the rest need a person to act.
 RESUMABLE_REASONS = ("quota_exceeded",)
-
-
-def retry_policy() -> RetryPolicy:
-    config = current_app.config
-    return RetryPolicy(config["INTEGRATION_MAX_ATTEMPTS"], config["INTEGRATION_BACKOFF_SECONDS"],
-                       config["INTEGRATION_BACKOFF_MAX_SECONDS"])
 
 
 def hunter_client() -> HunterClient | None:

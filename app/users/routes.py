@@ -4,9 +4,10 @@ from flask.views import MethodView
 from flask_jwt_extended import current_user, jwt_required
 
 from app.api import Blueprint
-from app.schemas import BEARER_AUTH, OPTIONAL_BEARER_AUTH, ErrorSchema
+from app.schemas import BEARER_AUTH, OPTIONAL_BEARER_AUTH, ErrorSchema, PageArgsSchema
 from app.users import services
-from app.users.schemas import ProfileSchema, ProfileUpdateSchema, PublicProfileSchema
+from app.users.schemas import (InviteActivationSchema, ProfileSchema, ProfileUpdateSchema, PublicProfileSchema,
+                               ReferralPageSchema)
 
 blp = Blueprint("users", __name__, url_prefix="/api/v1/users", description="Profiles")
 
@@ -26,8 +27,33 @@ class Me(MethodView):
     @blp.response(200, ProfileSchema)
     @blp.alt_response(409, schema=ErrorSchema, description="`email_taken`")
     def patch(self, changes):
-        """Change my name or email (a new email is verified again)"""
+        """Change my name, email or password (a new email is verified again)"""
         return services.update_profile(current_user, **changes)
+
+
+@blp.route("/me/invite")
+class Invite(MethodView):
+    @jwt_required()
+    @blp.doc(security=BEARER_AUTH)
+    @blp.arguments(InviteActivationSchema)
+    @blp.response(200, ProfileSchema)
+    @blp.alt_response(404, schema=ErrorSchema, description="`invite_code_not_found`")
+    @blp.alt_response(409, schema=ErrorSchema, description="`invite_already_activated`")
+    @blp.alt_response(422, schema=ErrorSchema, description="`own_invite_code`, `referral_cycle`")
+    def post(self, data):
+        """Activate someone else's invite code (once in a lifetime)"""
+        return services.activate_invite_code(current_user, data["invite_code"])
+
+
+@blp.route("/me/referrals")
+class Referrals(MethodView):
+    @jwt_required()
+    @blp.doc(security=BEARER_AUTH)
+    @blp.arguments(PageArgsSchema, location="query")
+    @blp.response(200, ReferralPageSchema)
+    def get(self, args):
+        """The users who activated my invite code, newest first"""
+        return services.list_referrals(current_user, **args)
 
 
 @blp.route("/<id:user_id>")

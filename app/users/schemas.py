@@ -1,8 +1,8 @@
 """Profile schemas."""
 
-from marshmallow import Schema, ValidationError, fields, pre_load, validates_schema
+from marshmallow import Schema, ValidationError, fields, pre_load, validate, validates_schema
 
-from app.schemas import UserRefSchema, email_field, name_field
+from app.schemas import UserRefSchema, email_field, name_field, page_schema
 
 
 class ProfileSchema(Schema):
@@ -35,14 +35,32 @@ class PublicProfileSchema(Schema):
 class ProfileUpdateSchema(Schema):
     name = name_field(allow_none=True)
     email = email_field()
+    password = fields.String(validate=validate.Length(min=8, max=128), load_only=True)
+    current_password = fields.String(validate=validate.Length(min=1, max=128), load_only=True,
+                                     metadata={"description": "Required to replace an existing password"})
 
     @pre_load
     def strip(self, data, **kwargs):
         if isinstance(data, dict):
-            return {key: value.strip() if isinstance(value, str) else value for key, value in data.items()}
+            return {key: value.strip() if isinstance(value, str) and "password" not in key else value
+                    for key, value in data.items()}
         return data
 
     @validates_schema
     def not_empty(self, data, **kwargs):
-        if not data:
-            raise ValidationError("Send at least one field to change: name or email.")
+        if not set(data) - {"current_password"}:
+            raise ValidationError("Send at least one field to change: name, email or password.")
+
+
+class InviteActivationSchema(Schema):
+    invite_code = fields.String(required=True, validate=validate.Length(min=1, max=32),
+                                metadata={"description": "Someone else's invite code (any case)", "example": "AB12CD"})
+
+
+class ReferralSchema(Schema):
+    user = fields.Nested(UserRefSchema, required=True)
+    contact = fields.String(allow_none=True, metadata={"description": "Their phone, or email where there is none"})
+    referred_at = fields.DateTime(required=True)
+
+
+ReferralPageSchema = page_schema(ReferralSchema, "ReferralPage")

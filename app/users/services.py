@@ -1,17 +1,23 @@
 """Users: creation, lookup, the profile and its changes."""
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import aliased
 
-from app.errors import DomainError, EmailTaken, EmailUndeliverable, UserNotFound
+from app.auth.passwords import hash_password, verify_password
+from app.database import utcnow
+from app.errors import (DomainError, EmailTaken, EmailUndeliverable, InviteAlreadyActivated, InviteCodeNotFound,
+                        OwnInviteCode, PhoneTaken, ReferralCycle, UserNotFound, ValidationFailed)
 from app.extensions import db
+from app.pagination import paginate
 from app.profile_checks.services import initial_check_statuses, queue_profile_checks
 from app.posts.models import Post
-from app.users.invite_codes import new_invite_code
+from app.users.invite_codes import new_invite_code, normalize_invite_code
 from app.users.models import User
 
 PROFILE_REFERRALS = 100
 INVITE_CODE_ATTEMPTS = 8
+INVITE_LOCK_KEY = 0x6167_6F72_6100  # "agora" + 0: the advisory lock that serialises invite activations
 
 
 def normalize_email(email: str) -> str:
@@ -42,6 +48,8 @@ def add_user(user: User) -> User:
         except IntegrityError:
             if user.email and find_by_email(user.email):
                 raise EmailTaken() from None
+            if user.phone and db.session.scalars(select(User.id).where(User.phone == user.phone)).first():
+                raise PhoneTaken() from None
     raise DomainError("Could not allocate an invite code; try again.")
 
 
@@ -83,9 +91,18 @@ def public_profile(user_id: int) -> dict:
     return {"user": user, "post_count": count_posts(user.id), "referral_count": count_referrals(user.id)}
 
 
-def update_profile(user: User, *, name=..., email=...) -> dict:
-    """Change the name and/or email; a new email is verified and enriched again."""
+def update_profile(user: User, *, name=..., email=..., password=..., current_password=None) -> dict:
+    """Change the name, email and/or password; a new email is verified and enriched again.
+
+    Setting a first password (a phone user adding email sign-in) needs nothing more;
+    replacing one needs the current password.
+    """
     email_changed = False
+    if password is not ...:
+        if user.password_hash and not verify_password(user.password_hash, current_password or ""):
+            raise ValidationFailed(fields={"current_password": ["Wrong password." if current_password
+                                                                else "Required to change your password."]})
+        user.password_hash = hash_password(password)
     if name is not ...:
         user.name = name
     if email is not ...:
@@ -107,3 +124,58 @@ def update_profile(user: User, *, name=..., email=...) -> dict:
     if email_changed:
         queue_profile_checks(user)
     return profile(user)
+
+
+def activate_invite_code(user: User, code: str) -> dict:
+    """Activate someone else's invite code, once in a lifetime, never closing a referral cycle."""
+    code = normalize_invite_code(code)
+    owner = db.session.scalars(select(User).where(User.invite_code == code)).first()
+    if owner is None:
+        raise InviteCodeNotFound()
+    if owner.id == user.id:
+        raise OwnInviteCode()
+    _serialize_activations()
+    if _referred_down_from(user.id, owner.id):
+        raise ReferralCycle()
+    # Conditional: two concurrent activations by one user leave exactly one.
+    activated = db.session.execute(
+        update(User).where(User.id == user.id, User.activated_invite_code.is_(None))
+        .values(activated_invite_code=code, referred_by_id=owner.id, referred_at=utcnow())
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if activated != 1:
+        db.session.rollback()
+        raise InviteAlreadyActivated()
+    db.session.commit()
+    db.session.refresh(user)
+    return profile(user)
+
+
+def _serialize_activations() -> None:
+    """One activation at a time (PostgreSQL: a transaction-scoped advisory lock; SQLite writes are serial).
+
+    Checking for a cycle and then writing is only safe if no other activation can add an
+    edge in between: A activating B's code while B activates A's would otherwise both pass.
+    Activations happen once per user, so serialising them costs nothing that matters.
+    """
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": INVITE_LOCK_KEY})
+
+
+def _referred_down_from(ancestor_id: int, user_id: int) -> bool:
+    """True if ``user_id`` is ``ancestor_id`` or was referred by them, directly or down a chain."""
+    chain = select(User.id, User.referred_by_id).where(User.id == user_id).cte("chain", recursive=True)
+    referrer = aliased(User)
+    chain = chain.union(select(referrer.id, referrer.referred_by_id).join(chain, referrer.id == chain.c.referred_by_id))
+    return db.session.execute(select(chain.c.id).where(chain.c.id == ancestor_id).limit(1)).first() is not None
+
+
+def list_referrals(user: User, *, limit: int, cursor: str | None) -> dict:
+    """The users who activated my code, newest first."""
+    query = select(User.id, User.name, User.phone, User.email, User.referred_at).where(User.referred_by_id == user.id)
+    rows, next_cursor = paginate(query, kind=f"referrals:{user.id}", created_col=User.referred_at,
+                                 tiebreak_col=User.id, limit=limit, cursor=cursor,
+                                 key=lambda row: (row.referred_at, row.id))
+    items = [{"user": {"id": row.id, "name": row.name}, "contact": row.phone or row.email,
+              "referred_at": row.referred_at} for row in rows]
+    return {"items": items, "next_cursor": next_cursor}

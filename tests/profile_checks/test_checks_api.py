@@ -19,20 +19,9 @@ FINAL_ENRICHMENT = {"found", "not_found", "failed", "skipped"}
 
 
 @pytest.fixture
-def checked_app(tmp_path, providers):
+def checked_app(make_app, providers):
     """Builds an app whose providers are the fakes; overrides per test."""
-    apps = []
-
-    def make(**overrides):
-        app = build_app(tmp_path / f"app{len(apps)}", **provider_config(providers, **overrides))
-        with app.app_context():
-            db.create_all()
-        apps.append(app)
-        return app
-
-    yield make
-    for app in apps:
-        teardown_app(app)
+    return lambda **overrides: make_app(**provider_config(providers, **overrides))
 
 
 def sign_up(client, email="alex@example.com", name=None):

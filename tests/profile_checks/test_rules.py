@@ -3,8 +3,8 @@
 import pytest
 
 from app.integrations.http import ProviderResponse, ProviderUnreachable, parse_retry_after
-from app.profile_checks.rules import (RetryPolicy, backoff_delay, enrichment_outcome, extract_enrichment,
-                                      verification_outcome)
+from app.profile_checks.rules import enrichment_outcome, extract_enrichment, verification_outcome
+from app.retries import RetryPolicy, backoff_delay
 from tests.fakes import COMPANY, PERSON, hunter_error, hunter_verification
 
 POLICY = RetryPolicy(max_attempts=5, backoff_seconds=2.0, backoff_max_seconds=60.0)

@@ -1,0 +1,190 @@
+"""Phone sign-in codes in Redis: stored only as keyed hashes, every check-and-update atomic.
+
+Keys (under REDIS_KEY_PREFIX): ``phone:<e164>:code`` a hash {digest, attempts} living
+PHONE_CODE_TTL_SECONDS; ``phone:<e164>:cooldown`` the resend cooldown; ``phone:<e164>:sent`` and
+``ip:<address>:<action>`` sliding one-hour windows (sorted sets of timestamps).
+"""
+
+import base64
+import hashlib
+import hmac
+import math
+import secrets
+import time
+
+import phonenumbers
+from cryptography.fernet import Fernet, InvalidToken
+from flask import current_app
+
+from app.errors import (CodeExpired, CodeLimitReached, InvalidCode, RateLimited, ResendTooSoon, TooManyAttempts,
+                        ValidationFailed)
+from app.extensions import redis_store
+
+HOUR_MS = 3_600_000
+
+# Issue a code: the resend cooldown, the hourly cap per phone and the per-address window are
+# checked and recorded together, then the new code replaces the old one. Returns {verdict, wait}.
+ISSUE_CODE = """
+local code, cooldown, sent, by_ip = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local now, digest, ttl_ms, resend_ms = tonumber(ARGV[1]), ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
+local per_hour, per_ip, limited, member = tonumber(ARGV[5]), tonumber(ARGV[6]), ARGV[7] == '1', ARGV[8]
+if limited then
+  local wait = redis.call('PTTL', cooldown)
+  if wait > 0 then return {'resend_too_soon', wait} end
+  redis.call('ZREMRANGEBYSCORE', sent, '-inf', now - 3600000)
+  if redis.call('ZCARD', sent) >= per_hour then
+    local oldest = redis.call('ZRANGE', sent, 0, 0, 'WITHSCORES')
+    return {'too_many_codes', tonumber(oldest[2]) + 3600000 - now}
+  end
+  redis.call('ZREMRANGEBYSCORE', by_ip, '-inf', now - 3600000)
+  if redis.call('ZCARD', by_ip) >= per_ip then
+    local oldest = redis.call('ZRANGE', by_ip, 0, 0, 'WITHSCORES')
+    return {'rate_limited', tonumber(oldest[2]) + 3600000 - now}
+  end
+  redis.call('ZADD', sent, now, member)
+  redis.call('PEXPIRE', sent, 3600000)
+  redis.call('ZADD', by_ip, now, member)
+  redis.call('PEXPIRE', by_ip, 3600000)
+  if resend_ms > 0 then redis.call('SET', cooldown, '1', 'PX', resend_ms) end
+end
+redis.call('DEL', code)
+redis.call('HSET', code, 'digest', digest, 'attempts', 0)
+redis.call('PEXPIRE', code, ttl_ms)
+return {'ok', 0}
+"""
+
+# Settle one verification of the code whose digest the caller read (and compared in constant
+# time): consume it on a match, else count the miss and burn it at the limit. If the code was
+# replaced meanwhile, say so and let the caller start again.
+SETTLE_CODE = """
+local stored = redis.call('HGET', KEYS[1], 'digest')
+if not stored then return {'expired', 0} end
+if stored ~= ARGV[1] then return {'replaced', 0} end
+if ARGV[2] == '1' then
+  redis.call('DEL', KEYS[1])
+  return {'ok', 0}
+end
+local left = tonumber(ARGV[3]) - redis.call('HINCRBY', KEYS[1], 'attempts', 1)
+if left <= 0 then
+  redis.call('DEL', KEYS[1])
+  return {'burned', 0}
+end
+return {'wrong', left}
+"""
+
+# One hit in a sliding one-hour window; returns the milliseconds to wait, 0 when allowed.
+HIT_WINDOW = """
+local now, limit = tonumber(ARGV[1]), tonumber(ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - 3600000)
+if redis.call('ZCARD', KEYS[1]) >= limit then
+  local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+  return tonumber(oldest[2]) + 3600000 - now
+end
+redis.call('ZADD', KEYS[1], now, ARGV[3])
+redis.call('PEXPIRE', KEYS[1], 3600000)
+return 0
+"""
+
+LIMIT_ERRORS = {"resend_too_soon": ResendTooSoon, "too_many_codes": CodeLimitReached, "rate_limited": RateLimited}
+
+
+def normalize_phone(raw: str) -> str:
+    """The number in E.164 (``+79991234567``); 422 naming ``phone`` if it is not a possible, valid number."""
+    region = current_app.config["PHONE_DEFAULT_REGION"]
+    try:
+        number = phonenumbers.parse(raw, region)
+    except phonenumbers.NumberParseException:
+        hint = "" if region or raw.strip().startswith("+") else " Start with + and the country code."
+        raise ValidationFailed(fields={"phone": [f"Not a phone number.{hint}"]}) from None
+    if not phonenumbers.is_valid_number(number):
+        raise ValidationFailed(fields={"phone": ["Not a valid phone number."]})
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def new_code() -> str:
+    return f"{secrets.randbelow(10_000):04d}"
+
+
+def code_digest(phone: str, code: str) -> str:
+    """The keyed hash a code is stored as: HMAC-SHA256 under a key derived from SECRET_KEY."""
+    key = hashlib.sha256(b"agora phone code:" + current_app.config["SECRET_KEY"].encode()).digest()
+    return hmac.new(key, f"{phone}:{code}".encode(), hashlib.sha256).hexdigest()
+
+
+def _fernet() -> Fernet:
+    key = hashlib.sha256(b"agora sealed sms:" + current_app.config["SECRET_KEY"].encode()).digest()
+    return Fernet(base64.urlsafe_b64encode(key))
+
+
+def seal(code: str) -> str:
+    """Encrypt a code for the delivery task, so the broker (Redis too) never holds it in clear."""
+    return _fernet().encrypt(code.encode()).decode()
+
+
+def unseal(token: str) -> str | None:
+    """The code a delivery task carries; None if the token is not ours or is older than the code's life."""
+    try:
+        return _fernet().decrypt(token.encode(), ttl=current_app.config["PHONE_CODE_TTL_SECONDS"]).decode()
+    except InvalidToken:
+        return None
+
+
+def _seconds(milliseconds: int) -> int:
+    return max(1, math.ceil(milliseconds / 1000))
+
+
+def issue_code(phone: str, client_address: str) -> str:
+    """Make a new code for ``phone`` (replacing any live one) within the limits; returns it in clear once."""
+    config = current_app.config
+    code = new_code()
+    now_ms = int(time.time() * 1000)
+    keys = [redis_store.key("phone", phone, part) for part in ("code", "cooldown", "sent")]
+    keys.append(redis_store.key("ip", client_address, "phone-code"))
+    verdict, wait_ms = redis_store.client.register_script(ISSUE_CODE)(keys=keys, args=[
+        now_ms, code_digest(phone, code), config["PHONE_CODE_TTL_SECONDS"] * 1000,
+        config["PHONE_CODE_RESEND_SECONDS"] * 1000, config["PHONE_CODES_PER_HOUR"],
+        config["PHONE_REQUESTS_PER_IP_PER_HOUR"], "1" if config["RATELIMIT_ENABLED"] else "0",
+        f"{now_ms}-{secrets.token_hex(4)}",
+    ])
+    if verdict != "ok":
+        wait = _seconds(int(wait_ms))
+        raise LIMIT_ERRORS[verdict](extra={"retry_after": wait}, headers={"Retry-After": str(wait)})
+    return code
+
+
+def limit_verifications(client_address: str) -> None:
+    """The per-address window on code checks: 429 ``rate_limited`` past it."""
+    config = current_app.config
+    if not config["RATELIMIT_ENABLED"]:
+        return
+    now_ms = int(time.time() * 1000)
+    wait_ms = redis_store.client.register_script(HIT_WINDOW)(
+        keys=[redis_store.key("ip", client_address, "phone-verify")],
+        args=[now_ms, config["PHONE_REQUESTS_PER_IP_PER_HOUR"], f"{now_ms}-{secrets.token_hex(4)}"],
+    )
+    if int(wait_ms) > 0:
+        wait = _seconds(int(wait_ms))
+        raise RateLimited(extra={"retry_after": wait}, headers={"Retry-After": str(wait)})
+
+
+def consume_code(phone: str, code: str) -> None:
+    """Accept the live code for ``phone`` once; else 400 invalid_code, 429 too_many_attempts or 400 code_expired."""
+    key = redis_store.key("phone", phone, "code")
+    settle = redis_store.client.register_script(SETTLE_CODE)
+    candidate = code_digest(phone, code)
+    for _ in range(3):  # start again only if a new code replaced the one we read
+        stored = redis_store.client.hget(key, "digest")
+        if stored is None:
+            raise CodeExpired()
+        matched = hmac.compare_digest(stored, candidate)
+        verdict, left = settle(keys=[key], args=[stored, "1" if matched else "0",
+                                                 current_app.config["PHONE_CODE_MAX_ATTEMPTS"]])
+        if verdict == "ok":
+            return
+        if verdict == "wrong":
+            raise InvalidCode(extra={"attempts_left": int(left)})
+        if verdict == "burned":
+            raise TooManyAttempts()
+        if verdict == "expired":
+            raise CodeExpired()
+    raise CodeExpired()

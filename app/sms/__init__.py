@@ -1,0 +1,1 @@
+"""SMS delivery of sign-in codes, and the development outbox."""
