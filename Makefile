@@ -5,10 +5,11 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: help install test test-fast test-services serve worker beat migrate clean
+.PHONY: help install test test-fast test-services bench serve worker beat migrate clean
 
 help:
 	@echo "make test      create the environment and run the whole suite"
+	@echo "make bench     benchmarks, reported as ratios to a baseline measured in the same run"
 	@echo "make serve     gunicorn on 127.0.0.1:8000 (migrates first)"
 	@echo "make worker    a Celery worker (needs CELERY_BROKER_URL or REDIS_URL)"
 	@echo "make beat      Celery beat: re-queues unfinished profile checks every 5 minutes"
@@ -30,6 +31,9 @@ test-fast: $(STAMP)
 
 test-services: $(STAMP)
 	$(BIN)/python -m pytest -m services $(PYTEST_ARGS)
+
+bench: $(STAMP)
+	$(BIN)/python -m bench.phone_codes
 
 migrate: $(STAMP)
 	$(BIN)/flask --app wsgi db upgrade

@@ -113,7 +113,7 @@ def build_config(environ: Mapping[str, str], instance_path: str) -> dict:
         environ.get("DATABASE_URL") or f"sqlite:///{Path(instance_path) / 'agora.db'}"
     )
     config["REDIS_URL"] = environ.get("REDIS_URL") or None
-    config["CELERY_BROKER_URL"] = environ.get("CELERY_BROKER_URL") or config["REDIS_URL"]
+    config["CELERY_BROKER_URL"] = environ.get("CELERY_BROKER_URL") or None  # else REDIS_URL: see finalize
     for name in ("HUNTER_API_KEY", "HUNTER_BASE_URL", "CLEARBIT_API_KEY", "CLEARBIT_BASE_URL"):
         if environ.get(name):
             config[name] = environ[name].rstrip("/") if name.endswith("_URL") else environ[name]
@@ -151,6 +151,7 @@ def finalize(config: dict) -> None:
     """Derive the settings that depend on others, after any overrides were applied."""
     from datetime import timedelta
 
+    config["CELERY_BROKER_URL"] = config.get("CELERY_BROKER_URL") or config["REDIS_URL"]
     config["JWT_ACCESS_TOKEN_EXPIRES"] = timedelta(minutes=config["JWT_ACCESS_MINUTES"])
     config["JWT_REFRESH_TOKEN_EXPIRES"] = timedelta(days=config["JWT_REFRESH_DAYS"])
     config["SQLALCHEMY_DATABASE_URI"] = database_url(config["SQLALCHEMY_DATABASE_URI"])

@@ -6,7 +6,7 @@ import stat
 import pytest
 
 from app import create_app
-from app.config import ConfigError, build_config, database_url
+from app.config import ConfigError, build_config, database_url, finalize
 
 
 def test_production_refuses_to_start_without_signing_keys(tmp_path):
@@ -44,7 +44,22 @@ def test_embedded_default_is_sqlite_under_instance_and_fakeredis(tmp_path):
 
 def test_broker_defaults_to_redis_url(tmp_path):
     config = build_config({"REDIS_URL": "redis://127.0.0.1:6379/3"}, str(tmp_path))
+    finalize(config)
     assert config["CELERY_BROKER_URL"] == "redis://127.0.0.1:6379/3"
+
+
+def test_broker_follows_a_redis_url_given_as_an_override(tmp_path):
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'a.db'}",
+                      "REDIS_URL": "redis://127.0.0.1:6379/4"}, instance_path=str(tmp_path))
+    assert app.config["CELERY_BROKER_URL"] == "redis://127.0.0.1:6379/4"
+    assert app.extensions["inline_tasks"] is None
+
+
+def test_an_explicit_broker_wins_over_redis_url(tmp_path):
+    config = build_config({"REDIS_URL": "redis://127.0.0.1:6379/3", "CELERY_BROKER_URL": "amqp://guest@127.0.0.1//"},
+                          str(tmp_path))
+    finalize(config)
+    assert config["CELERY_BROKER_URL"] == "amqp://guest@127.0.0.1//"
 
 
 @pytest.mark.parametrize("given, used", [
