@@ -73,12 +73,13 @@ def register_request_rules(app: Flask) -> None:
 def register_blueprints(app: Flask, api: Api) -> None:
     from app import docs
     from app.auth.routes import blp as auth_blp
+    from app.chat.routes import blp as chat_blp
     from app.ops.routes import blp as ops_blp
     from app.posts.routes import blp as posts_blp
     from app.sms.routes import blp as dev_blp
     from app.users.routes import blp as users_blp
 
-    for blueprint in (auth_blp, users_blp, posts_blp, dev_blp, ops_blp):
+    for blueprint in (auth_blp, users_blp, posts_blp, chat_blp, dev_blp, ops_blp):
         api.register_blueprint(blueprint)
     app.register_blueprint(docs.blp)
 

@@ -64,6 +64,10 @@ class PostNotFound(NotFound):
     code, message = "post_not_found", "No post has this id."
 
 
+class ConversationNotFound(NotFound):
+    code, message = "conversation_not_found", "No conversation of yours has this id."
+
+
 class EmailTaken(DomainError):
     status, code, message = 409, "email_taken", "An account already uses this email."
 

@@ -17,7 +17,7 @@ from tests.conftest import build_app, teardown_app
 
 pytestmark = pytest.mark.services
 
-MODEL_TABLES = {"users", "posts", "likes"}
+MODEL_TABLES = {table.name for table in db.metadata.sorted_tables}
 
 
 @pytest.fixture

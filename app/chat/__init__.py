@@ -1,0 +1,1 @@
+"""Conversations, messages, points and congratulations."""

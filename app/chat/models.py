@@ -1,0 +1,51 @@
+"""Conversations, their participants and messages."""
+
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.database import UTCDateTime, utcnow
+from app.extensions import db
+
+MESSAGE_KINDS = ("user", "reward")
+
+
+class Conversation(db.Model):
+    __tablename__ = "conversations"
+    __table_args__ = (Index("ix_conversations_created_at_id", "created_at", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    creator_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Participant(db.Model):
+    """A user's membership of a conversation; the primary key makes it unique."""
+
+    __tablename__ = "conversation_participants"
+    __table_args__ = (Index("ix_conversation_participants_user_id", "user_id", "conversation_id"),)
+
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    joined_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Message(db.Model):
+    """A user's message, or a congratulation (``kind='reward'``, no author)."""
+
+    __tablename__ = "messages"
+    __table_args__ = (
+        CheckConstraint(f"kind IN {MESSAGE_KINDS}", name="kind_known"),
+        # A reward never has an author; a user's message loses its author only if the user is deleted.
+        CheckConstraint("kind = 'user' OR author_id IS NULL", name="reward_has_no_author"),
+        Index("ix_messages_conversation_id_created_at_id", "conversation_id", "created_at", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"))
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    kind: Mapped[str] = mapped_column(String(8), default="user")
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

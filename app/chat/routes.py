@@ -1,0 +1,65 @@
+"""Conversations and their messages."""
+
+from flask.views import MethodView
+from flask_jwt_extended import current_user, jwt_required
+
+from app.api import Blueprint
+from app.chat import services
+from app.chat.schemas import (ConversationCreateSchema, ConversationPageSchema, ConversationSchema,
+                              MessageCreateSchema, MessagePageSchema, PostedMessageSchema)
+from app.schemas import BEARER_AUTH, ErrorSchema, PageArgsSchema
+
+blp = Blueprint("chat", __name__, url_prefix="/api/v1/conversations", description="Conversations and points")
+
+
+@blp.route("")
+class Conversations(MethodView):
+    decorators = [jwt_required()]
+
+    @blp.doc(security=BEARER_AUTH)
+    @blp.arguments(PageArgsSchema, location="query")
+    @blp.response(200, ConversationPageSchema)
+    def get(self, args):
+        """List my conversations, newest first"""
+        return services.list_conversations(current_user, **args)
+
+    @blp.doc(security=BEARER_AUTH)
+    @blp.arguments(ConversationCreateSchema)
+    @blp.response(201, ConversationSchema)
+    @blp.alt_response(403, schema=ErrorSchema, description="`email_undeliverable`")
+    def post(self, data):
+        """Start a conversation (I take part in it)"""
+        return services.create_conversation(current_user, **data)
+
+
+@blp.route("/<id:conversation_id>")
+class ConversationItem(MethodView):
+    @jwt_required()
+    @blp.doc(security=BEARER_AUTH)
+    @blp.response(200, ConversationSchema)
+    @blp.alt_response(404, schema=ErrorSchema, description="`conversation_not_found`: none, or not mine")
+    def get(self, conversation_id):
+        """Show one of my conversations"""
+        return services.get_conversation(current_user, conversation_id)
+
+
+@blp.route("/<id:conversation_id>/messages")
+class Messages(MethodView):
+    decorators = [jwt_required()]
+
+    @blp.doc(security=BEARER_AUTH)
+    @blp.arguments(PageArgsSchema, location="query")
+    @blp.response(200, MessagePageSchema)
+    @blp.alt_response(404, schema=ErrorSchema, description="`conversation_not_found`")
+    def get(self, args, conversation_id):
+        """Read a conversation's messages, newest first"""
+        return services.list_messages(current_user, conversation_id, **args)
+
+    @blp.doc(security=BEARER_AUTH)
+    @blp.arguments(MessageCreateSchema)
+    @blp.response(201, PostedMessageSchema)
+    @blp.alt_response(403, schema=ErrorSchema, description="`email_undeliverable`")
+    @blp.alt_response(404, schema=ErrorSchema, description="`conversation_not_found`")
+    def post(self, data, conversation_id):
+        """Post a message: +1 point, and a congratulation at every 10 points"""
+        return services.post_message(current_user, conversation_id, **data)

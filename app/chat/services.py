@@ -1,0 +1,121 @@
+"""Conversations and messages; points and congratulations kept exact by the database."""
+
+from sqlalchemy import insert, select, update
+
+from app.chat.models import Conversation, Message, Participant
+from app.chat.rewards import congratulation
+from app.errors import ConversationNotFound, ValidationFailed
+from app.extensions import db
+from app.pagination import paginate
+from app.users.models import User
+from app.users.services import ensure_can_write
+
+
+def display_name(user_id: int, name: str | None) -> str:
+    return name or f"user #{user_id}"
+
+
+def _participants(conversation_ids: list[int]) -> dict[int, list[dict]]:
+    """Every participant of these conversations, in one query, in the order they joined."""
+    rows = db.session.execute(
+        select(Participant.conversation_id, User.id, User.name)
+        .join(User, User.id == Participant.user_id)
+        .where(Participant.conversation_id.in_(conversation_ids))
+        .order_by(Participant.joined_at, User.id)
+    ).all()
+    people: dict[int, list[dict]] = {conversation_id: [] for conversation_id in conversation_ids}
+    for conversation_id, user_id, name in rows:
+        people[conversation_id].append({"id": user_id, "name": name})
+    return people
+
+
+def _view(conversation: Conversation, participants: list[dict]) -> dict:
+    return {"id": conversation.id, "title": conversation.title, "participants": participants,
+            "created_at": conversation.created_at}
+
+
+def _mine(conversation_id: int, user: User) -> Conversation:
+    """The conversation if ``user`` takes part in it; 404 alike for others' and for none."""
+    conversation = db.session.scalars(
+        select(Conversation).join(Participant, Participant.conversation_id == Conversation.id)
+        .where(Conversation.id == conversation_id, Participant.user_id == user.id)
+    ).first()
+    if conversation is None:
+        raise ConversationNotFound()
+    return conversation
+
+
+def create_conversation(creator: User, *, title: str, participant_ids: list[int]) -> dict:
+    """Start a conversation between the creator and the given users (who must exist)."""
+    ensure_can_write(creator)
+    others = sorted(set(participant_ids) - {creator.id})
+    found = set(db.session.scalars(select(User.id).where(User.id.in_(others)))) if others else set()
+    unknown = [user_id for user_id in others if user_id not in found]
+    if unknown:
+        raise ValidationFailed(fields={"participant_ids": [f"No user has the id {', '.join(map(str, unknown))}."]})
+    conversation = Conversation(title=title, creator_id=creator.id)
+    db.session.add(conversation)
+    db.session.flush()
+    db.session.execute(insert(Participant), [{"conversation_id": conversation.id, "user_id": user_id,
+                                              "joined_at": conversation.created_at}
+                                             for user_id in [creator.id, *others]])
+    db.session.commit()
+    return _view(conversation, _participants([conversation.id])[conversation.id])
+
+
+def list_conversations(user: User, *, limit: int, cursor: str | None) -> dict:
+    """The conversations I take part in, newest first."""
+    query = select(Conversation).join(Participant, Participant.conversation_id == Conversation.id).where(
+        Participant.user_id == user.id)
+    rows, next_cursor = paginate(query, kind=f"conversations:{user.id}", created_col=Conversation.created_at,
+                                 tiebreak_col=Conversation.id, limit=limit, cursor=cursor,
+                                 key=lambda row: (row.Conversation.created_at, row.Conversation.id))
+    conversations = [row.Conversation for row in rows]
+    people = _participants([conversation.id for conversation in conversations])
+    return {"items": [_view(conversation, people[conversation.id]) for conversation in conversations],
+            "next_cursor": next_cursor}
+
+
+def get_conversation(user: User, conversation_id: int) -> dict:
+    conversation = _mine(conversation_id, user)
+    return _view(conversation, _participants([conversation.id])[conversation.id])
+
+
+def message_view(message: Message, author_name: str | None) -> dict:
+    author = {"id": message.author_id, "name": author_name} if message.author_id is not None else None
+    return {"id": message.id, "conversation_id": message.conversation_id, "author": author, "kind": message.kind,
+            "body": message.body, "created_at": message.created_at}
+
+
+def list_messages(user: User, conversation_id: int, *, limit: int, cursor: str | None) -> dict:
+    """A conversation's messages, newest first, congratulations included."""
+    _mine(conversation_id, user)
+    query = (select(Message, User.name).outerjoin(User, User.id == Message.author_id)
+             .where(Message.conversation_id == conversation_id))
+    rows, next_cursor = paginate(query, kind=f"messages:{conversation_id}", created_col=Message.created_at,
+                                 tiebreak_col=Message.id, limit=limit, cursor=cursor,
+                                 key=lambda row: (row.Message.created_at, row.Message.id))
+    return {"items": [message_view(row.Message, row.name) for row in rows], "next_cursor": next_cursor}
+
+
+def post_message(user: User, conversation_id: int, *, body: str) -> dict:
+    """Post a message: +1 point, and at every tenth point a congratulation, all in one transaction.
+
+    The point is added by ``UPDATE ... RETURNING`` in the database, so concurrent messages
+    each get their own total, and each multiple of 10 is congratulated exactly once.
+    """
+    _mine(conversation_id, user)
+    ensure_can_write(user)
+    message = Message(conversation_id=conversation_id, author_id=user.id, kind="user", body=body)
+    db.session.add(message)
+    points = db.session.execute(
+        update(User).where(User.id == user.id).values(points=User.points + 1).returning(User.points)
+        .execution_options(synchronize_session=False)
+    ).scalar_one()
+    text = congratulation(display_name(user.id, user.name), points)
+    reward = Message(conversation_id=conversation_id, author_id=None, kind="reward", body=text) if text else None
+    if reward is not None:
+        db.session.add(reward)
+    db.session.commit()
+    return {"message": message_view(message, user.name), "points": points,
+            "reward": message_view(reward, None) if reward else None}
