@@ -5,9 +5,10 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: help install test test-fast test-services bench serve worker beat migrate clean
+.PHONY: help install bot test test-fast test-services bench serve worker beat migrate clean
 
 help:
+	@echo "make bot       create the environment, migrate, and run the bot (bot.json) on the embedded default"
 	@echo "make test      create the environment and run the whole suite"
 	@echo "make bench     benchmarks, reported as ratios to a baseline measured in the same run"
 	@echo "make serve     gunicorn on 127.0.0.1:8000 (migrates first)"
@@ -23,6 +24,9 @@ $(STAMP): setup.cfg pyproject.toml
 
 install: $(STAMP)
 
+bot: migrate
+	$(BIN)/flask --app wsgi run-bot $(BOT_ARGS)
+
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
@@ -34,6 +38,7 @@ test-services: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.phone_codes
+	$(BIN)/python -m bench.bot
 
 migrate: $(STAMP)
 	$(BIN)/flask --app wsgi db upgrade

@@ -86,5 +86,7 @@ def register_blueprints(app: Flask, api: Api) -> None:
 
 def register_commands(app: Flask) -> None:
     from app.profile_checks.commands import enrichment
+    from bot.cli import run_bot
 
     app.cli.add_command(enrichment)
+    app.cli.add_command(run_bot)

@@ -1,0 +1,112 @@
+"""Time the bot: each phase's wall time and requests/s, next to the same server's bare /healthz rate.
+
+Two servers: the embedded default (the bot's own in-process server, SQLite, in-process
+tasks) and gunicorn on PostgreSQL + Redis with a real Celery worker. The sizes are the
+issue's, 200 and 1000 users x 10 posts x 20 likes; `--sizes` changes them.
+"""
+
+import argparse
+import json
+import os
+import secrets
+import subprocess
+import sys
+import tempfile
+from contextlib import contextmanager
+
+import psycopg
+
+from bench.load import measure
+from bench.server import ROOT, gunicorn
+from bot.config import BotConfig
+from bot.runner import Runner
+
+BASELINE_SECONDS = 3.0
+
+
+def baseline(base_url: str) -> float:
+    """The bare request rate of this server: GET /healthz, 8 threads."""
+    return measure(lambda session, n: session.get(f"{base_url}/healthz", timeout=10).status_code == 200,
+                   seconds=BASELINE_SECONDS, threads=8)["rps"]
+
+
+def row(server: str, config: BotConfig, report: dict, healthz_rps: float) -> dict:
+    phases = {name: {**phase, "ratio_to_baseline": round(phase["requests_per_second"] / healthz_rps, 3)}
+              for name, phase in report["phases"].items()}
+    return {"server": server, "size": f"{config.number_of_users}x{config.max_posts_per_user}x{config.max_likes_per_user}",
+            "healthz_rps": healthz_rps, "seconds": report["seconds"], "phases": phases,
+            "users": report["users"], "posts": report["posts"], "likes": report["likes"]}
+
+
+@contextmanager
+def embedded_server():
+    """The bot's own in-process server on a fresh embedded-default instance."""
+    from bot.cli import serve_in_process
+    from flask_migrate import upgrade
+
+    from app import create_app
+
+    with tempfile.TemporaryDirectory(prefix="agora-bench-") as instance:
+        app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{instance}/bench.db"}, instance_path=instance)
+        with app.app_context():
+            upgrade()
+        with serve_in_process(app) as base_url:
+            yield base_url
+        app.extensions["inline_tasks"].shutdown(wait=True)
+
+
+@contextmanager
+def postgres_stack(admin_url: str, redis_url: str):
+    """gunicorn on a fresh PostgreSQL database and Redis, with a real Celery worker beside it."""
+    name = f"agora_bench_{os.getpid()}_{secrets.token_hex(3)}"
+    with psycopg.connect(admin_url, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+        try:
+            database_url = admin_url.rsplit("/", 1)[0] + f"/{name}"
+            env = {"DATABASE_URL": database_url, "REDIS_URL": redis_url, "REDIS_KEY_PREFIX": f"{name}:",
+                   "RATELIMIT_ENABLED": "false", "APP_ENV": "development"}
+            worker = subprocess.Popen(
+                [sys.executable, "-m", "celery", "-A", "tasks.worker", "worker", "--loglevel=WARNING",
+                 "--concurrency=2", "-Q", "integrations,sms"],
+                cwd=ROOT, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            try:
+                with gunicorn(env, workers=2 * (os.cpu_count() or 1) + 1, threads=4) as base_url:
+                    yield base_url
+            finally:
+                worker.terminate()
+                worker.wait(timeout=30)
+        finally:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def run(server_name: str, server, config: BotConfig) -> dict:
+    with server() as base_url:
+        healthz = baseline(base_url)
+        report = Runner(config, base_url, seed=1).run()
+    result = row(server_name, config, report, healthz)
+    print(f"{server_name:<10} {result['size']:<10} total {result['seconds']:>7.1f}s  healthz {healthz:>7.1f} req/s")
+    for name, phase in result["phases"].items():
+        print(f"    {name:<7} {phase['seconds']:>7.1f}s {phase['requests']:>7} requests "
+              f"{phase['requests_per_second']:>7.1f} req/s = {phase['ratio_to_baseline']:.3f} x healthz")
+    return result
+
+
+def main(argv=None) -> list[dict]:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="200x10x20,1000x10x20")
+    parser.add_argument("--servers", default="embedded,postgres")
+    parser.add_argument("--postgres", default=os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"))
+    parser.add_argument("--redis", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0"))
+    args = parser.parse_args(argv)
+    servers = {"embedded": embedded_server, "postgres": lambda: postgres_stack(args.postgres, args.redis)}
+    results = []
+    for size in args.sizes.split(","):
+        users, posts, likes = (int(part) for part in size.split("x"))
+        for name in args.servers.split(","):
+            results.append(run(name, servers[name], BotConfig(users, posts, likes)))
+    print(json.dumps(results))
+    return results
+
+
+if __name__ == "__main__":
+    main()

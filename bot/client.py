@@ -1,0 +1,102 @@
+"""A small client of the Agora API over HTTP. It never imports the app: it is a client like any other."""
+
+import random
+import time
+
+import requests
+
+RETRY_STATUSES = frozenset({429, 502, 503, 504})
+
+
+class BotApiError(Exception):
+    """An API call that failed for good; the message names the endpoint and the API's error code."""
+
+    def __init__(self, method: str, path: str, status: int | None, code: str | None, message: str):
+        self.method, self.path, self.status, self.code = method, path, status, code
+        where = f"{method} {path}"
+        super().__init__(f"{where} answered {status} {code}: {message}" if status else f"{where}: {message}")
+
+
+class AgoraClient:
+    """Calls with a timeout, retried with backoff on connection errors, 429 (honouring Retry-After) and 502-504."""
+
+    def __init__(self, base_url: str, *, timeout: float = 10.0, retries: int = 4, backoff: float = 0.2,
+                 session: requests.Session | None = None):
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+        self.retries = retries
+        self.backoff = backoff
+        self.session = session or requests.Session()
+        self.requests = 0
+
+    def close(self) -> None:
+        self.session.close()
+
+    def call(self, method: str, path: str, *, token: str | None = None, json=None, expect=(200, 201)) -> tuple[int, dict]:
+        """Send a request; returns (status, body) for an expected status, else raises BotApiError."""
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        for attempt in range(self.retries + 1):
+            try:
+                response = self.session.request(method, self.base_url + path, json=json, headers=headers,
+                                                timeout=self.timeout)
+            except requests.RequestException as exc:
+                if attempt == self.retries:
+                    raise BotApiError(method, path, None, None, f"no answer ({exc.__class__.__name__})") from None
+                self._sleep(attempt)
+                continue
+            self.requests += 1
+            if response.status_code in RETRY_STATUSES and attempt < self.retries:
+                self._sleep(attempt, response.headers.get("Retry-After"))
+                continue
+            body = self._json(response)
+            if response.status_code in expect:
+                return response.status_code, body
+            error = body.get("error", {}) if isinstance(body, dict) else {}
+            raise BotApiError(method, path, response.status_code, error.get("code"),
+                              error.get("message") or response.reason)
+        raise AssertionError("unreachable")
+
+    def _sleep(self, attempt: int, retry_after: str | None = None) -> None:
+        delay = self.backoff * 2 ** attempt * (0.5 + random.random() / 2)
+        if retry_after and retry_after.isdigit():
+            delay = max(delay, min(float(retry_after), 30.0))
+        time.sleep(delay)
+
+    @staticmethod
+    def _json(response) -> dict:
+        try:
+            body = response.json()
+        except ValueError:
+            return {}
+        return body if isinstance(body, dict) else {}
+
+    # --- the endpoints the bot uses ------------------------------------------------------------
+
+    def healthy(self) -> None:
+        """Fail fast (one try, short timeout) if the server is not there."""
+        try:
+            response = self.session.get(f"{self.base_url}/healthz", timeout=5)
+        except requests.RequestException as exc:
+            raise BotApiError("GET", "/healthz", None, None, f"cannot reach {self.base_url} ({exc.__class__.__name__})") from None
+        if response.status_code != 200:
+            raise BotApiError("GET", "/healthz", response.status_code, None, f"{self.base_url} is not healthy")
+
+    def signup(self, email: str, password: str, name: str) -> dict:
+        """Create an account; if a retried signup finds it made already, log in instead."""
+        try:
+            return self.call("POST", "/api/v1/auth/signup", json={"email": email, "password": password, "name": name},
+                             expect=(201,))[1]
+        except BotApiError as error:
+            if error.code == "email_taken":
+                return self.login(email, password)
+            raise
+
+    def login(self, email: str, password: str) -> dict:
+        return self.call("POST", "/api/v1/auth/login", json={"email": email, "password": password}, expect=(200,))[1]
+
+    def create_post(self, token: str, title: str, body: str) -> dict:
+        return self.call("POST", "/api/v1/posts", token=token, json={"title": title, "body": body}, expect=(201,))[1]
+
+    def like(self, token: str, post_id: int) -> dict:
+        """Like a post; 201 when new, 200 when it was already liked (a retried request)."""
+        return self.call("POST", f"/api/v1/posts/{post_id}/like", token=token, expect=(200, 201))[1]
