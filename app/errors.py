@@ -141,6 +141,10 @@ class SmsOutboxDisabled(NotFound):
     code, message = "not_found", "The SMS outbox exists only while SMS_BACKEND=outbox."
 
 
+class ServiceUnavailable(DomainError):
+    status, code, message = 503, "service_unavailable", "A service Agora depends on is unreachable: try again."
+
+
 class NotReady(DomainError):
     status, code = 503, "not_ready"
 

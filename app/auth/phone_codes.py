@@ -152,6 +152,11 @@ def issue_code(phone: str, client_address: str) -> str:
     return code
 
 
+def withdraw_code(phone: str) -> None:
+    """Undo an issued code whose delivery could not be queued: no code, no cooldown to wait out."""
+    redis_store.client.delete(redis_store.key("phone", phone, "code"), redis_store.key("phone", phone, "cooldown"))
+
+
 def limit_verifications(client_address: str) -> None:
     """The per-address window on code checks: 429 ``rate_limited`` past it."""
     config = current_app.config

@@ -8,9 +8,10 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from app.auth.passwords import hash_password, needs_rehash, verify_password
-from app.auth.phone_codes import consume_code, issue_code, limit_verifications, normalize_phone, seal
+from app.auth.phone_codes import (consume_code, issue_code, limit_verifications, normalize_phone, seal,
+                                  withdraw_code)
 from app.auth.tokens import issue_tokens, revoke
-from app.errors import EmailTaken, InvalidCredentials, PhoneTaken, ValidationFailed
+from app.errors import EmailTaken, InvalidCredentials, PhoneTaken, ServiceUnavailable, ValidationFailed
 from app.extensions import db
 from app.jobs import SEND_SMS_CODE, enqueue
 from app.profile_checks.services import initial_check_statuses, queue_profile_checks
@@ -74,7 +75,10 @@ def request_phone_code(*, phone: str, client_address: str) -> dict:
     """Issue a sign-in code for ``phone`` and queue its delivery; the code is never returned."""
     phone = normalize_phone(phone)
     code = issue_code(phone, client_address)
-    enqueue(SEND_SMS_CODE, phone, seal(code))
+    if not enqueue(SEND_SMS_CODE, phone, seal(code)):
+        withdraw_code(phone)
+        raise ServiceUnavailable("SMS delivery is unavailable right now: try again shortly.",
+                                 headers={"Retry-After": "5"})
     config = current_app.config
     return {"phone": phone, "expires_in": config["PHONE_CODE_TTL_SECONDS"],
             "resend_after": config["PHONE_CODE_RESEND_SECONDS"] if config["RATELIMIT_ENABLED"] else 0}

@@ -157,6 +157,15 @@ def test_resending_too_soon_is_429_with_retry_after(client):
     assert response.json["error"]["retry_after"] == int(response.headers["Retry-After"])
 
 
+def test_a_code_that_cannot_be_queued_is_withdrawn_and_503(client, monkeypatch):
+    monkeypatch.setattr("app.auth.services.enqueue", lambda name, *args: False)
+    for _ in range(2):  # no cooldown was left behind: the second try is not resend_too_soon
+        response = request_code(client)
+        assert (response.status_code, response.json["error"]["code"]) == (503, "service_unavailable")
+        assert response.headers["Retry-After"] == "5"
+    assert verify(client, "1234").json["error"]["code"] == "code_expired"
+
+
 def test_a_new_code_replaces_the_old_one(phone_app):
     client = phone_app(PHONE_CODE_RESEND_SECONDS=0).test_client()
     request_code(client)
