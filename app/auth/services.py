@@ -22,9 +22,10 @@ from app.users.services import add_user, find_by_email, normalize_email
 def signup(*, email: str, password: str, name: str | None = None) -> tuple[User, dict]:
     """Create an email account, then queue its verification and enrichment."""
     email = normalize_email(email)
+    password_hash = hash_password(password)  # before any query: SQLite holds its write lock from the first
     if find_by_email(email) is not None:
         raise EmailTaken()
-    user = User(email=email, password_hash=hash_password(password), name=name, **initial_check_statuses())
+    user = User(email=email, password_hash=password_hash, name=name, **initial_check_statuses())
     add_user(user)
     db.session.commit()
     queue_profile_checks(user)
