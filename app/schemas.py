@@ -1,6 +1,6 @@
 """Schemas shared by every domain: the error shape, pagination, and small nested objects."""
 
-from marshmallow import EXCLUDE, Schema, fields, validate
+from marshmallow import EXCLUDE, Schema, fields, pre_load, validate
 
 MAX_ID = 2**31 - 1
 
@@ -17,6 +17,17 @@ class ErrorBodySchema(Schema):
 
 class ErrorSchema(Schema):
     error = fields.Nested(ErrorBodySchema, required=True)
+
+
+class TrimmedSchema(Schema):
+    """A request body whose text values are trimmed before validation (passwords are kept as typed)."""
+
+    @pre_load
+    def trim(self, data, **kwargs):
+        if not isinstance(data, dict):
+            return data  # a list or a scalar: marshmallow answers "Invalid input type."
+        return {key: value.strip() if isinstance(value, str) and "password" not in key else value
+                for key, value in data.items()}
 
 
 class QuerySchema(Schema):

@@ -3,24 +3,19 @@
 from celery import shared_task
 
 from app.profile_checks.services import enrich_user_attempt, resume_profile_checks, verify_email_attempt
-
-
-def _retry_if_due(task, outcome):
-    if outcome is not None and not outcome.final:
-        # The rules cap the attempts and end in a terminal status, so Celery's own cap is off.
-        raise task.retry(countdown=outcome.retry_in, max_retries=None)
+from tasks.retrying import retry_if_due
 
 
 @shared_task(bind=True, name="tasks.verify_email")
 def verify_email(self, user_id: int, email: str) -> None:
     """Verify ``email`` with Hunter and record ``email_status``."""
-    _retry_if_due(self, verify_email_attempt(user_id, email, attempt=self.request.retries + 1))
+    retry_if_due(self, verify_email_attempt(user_id, email, attempt=self.request.retries + 1))
 
 
 @shared_task(bind=True, name="tasks.enrich_user")
 def enrich_user(self, user_id: int, email: str) -> None:
     """Look ``email`` up with the enrichment provider and record ``enrichment_status``."""
-    _retry_if_due(self, enrich_user_attempt(user_id, email, attempt=self.request.retries + 1))
+    retry_if_due(self, enrich_user_attempt(user_id, email, attempt=self.request.retries + 1))
 
 
 @shared_task(name="tasks.resume_profile_checks")

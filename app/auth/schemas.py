@@ -1,23 +1,15 @@
 """Request and response bodies of the auth endpoints."""
 
-from marshmallow import Schema, fields, pre_load, validate
+from marshmallow import Schema, fields, validate
 
-from app.schemas import email_field, name_field
+from app.schemas import TrimmedSchema, email_field, name_field
 from app.users.schemas import ProfileSchema
 
 
-class SignupSchema(Schema):
+class SignupSchema(TrimmedSchema):
     email = email_field(required=True)
     password = fields.String(required=True, validate=validate.Length(min=8, max=128))
     name = name_field(load_default=None, allow_none=True)
-
-    @pre_load
-    def strip(self, data, **kwargs):
-        if isinstance(data, dict):
-            for key in ("email", "name"):
-                if isinstance(data.get(key), str):
-                    data = {**data, key: data[key].strip()}
-        return data
 
 
 class LoginSchema(Schema):

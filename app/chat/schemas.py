@@ -1,27 +1,21 @@
 """Conversation and message bodies."""
 
-from marshmallow import Schema, fields, pre_load, validate
+from marshmallow import Schema, fields, validate
 
-from app.schemas import MAX_ID, UserRefSchema, page_schema
+from app.schemas import MAX_ID, TrimmedSchema, UserRefSchema, page_schema
 
 TITLE_MAX = 200
 MESSAGE_MAX = 2000
 PARTICIPANTS_MAX = 50
 
 
-class ConversationCreateSchema(Schema):
+class ConversationCreateSchema(TrimmedSchema):
     title = fields.String(required=True, validate=validate.Length(min=1, max=TITLE_MAX))
     participant_ids = fields.List(
         fields.Integer(validate=validate.Range(min=1, max=MAX_ID)), load_default=list,
         validate=validate.Length(max=PARTICIPANTS_MAX),
         metadata={"description": "Who else takes part; the creator always does"},
     )
-
-    @pre_load
-    def strip(self, data, **kwargs):
-        if isinstance(data, dict) and isinstance(data.get("title"), str):
-            return {**data, "title": data["title"].strip()}
-        return data
 
 
 class ConversationSchema(Schema):
@@ -31,14 +25,8 @@ class ConversationSchema(Schema):
     created_at = fields.DateTime(required=True)
 
 
-class MessageCreateSchema(Schema):
+class MessageCreateSchema(TrimmedSchema):
     body = fields.String(required=True, validate=validate.Length(min=1, max=MESSAGE_MAX))
-
-    @pre_load
-    def strip(self, data, **kwargs):
-        if isinstance(data, dict) and isinstance(data.get("body"), str):
-            return {**data, "body": data["body"].strip()}
-        return data
 
 
 class MessageSchema(Schema):

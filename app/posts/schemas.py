@@ -1,35 +1,21 @@
 """Post and like bodies."""
 
-from marshmallow import Schema, ValidationError, fields, pre_load, validate, validates_schema
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from app.schemas import MAX_ID, PageArgsSchema, UserRefSchema, page_schema
+from app.schemas import MAX_ID, PageArgsSchema, TrimmedSchema, UserRefSchema, page_schema
 
 TITLE_MAX = 200
 BODY_MAX = 10_000
 
 
-def _strip_strings(data):
-    if isinstance(data, dict):
-        return {key: value.strip() if isinstance(value, str) else value for key, value in data.items()}
-    return data
-
-
-class PostCreateSchema(Schema):
+class PostCreateSchema(TrimmedSchema):
     title = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=TITLE_MAX))
     body = fields.String(required=True, validate=validate.Length(min=1, max=BODY_MAX))
 
-    @pre_load
-    def strip(self, data, **kwargs):
-        return _strip_strings(data)
 
-
-class PostUpdateSchema(Schema):
+class PostUpdateSchema(TrimmedSchema):
     title = fields.String(allow_none=True, validate=validate.Length(min=1, max=TITLE_MAX))
     body = fields.String(validate=validate.Length(min=1, max=BODY_MAX))
-
-    @pre_load
-    def strip(self, data, **kwargs):
-        return _strip_strings(data)
 
     @validates_schema
     def not_empty(self, data, **kwargs):

@@ -1,8 +1,8 @@
 """Profile schemas."""
 
-from marshmallow import Schema, ValidationError, fields, pre_load, validate, validates_schema
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from app.schemas import UserRefSchema, email_field, name_field, page_schema
+from app.schemas import TrimmedSchema, UserRefSchema, email_field, name_field, page_schema
 
 
 class ProfileSchema(Schema):
@@ -32,19 +32,12 @@ class PublicProfileSchema(Schema):
     created_at = fields.DateTime(attribute="user.created_at", required=True)
 
 
-class ProfileUpdateSchema(Schema):
+class ProfileUpdateSchema(TrimmedSchema):
     name = name_field(allow_none=True)
     email = email_field()
     password = fields.String(validate=validate.Length(min=8, max=128), load_only=True)
     current_password = fields.String(validate=validate.Length(min=1, max=128), load_only=True,
                                      metadata={"description": "Required to replace an existing password"})
-
-    @pre_load
-    def strip(self, data, **kwargs):
-        if isinstance(data, dict):
-            return {key: value.strip() if isinstance(value, str) and "password" not in key else value
-                    for key, value in data.items()}
-        return data
 
     @validates_schema
     def not_empty(self, data, **kwargs):
