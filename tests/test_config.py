@@ -110,3 +110,32 @@ def test_apps_do_not_share_state(tmp_path):
         first.extensions["redis"].set("k", "1")
     with second.app_context():
         assert second.extensions["redis"].get("k") is None
+
+
+@pytest.mark.parametrize("given, delay", [("1-2", (1.0, 2.0)), ("0", (0.0, 0.0)), ("0.5-0.5", (0.5, 0.5))])
+def test_the_sms_delay_is_a_min_max_range(tmp_path, given, delay):
+    assert build_config({"APP_ENV": "testing", "SMS_DELAY_SECONDS": given}, str(tmp_path))["SMS_DELAY_SECONDS"] == delay
+
+
+@pytest.mark.parametrize("environ, message", [
+    ({"SMS_DELAY_SECONDS": "2-1"}, "SMS_DELAY_SECONDS"),
+    ({"SMS_DELAY_SECONDS": "soon"}, "SMS_DELAY_SECONDS"),
+    ({"SMS_BACKEND": "pigeon"}, "SMS_BACKEND"),
+    ({"PHONE_CODE_TTL_SECONDS": "-5"}, "PHONE_CODE_TTL_SECONDS"),
+])
+def test_bad_sms_and_phone_settings_are_refused(tmp_path, environ, message):
+    with pytest.raises(ConfigError, match=message):
+        build_config({"APP_ENV": "testing", **environ}, str(tmp_path))
+
+
+def test_phone_and_sms_settings_come_from_their_names(tmp_path):
+    config = build_config({"APP_ENV": "testing", "SMS_BACKEND": "Twilio", "PHONE_DEFAULT_REGION": "ru",
+                           "PHONE_CODE_TTL_SECONDS": "120", "PHONE_CODE_RESEND_SECONDS": "30",
+                           "PHONE_CODE_MAX_ATTEMPTS": "3", "PHONE_CODES_PER_HOUR": "4",
+                           "TWILIO_ACCOUNT_SID": "AC1", "TWILIO_AUTH_TOKEN": "t", "TWILIO_FROM": "+15005550006",
+                           "TWILIO_BASE_URL": "http://127.0.0.1:9/", "RATELIMIT_ENABLED": "false"}, str(tmp_path))
+    assert config["SMS_BACKEND"] == "twilio" and config["PHONE_DEFAULT_REGION"] == "RU"
+    assert (config["PHONE_CODE_TTL_SECONDS"], config["PHONE_CODE_RESEND_SECONDS"], config["PHONE_CODE_MAX_ATTEMPTS"],
+            config["PHONE_CODES_PER_HOUR"]) == (120, 30, 3, 4)
+    assert config["TWILIO_BASE_URL"] == "http://127.0.0.1:9"
+    assert config["RATELIMIT_ENABLED"] is False
