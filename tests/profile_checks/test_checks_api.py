@@ -104,6 +104,14 @@ def test_server_errors_and_malformed_bodies_are_retried(checked_app, providers):
     assert len(providers.calls(HUNTER_VERIFY)) == 3
 
 
+def test_a_clearbit_rate_limit_is_waited_out_then_found(checked_app, providers):
+    providers.script(CLEARBIT_COMBINED, Answer(429, {"error": {"type": "rate_limit"}}, headers={"Retry-After": "0"}))
+    client = checked_app().test_client()
+    _, headers = sign_up(client)
+    assert settled_profile(client, headers)["enrichment_status"] == "found"
+    assert len(providers.calls(CLEARBIT_COMBINED)) == 2
+
+
 def test_a_provider_that_never_answers_ends_in_a_terminal_status(checked_app, providers):
     providers.script(HUNTER_VERIFY, *[Answer(delay=1.0)] * 4)
     providers.script(CLEARBIT_COMBINED, *[Answer(500, {})] * 4)
