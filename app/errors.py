@@ -76,10 +76,6 @@ class InvalidCredentials(DomainError):
     status, code, message = 401, "invalid_credentials", "The email or password is wrong."
 
 
-class InvalidToken(DomainError):
-    status, code, message = 401, "invalid_token", "The token is not valid."
-
-
 class NotAuthor(DomainError):
     status, code, message = 403, "not_author", "Only the author may change this post."
 

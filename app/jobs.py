@@ -18,7 +18,6 @@ log = logging.getLogger(__name__)
 
 VERIFY_EMAIL = "tasks.verify_email"
 ENRICH_USER = "tasks.enrich_user"
-RESUME_PROFILE_CHECKS = "tasks.resume_profile_checks"
 SEND_SMS_CODE = "tasks.send_sms_code"
 # The queue each task runs on (celeryconfig.task_routes says the same to Celery).
 QUEUES = {VERIFY_EMAIL: "integrations", ENRICH_USER: "integrations", SEND_SMS_CODE: "sms"}
