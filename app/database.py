@@ -1,13 +1,17 @@
-"""Column types and engine settings shared by every model."""
+"""Column types, engine settings and session teardown shared by every model."""
 
+import logging
 import sqlite3
 from datetime import datetime, timezone
 
 from sqlalchemy import DateTime, event
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.types import TypeDecorator
 
 from app.extensions import db
+
+log = logging.getLogger(__name__)
 
 
 def utcnow() -> datetime:
@@ -41,16 +45,69 @@ def insert_ignoring_conflicts(table):
 
 
 def register_database(app):
+    """Make the session teardown safe on every backend; on SQLite, also set up locking (see below)."""
+    install_session_teardown(app)
+    with app.app_context():
+        engine = db.engine
+    if engine.dialect.name == "sqlite":
+        configure_sqlite(engine)
+
+
+def install_session_teardown(app):
+    """End each request's session with ``remove_session``, ahead of Flask-SQLAlchemy's own teardown.
+
+    Flask-SQLAlchemy 3.1's ``init_app`` registers ``session.remove()`` as a teardown function,
+    which Flask runs after the response is built and outside its error handlers: a ROLLBACK
+    failing there on a connection PostgreSQL dropped escaped as gunicorn's HTML 500. Flask runs
+    teardowns in reverse order, so this one goes first and leaves that one no session to close.
+    """
+    app.teardown_appcontext(remove_session)
+
+
+def remove_session(_exc=None):
+    """Close and forget the session; if the database fails meanwhile, discard its connections instead of raising.
+
+    The response is already built (the request's work was committed, or only read), so it goes
+    out as it is; the failure is logged once and the next request checks out a new connection.
+    """
+    if not db.session.registry.has():
+        return
+    session = db.session()
+    transaction = session.get_transaction()
+    try:
+        session.close()
+    except Exception as error:
+        discard_connections(transaction, error)
+    finally:
+        db.session.registry.clear()
+
+
+def discard_connections(transaction, error: Exception) -> None:
+    """Invalidate what ``transaction`` held, so the pool never hands out a connection in an unknown state."""
+    if isinstance(error, DBAPIError) and error.connection_invalidated:
+        # the server dropped the connection (SQLAlchemy has invalidated it): a line, not a traceback
+        reason = str(error.orig).strip().splitlines() or [type(error.orig).__name__]
+        log.warning("database connection lost while ending the session, discarded: %s", reason[0])
+    else:
+        log.error("ending the session failed, its connections are discarded", exc_info=error)
+    for connection in transaction.connections if transaction is not None else ():
+        if connection.closed:
+            continue
+        try:
+            if not connection.invalidated:
+                connection.invalidate(error)
+            connection.close()
+        except Exception:  # reported above; the connection is unusable either way
+            pass
+
+
+def configure_sqlite(engine):
     """SQLite only: enforce foreign keys, use WAL and take the write lock when a transaction begins.
 
     pysqlite starts transactions lazily, so two requests that both read and then write
     can deadlock on the lock upgrade and fail at once instead of waiting. BEGIN IMMEDIATE
     serialises writers up front, and the busy timeout makes them queue instead of erroring.
     """
-    with app.app_context():
-        engine = db.engine
-    if engine.dialect.name != "sqlite":
-        return
 
     @event.listens_for(engine, "connect")
     def on_connect(dbapi_connection: sqlite3.Connection, _record):
