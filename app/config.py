@@ -8,6 +8,11 @@ from collections.abc import Mapping
 from pathlib import Path
 
 ENVIRONMENTS = ("development", "testing", "production")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+SMS_BACKENDS = ("console", "outbox", "twilio")
+TWILIO_SETTINGS = ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_FROM")
+# HS256 keys: anything shorter than the hash's 32 bytes is guessable offline from one token.
+MIN_SECRET_BYTES = 32
 
 
 class ConfigError(RuntimeError):
@@ -17,6 +22,9 @@ class ConfigError(RuntimeError):
 class BaseConfig:
     APP_ENV = "development"
     TESTING = False
+    LOG_LEVEL = "INFO"
+    # Reverse proxies in front of the app: their X-Forwarded-For/-Proto hops are believed (0: none).
+    TRUSTED_PROXIES = 0
 
     # A generous cap: the largest valid request (a 10,000-character post, JSON-escaped) fits well inside.
     MAX_CONTENT_LENGTH = 256 * 1024
@@ -54,6 +62,12 @@ class BaseConfig:
     CELERY_VISIBILITY_TIMEOUT = 3600
 
     RATELIMIT_ENABLED = True
+    # Failed logins: per account and address, per account, per address (SPEC 4), and their windows.
+    LOGIN_FAILURES_PER_ACCOUNT_AND_ADDRESS = 10
+    LOGIN_FAILURES_PER_ACCOUNT = 100
+    LOGIN_FAILURES_PER_ADDRESS = 100
+    LOGIN_FAILURE_WINDOW_SECONDS = 900
+    LOGIN_ACCOUNT_WINDOW_SECONDS = 86400
 
     SMS_BACKEND = "console"
     SMS_DELAY_SECONDS = (1.0, 2.0)
@@ -78,6 +92,8 @@ class BaseConfig:
     OPENAPI_JSON_PATH = "openapi.json"
     OPENAPI_SWAGGER_UI_PATH = "docs"
     OPENAPI_SWAGGER_UI_URL = "/docs/assets/swagger/"
+    # No badge from validator.swagger.io: it would send the document's address to a third party.
+    OPENAPI_SWAGGER_UI_CONFIG = {"validatorUrl": None}
     OPENAPI_REDOC_PATH = "redoc"
     OPENAPI_REDOC_URL = "/docs/assets/redoc/redoc.standalone.js"
 
@@ -96,6 +112,7 @@ class TestingConfig(BaseConfig):
 
 class ProductionConfig(BaseConfig):
     APP_ENV = "production"
+    SMS_BACKEND = None  # no default: console and outbox show the codes to others (SPEC 5)
 
 
 CONFIG_CLASSES = {cls.APP_ENV: cls for cls in (DevelopmentConfig, TestingConfig, ProductionConfig)}
@@ -109,9 +126,9 @@ def build_config(environ: Mapping[str, str], instance_path: str) -> dict:
     cls = CONFIG_CLASSES[app_env]
     config = {key: getattr(cls, key) for key in dir(cls) if key.isupper()}
 
-    config["SQLALCHEMY_DATABASE_URI"] = database_url(
-        environ.get("DATABASE_URL") or f"sqlite:///{Path(instance_path) / 'agora.db'}"
-    )
+    # Production has no fallback database: validate() refuses to start without DATABASE_URL.
+    embedded_database = None if app_env == "production" else f"sqlite:///{Path(instance_path) / 'agora.db'}"
+    config["SQLALCHEMY_DATABASE_URI"] = environ.get("DATABASE_URL") or embedded_database
     config["REDIS_URL"] = environ.get("REDIS_URL") or None
     config["CELERY_BROKER_URL"] = environ.get("CELERY_BROKER_URL") or None  # else REDIS_URL: see finalize
     for name in ("HUNTER_API_KEY", "HUNTER_BASE_URL", "CLEARBIT_API_KEY", "CLEARBIT_BASE_URL"):
@@ -126,14 +143,20 @@ def build_config(environ: Mapping[str, str], instance_path: str) -> dict:
                  "PASSWORD_HASH_MEMORY_KIB", "PASSWORD_HASH_PARALLELISM", "INTEGRATION_MAX_ATTEMPTS",
                  "CHECKS_RESUME_AFTER_SECONDS", "INLINE_TASK_THREADS", "CELERY_VISIBILITY_TIMEOUT",
                  "PHONE_CODE_TTL_SECONDS", "PHONE_CODE_RESEND_SECONDS", "PHONE_CODE_MAX_ATTEMPTS",
-                 "PHONE_CODES_PER_HOUR", "PHONE_REQUESTS_PER_IP_PER_HOUR"):
+                 "PHONE_CODES_PER_HOUR", "PHONE_REQUESTS_PER_IP_PER_HOUR",
+                 "LOGIN_FAILURES_PER_ACCOUNT_AND_ADDRESS", "LOGIN_FAILURES_PER_ACCOUNT", "LOGIN_FAILURES_PER_ADDRESS",
+                 "LOGIN_FAILURE_WINDOW_SECONDS", "LOGIN_ACCOUNT_WINDOW_SECONDS"):
         if environ.get(name):
             config[name] = positive_int(name, environ[name])
+    if environ.get("TRUSTED_PROXIES"):
+        config["TRUSTED_PROXIES"] = non_negative_int("TRUSTED_PROXIES", environ["TRUSTED_PROXIES"])
+    if environ.get("LOG_LEVEL"):
+        config["LOG_LEVEL"] = choice("LOG_LEVEL", environ["LOG_LEVEL"], LOG_LEVELS)
     for name in ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_FROM", "TWILIO_BASE_URL"):
         if environ.get(name):
             config[name] = environ[name].rstrip("/") if name.endswith("_URL") else environ[name]
     if environ.get("SMS_BACKEND"):
-        config["SMS_BACKEND"] = choice("SMS_BACKEND", environ["SMS_BACKEND"], ("console", "outbox", "twilio"))
+        config["SMS_BACKEND"] = choice("SMS_BACKEND", environ["SMS_BACKEND"], SMS_BACKENDS)
     if environ.get("SMS_DELAY_SECONDS"):
         config["SMS_DELAY_SECONDS"] = delay_range("SMS_DELAY_SECONDS", environ["SMS_DELAY_SECONDS"])
     if environ.get("PHONE_DEFAULT_REGION"):
@@ -154,11 +177,55 @@ def finalize(config: dict) -> None:
     config["CELERY_BROKER_URL"] = config.get("CELERY_BROKER_URL") or config["REDIS_URL"]
     config["JWT_ACCESS_TOKEN_EXPIRES"] = timedelta(minutes=config["JWT_ACCESS_MINUTES"])
     config["JWT_REFRESH_TOKEN_EXPIRES"] = timedelta(days=config["JWT_REFRESH_DAYS"])
-    config["SQLALCHEMY_DATABASE_URI"] = database_url(config["SQLALCHEMY_DATABASE_URI"])
-    config["SQLALCHEMY_ENGINE_OPTIONS"] = {
-        **engine_options(config["SQLALCHEMY_DATABASE_URI"]),
-        **config["SQLALCHEMY_ENGINE_OPTIONS"],
-    }
+    if config["SQLALCHEMY_DATABASE_URI"]:
+        config["SQLALCHEMY_DATABASE_URI"] = database_url(config["SQLALCHEMY_DATABASE_URI"])
+        config["SQLALCHEMY_ENGINE_OPTIONS"] = {
+            **engine_options(config["SQLALCHEMY_DATABASE_URI"]),
+            **config["SQLALCHEMY_ENGINE_OPTIONS"],
+        }
+
+
+def validate(config: dict) -> None:
+    """Refuse, in one line, a configuration the app must not run with (after overrides and finalize)."""
+    problems = []
+    backend = config["SMS_BACKEND"]
+    if backend is not None and backend not in SMS_BACKENDS:
+        problems.append(f"SMS_BACKEND must be one of {', '.join(SMS_BACKENDS)}, not {backend!r}")
+    if backend == "twilio":
+        # Outside production too: every code would fail at Twilio while the person waits for it.
+        missing = [name for name in TWILIO_SETTINGS if not config.get(name)]
+        if missing:
+            problems.append(f"SMS_BACKEND=twilio needs {names(missing)}")
+    if config["APP_ENV"] == "production" and (refused := production_problems(config)):
+        problems.append(f"APP_ENV=production refuses to start: {'; '.join(refused)}")
+    if problems:
+        raise ConfigError("; ".join(problems))
+
+
+def production_problems(config: dict) -> list[str]:
+    """What production lacks: strong signing keys, real services, an SMS backend that keeps codes secret."""
+    problems = []
+    for name in ("SECRET_KEY", "JWT_SECRET_KEY"):
+        value = config.get(name) or b""
+        size = len(value.encode() if isinstance(value, str) else value)
+        if not size:
+            problems.append(f"{name} is not set (it needs at least {MIN_SECRET_BYTES} bytes)")
+        elif size < MIN_SECRET_BYTES:
+            problems.append(f"{name} has {size} bytes (it needs at least {MIN_SECRET_BYTES})")
+    for name, setting in (("DATABASE_URL", "SQLALCHEMY_DATABASE_URI"), ("REDIS_URL", "REDIS_URL")):
+        if not config[setting]:
+            problems.append(f"{name} is not set")
+    backend = config["SMS_BACKEND"]
+    if backend is None:
+        problems.append("SMS_BACKEND is not set (production allows twilio only)")
+    elif backend != "twilio":
+        problems.append(f"SMS_BACKEND={backend} would let others read the codes (production allows twilio only)")
+    return problems
+
+
+def names(items: list[str]) -> str:
+    """``A``, ``A and B``, ``A, B and C``."""
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
 
 
 def database_url(url: str) -> str:
@@ -170,12 +237,14 @@ def database_url(url: str) -> str:
 
 
 def engine_options(url: str) -> dict:
-    """Connection settings that keep a dead database from hanging a request."""
+    """Connection settings that keep a dead database from hanging a request, or a log from leaking data."""
+    # Errors and logs never carry bound values: they include emails, password hashes and code digests.
+    options = {"hide_parameters": True}
     if url.startswith("sqlite"):
-        return {"connect_args": {"timeout": 30, "check_same_thread": False}}
+        return {**options, "connect_args": {"timeout": 30, "check_same_thread": False}}
     if url.startswith("postgresql"):
-        return {"pool_pre_ping": True, "connect_args": {"connect_timeout": 5}}
-    return {}
+        return {**options, "pool_pre_ping": True, "connect_args": {"connect_timeout": 5}}
+    return options
 
 
 def enrichment_provider(environ: Mapping[str, str], config: dict) -> str | None:
@@ -193,13 +262,11 @@ def enrichment_provider(environ: Mapping[str, str], config: dict) -> str | None:
 
 
 def signing_keys(environ: Mapping[str, str], app_env: str, instance_path: str) -> dict:
-    """SECRET_KEY and JWT_SECRET_KEY: required in production, else generated once per instance."""
-    given = {name: environ.get(name) for name in ("SECRET_KEY", "JWT_SECRET_KEY")}
+    """SECRET_KEY and JWT_SECRET_KEY: required in production (see validate), else generated once per instance."""
+    given = {name: environ.get(name) or None for name in ("SECRET_KEY", "JWT_SECRET_KEY")}
     missing = [name for name, value in given.items() if not value]
-    if not missing:
+    if not missing or app_env == "production":
         return given
-    if app_env == "production":
-        raise ConfigError(f"APP_ENV=production needs {' and '.join(missing)} in the environment")
     if app_env == "testing":
         return {name: value or secrets.token_urlsafe(32) for name, value in given.items()}
     kept = instance_secrets(Path(instance_path))
@@ -235,6 +302,16 @@ def positive_int(name: str, value: str) -> int:
     return number
 
 
+def non_negative_int(name: str, value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, not {value!r}") from None
+    if number < 0:
+        raise ConfigError(f"{name} must be 0 or more, not {number}")
+    return number
+
+
 def positive_float(name: str, value: str) -> float:
     try:
         number = float(value)
@@ -246,10 +323,11 @@ def positive_float(name: str, value: str) -> float:
 
 
 def choice(name: str, value: str, allowed: tuple) -> str:
-    lowered = value.strip().lower()
-    if lowered not in allowed:
+    """``value`` as spelt in ``allowed``, whatever its case."""
+    spelt = {option.lower(): option for option in allowed}.get(value.strip().lower())
+    if spelt is None:
         raise ConfigError(f"{name} must be one of {', '.join(allowed)}, not {value!r}")
-    return lowered
+    return spelt
 
 
 def delay_range(name: str, value: str) -> tuple[float, float]:

@@ -1,23 +1,23 @@
-"""Configuration from the environment (SPEC 11)."""
+"""Configuration from the environment (SPEC 11); what production refuses is in test_production.py."""
 
 import json
 import stat
 
 import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 
 from app import create_app
-from app.config import ConfigError, build_config, database_url, finalize
+from app.config import ConfigError, build_config, database_url, engine_options, finalize, validate
+from app.extensions import db
 
 
-def test_production_refuses_to_start_without_signing_keys(tmp_path):
-    with pytest.raises(ConfigError, match="SECRET_KEY and JWT_SECRET_KEY"):
-        build_config({"APP_ENV": "production"}, str(tmp_path))
-
-
-def test_production_uses_the_keys_it_is_given(tmp_path):
-    config = build_config({"APP_ENV": "production", "SECRET_KEY": "s", "JWT_SECRET_KEY": "j"}, str(tmp_path))
-    assert (config["SECRET_KEY"], config["JWT_SECRET_KEY"]) == ("s", "j")
-    assert not (tmp_path / "secrets.json").exists()
+def loaded(environ: dict, tmp_path) -> dict:
+    """The settings create_app would run with for ``environ`` (no overrides)."""
+    config = build_config(environ, str(tmp_path))
+    finalize(config)
+    validate(config)
+    return config
 
 
 def test_development_generates_keys_once_per_instance(tmp_path):
@@ -139,3 +139,79 @@ def test_phone_and_sms_settings_come_from_their_names(tmp_path):
             config["PHONE_CODES_PER_HOUR"]) == (120, 30, 3, 4)
     assert config["TWILIO_BASE_URL"] == "http://127.0.0.1:9"
     assert config["RATELIMIT_ENABLED"] is False
+
+
+def test_log_level_is_info_by_default_and_read_in_any_case(tmp_path):
+    assert build_config({"APP_ENV": "testing"}, str(tmp_path))["LOG_LEVEL"] == "INFO"
+    assert build_config({"APP_ENV": "testing", "LOG_LEVEL": "warning"}, str(tmp_path))["LOG_LEVEL"] == "WARNING"
+
+
+def test_the_app_logs_at_the_configured_level(tmp_path, monkeypatch):
+    calls = []
+    monkeypatch.setattr("logging.basicConfig", lambda **kwargs: calls.append(kwargs))
+    monkeypatch.setenv("LOG_LEVEL", "error")
+    create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'a.db'}"}, instance_path=str(tmp_path))
+    assert calls[0]["level"] == "ERROR"
+
+
+def test_trusted_proxies_is_zero_unless_given(tmp_path):
+    assert build_config({"APP_ENV": "testing"}, str(tmp_path))["TRUSTED_PROXIES"] == 0
+    assert build_config({"APP_ENV": "testing", "TRUSTED_PROXIES": "2"}, str(tmp_path))["TRUSTED_PROXIES"] == 2
+    assert build_config({"APP_ENV": "testing", "TRUSTED_PROXIES": "0"}, str(tmp_path))["TRUSTED_PROXIES"] == 0
+
+
+LOGIN_LIMITS = {"LOGIN_FAILURES_PER_ACCOUNT_AND_ADDRESS": 10, "LOGIN_FAILURES_PER_ACCOUNT": 100,
+                "LOGIN_FAILURES_PER_ADDRESS": 100, "LOGIN_FAILURE_WINDOW_SECONDS": 900,
+                "LOGIN_ACCOUNT_WINDOW_SECONDS": 86400}
+
+
+def test_login_limits_have_their_defaults(tmp_path):
+    config = build_config({"APP_ENV": "testing"}, str(tmp_path))
+    assert {name: config[name] for name in LOGIN_LIMITS} == LOGIN_LIMITS
+
+
+def test_login_limits_come_from_their_names(tmp_path):
+    environ = {name: str(number) for number, name in enumerate(LOGIN_LIMITS, start=3)}
+    config = build_config({"APP_ENV": "testing", **environ}, str(tmp_path))
+    assert {name: str(config[name]) for name in LOGIN_LIMITS} == environ
+
+
+@pytest.mark.parametrize("environ, message", [
+    ({"LOG_LEVEL": "loud"}, "LOG_LEVEL"),
+    ({"TRUSTED_PROXIES": "-1"}, "TRUSTED_PROXIES"),
+    ({"TRUSTED_PROXIES": "one"}, "TRUSTED_PROXIES"),
+    *[({name: "0"}, name) for name in LOGIN_LIMITS],
+    ({"LOGIN_FAILURE_WINDOW_SECONDS": "15m"}, "LOGIN_FAILURE_WINDOW_SECONDS"),
+])
+def test_bad_operational_settings_are_refused_with_their_name(tmp_path, environ, message):
+    with pytest.raises(ConfigError, match=message):
+        build_config({"APP_ENV": "testing", **environ}, str(tmp_path))
+
+
+@pytest.mark.parametrize("missing", ["TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_FROM"])
+def test_twilio_without_its_settings_is_refused_outside_production_too(tmp_path, missing):
+    environ = {"APP_ENV": "development", "SMS_BACKEND": "twilio", "TWILIO_ACCOUNT_SID": "AC1",
+               "TWILIO_AUTH_TOKEN": "t", "TWILIO_FROM": "+15005550006"}
+    del environ[missing]
+    with pytest.raises(ConfigError, match=f"SMS_BACKEND=twilio needs {missing}$"):
+        loaded(environ, tmp_path)
+
+
+def test_the_default_sms_backend_outside_production_is_console(tmp_path):
+    assert loaded({"APP_ENV": "development"}, tmp_path)["SMS_BACKEND"] == "console"
+
+
+@pytest.mark.parametrize("url", ["sqlite:////tmp/x.db", "postgresql+psycopg://postgres@127.0.0.1/agora"])
+def test_the_engine_never_shows_bound_parameters(url):
+    assert engine_options(url)["hide_parameters"] is True
+
+
+def test_a_database_error_does_not_carry_the_values_it_was_given(app):
+    with app.app_context():
+        with pytest.raises(OperationalError) as raised:
+            db.session.execute(text("SELECT * FROM no_such_table WHERE email = :email"),
+                               {"email": "secret.person@example.com"})
+        db.session.rollback()
+    assert "no_such_table" in str(raised.value)
+    assert "secret.person@example.com" not in str(raised.value)
+    assert "hidden due to hide_parameters" in str(raised.value)
