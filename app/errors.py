@@ -5,7 +5,8 @@ import logging
 from flask import jsonify
 from marshmallow import ValidationError
 from redis.exceptions import RedisError
-from sqlalchemy.exc import DataError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
@@ -74,6 +75,11 @@ class EmailTaken(DomainError):
 
 class InvalidCredentials(DomainError):
     status, code, message = 401, "invalid_credentials", "The email or password is wrong."
+
+
+class TooManyFailedLogins(DomainError):
+    status, code = 429, "too_many_failed_logins"
+    message = "Too many failed logins for this account or from this address: wait before trying again."
 
 
 class NotAuthor(DomainError):
@@ -198,6 +204,11 @@ def handle_data_error(error: DataError):
     return error_response(422, "validation_error", "A value is out of range or malformed.")
 
 
+def handle_database_error(error: DBAPIError):
+    """A driver error: the connection dropped (503), or a bug (500)."""
+    return handle_unavailable(error) if error.connection_invalidated else handle_unexpected(error)
+
+
 def handle_unexpected(error: Exception):
     log.exception("unhandled error")
     return error_response(500, "internal_error", "Something went wrong on our side.")
@@ -223,5 +234,7 @@ def register_error_handlers(app):
     app.register_error_handler(ValidationError, handle_validation_error)
     app.register_error_handler(DataError, handle_data_error)
     app.register_error_handler(OperationalError, handle_unavailable)
+    app.register_error_handler(DBAPIError, handle_database_error)
+    app.register_error_handler(PoolTimeout, handle_unavailable)  # every pooled connection is busy
     app.register_error_handler(RedisError, handle_unavailable)
     app.register_error_handler(Exception, handle_unexpected)

@@ -69,3 +69,11 @@ def name_field(**kwargs):
 
 def email_field(**kwargs):
     return fields.Email(validate=validate.Length(max=254), **kwargs)
+
+
+def new_password_field(**kwargs):
+    """A password being chosen: 8..128 characters, kept as typed, not a commonly used one."""
+    from app.auth.passwords import MAX_LENGTH, MIN_LENGTH, refuse_common_password
+
+    return fields.String(validate=[validate.Length(min=MIN_LENGTH, max=MAX_LENGTH), refuse_common_password],
+                         load_only=True, **kwargs)

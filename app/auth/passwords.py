@@ -5,6 +5,9 @@ from functools import lru_cache
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
+from marshmallow import ValidationError
+
+MIN_LENGTH, MAX_LENGTH = 8, 128
 
 
 @lru_cache(maxsize=8)
@@ -39,3 +42,17 @@ def verify_password(password_hash: str | None, password: str) -> bool:
 def needs_rehash(password_hash: str) -> bool:
     """True when the hash was made with other parameters than the configured ones."""
     return hasher().check_needs_rehash(password_hash)
+
+
+@lru_cache(maxsize=1)
+def common_passwords() -> frozenset[str]:
+    """The 30,000 most used passwords (zxcvbn's list, from leaked sets) long enough to be accepted."""
+    from zxcvbn.frequency_lists import FREQUENCY_LISTS  # about 40 ms, once per process
+
+    return frozenset(word for word in FREQUENCY_LISTS["passwords"] if len(word) >= MIN_LENGTH)
+
+
+def refuse_common_password(password: str) -> None:
+    """NIST 800-63B: a password found in lists of commonly used ones is refused (any case)."""
+    if password.lower() in common_passwords():
+        raise ValidationError("This password is one of the most commonly used: choose another.")

@@ -18,35 +18,37 @@ from flask import current_app
 
 from app.errors import (CodeExpired, CodeLimitReached, InvalidCode, RateLimited, ResendTooSoon, TooManyAttempts,
                         ValidationFailed)
+from app.auth.limits import Window, reserve
 from app.extensions import redis_store
 
 HOUR_MS = 3_600_000
 
-# Issue a code: the resend cooldown, the hourly cap per phone and the per-address window are
-# checked and recorded together, then the new code replaces the old one. Returns {verdict, wait}.
+# Issue a code: the resend cooldown and the hourly cap per phone (rules of the code, always on)
+# and the per-address window (off with RATELIMIT_ENABLED=false) are checked and recorded
+# together, then the new code replaces the old one. Returns {verdict, wait}.
 ISSUE_CODE = """
 local code, cooldown, sent, by_ip = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local now, digest, ttl_ms, resend_ms = tonumber(ARGV[1]), ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
 local per_hour, per_ip, limited, member = tonumber(ARGV[5]), tonumber(ARGV[6]), ARGV[7] == '1', ARGV[8]
+local wait = redis.call('PTTL', cooldown)
+if wait > 0 then return {'resend_too_soon', wait} end
+redis.call('ZREMRANGEBYSCORE', sent, '-inf', now - 3600000)
+if redis.call('ZCARD', sent) >= per_hour then
+  local oldest = redis.call('ZRANGE', sent, 0, 0, 'WITHSCORES')
+  return {'too_many_codes', tonumber(oldest[2]) + 3600000 - now}
+end
 if limited then
-  local wait = redis.call('PTTL', cooldown)
-  if wait > 0 then return {'resend_too_soon', wait} end
-  redis.call('ZREMRANGEBYSCORE', sent, '-inf', now - 3600000)
-  if redis.call('ZCARD', sent) >= per_hour then
-    local oldest = redis.call('ZRANGE', sent, 0, 0, 'WITHSCORES')
-    return {'too_many_codes', tonumber(oldest[2]) + 3600000 - now}
-  end
   redis.call('ZREMRANGEBYSCORE', by_ip, '-inf', now - 3600000)
   if redis.call('ZCARD', by_ip) >= per_ip then
     local oldest = redis.call('ZRANGE', by_ip, 0, 0, 'WITHSCORES')
     return {'rate_limited', tonumber(oldest[2]) + 3600000 - now}
   end
-  redis.call('ZADD', sent, now, member)
-  redis.call('PEXPIRE', sent, 3600000)
   redis.call('ZADD', by_ip, now, member)
   redis.call('PEXPIRE', by_ip, 3600000)
-  if resend_ms > 0 then redis.call('SET', cooldown, '1', 'PX', resend_ms) end
 end
+redis.call('ZADD', sent, now, member)
+redis.call('PEXPIRE', sent, 3600000)
+if resend_ms > 0 then redis.call('SET', cooldown, '1', 'PX', resend_ms) end
 redis.call('DEL', code)
 redis.call('HSET', code, 'digest', digest, 'attempts', 0)
 redis.call('PEXPIRE', code, ttl_ms)
@@ -70,19 +72,6 @@ if left <= 0 then
   return {'burned', 0}
 end
 return {'wrong', left}
-"""
-
-# One hit in a sliding one-hour window; returns the milliseconds to wait, 0 when allowed.
-HIT_WINDOW = """
-local now, limit = tonumber(ARGV[1]), tonumber(ARGV[2])
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - 3600000)
-if redis.call('ZCARD', KEYS[1]) >= limit then
-  local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
-  return tonumber(oldest[2]) + 3600000 - now
-end
-redis.call('ZADD', KEYS[1], now, ARGV[3])
-redis.call('PEXPIRE', KEYS[1], 3600000)
-return 0
 """
 
 LIMIT_ERRORS = {"resend_too_soon": ResendTooSoon, "too_many_codes": CodeLimitReached, "rate_limited": RateLimited}
@@ -162,13 +151,9 @@ def limit_verifications(client_address: str) -> None:
     config = current_app.config
     if not config["RATELIMIT_ENABLED"]:
         return
-    now_ms = int(time.time() * 1000)
-    wait_ms = redis_store.client.register_script(HIT_WINDOW)(
-        keys=[redis_store.key("ip", client_address, "phone-verify")],
-        args=[now_ms, config["PHONE_REQUESTS_PER_IP_PER_HOUR"], f"{now_ms}-{secrets.token_hex(4)}"],
-    )
-    if int(wait_ms) > 0:
-        wait = _seconds(int(wait_ms))
+    window = Window(redis_store.key("ip", client_address, "phone-verify"), config["PHONE_REQUESTS_PER_IP_PER_HOUR"], 3600)
+    _, wait = reserve([window])
+    if wait:
         raise RateLimited(extra={"retry_after": wait}, headers={"Retry-After": str(wait)})
 
 

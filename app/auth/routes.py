@@ -15,6 +15,11 @@ from app.users.services import profile
 blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="Email and phone sign-in, tokens")
 
 
+def client_address() -> str:
+    """The caller's address (the real client's behind TRUSTED_PROXIES hops)."""
+    return request.remote_addr or "unknown"
+
+
 @blp.route("/signup")
 class Signup(MethodView):
     @blp.arguments(SignupSchema)
@@ -31,9 +36,10 @@ class Login(MethodView):
     @blp.arguments(LoginSchema)
     @blp.response(200, SessionSchema)
     @blp.alt_response(401, schema=ErrorSchema, description="`invalid_credentials`")
+    @blp.alt_response(429, schema=ErrorSchema, description="`too_many_failed_logins` (with `Retry-After`)")
     def post(self, data):
         """Exchange an email and password for tokens"""
-        user, tokens = services.login(**data)
+        user, tokens = services.login(**data, client_address=client_address())
         return {"user": profile(user), **tokens}
 
 
@@ -67,7 +73,7 @@ class PhoneCode(MethodView):
                       description="`resend_too_soon`, `too_many_codes`, `rate_limited` (with `Retry-After`)")
     def post(self, data):
         """Send a 4-digit sign-in code to a phone by SMS"""
-        return services.request_phone_code(phone=data["phone"], client_address=request.remote_addr or "unknown")
+        return services.request_phone_code(phone=data["phone"], client_address=client_address())
 
 
 @blp.route("/phone/verify")
@@ -82,6 +88,6 @@ class PhoneVerify(MethodView):
     def post(self, data):
         """Sign in with a phone code (creating the account the first time); with a token, add the phone to it"""
         session = services.verify_phone_code(phone=data["phone"], code=data["code"],
-                                             client_address=request.remote_addr or "unknown",
+                                             client_address=client_address(),
                                              current=current_user or None)
         return {**session, "user": profile(session["user"])}

@@ -2,13 +2,13 @@
 
 from marshmallow import Schema, fields, validate
 
-from app.schemas import TrimmedSchema, email_field, name_field
+from app.schemas import TrimmedSchema, email_field, name_field, new_password_field
 from app.users.schemas import ProfileSchema
 
 
 class SignupSchema(TrimmedSchema):
     email = email_field(required=True)
-    password = fields.String(required=True, validate=validate.Length(min=8, max=128))
+    password = new_password_field(required=True)
     name = name_field(load_default=None, allow_none=True)
 
 

@@ -1,17 +1,19 @@
 """Accounts: email signup and login, phone sign-in by SMS code, token refresh and logout."""
 
 from flask import current_app
-from flask_jwt_extended import create_access_token, decode_token
+from flask_jwt_extended import decode_token
 from flask_jwt_extended.exceptions import JWTExtendedException
 from jwt.exceptions import ExpiredSignatureError, PyJWTError
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from app.auth.limits import Hit, login_windows, reserve
 from app.auth.passwords import hash_password, needs_rehash, verify_password
 from app.auth.phone_codes import (consume_code, issue_code, limit_verifications, normalize_phone, seal,
                                   withdraw_code)
-from app.auth.tokens import issue_tokens, revoke
-from app.errors import EmailTaken, InvalidCredentials, PhoneTaken, ServiceUnavailable, ValidationFailed
+from app.auth.tokens import access_token, issue_tokens, revoke
+from app.errors import (EmailTaken, InvalidCredentials, PhoneTaken, ServiceUnavailable, TooManyFailedLogins,
+                        ValidationFailed)
 from app.extensions import db
 from app.jobs import SEND_SMS_CODE, enqueue
 from app.profile_checks.services import initial_check_statuses, queue_profile_checks
@@ -32,20 +34,42 @@ def signup(*, email: str, password: str, name: str | None = None) -> tuple[User,
     return user, issue_tokens(user)
 
 
-def login(*, email: str, password: str) -> tuple[User, dict]:
-    """Exchange an email and password for tokens; one answer for every kind of failure."""
-    user = find_by_email(normalize_email(email))
-    if not verify_password(user.password_hash if user else None, password):
+def login(*, email: str, password: str, client_address: str) -> tuple[User, dict]:
+    """Exchange an email and password for tokens; one answer for every kind of failure.
+
+    Each attempt first reserves a failure in the login windows (429 past any of them, even
+    with the right password); a success takes its reservation back, so only failures count.
+    """
+    email = normalize_email(email)
+    attempt = reserve_login_attempt(email, client_address)
+    try:
+        user = find_by_email(email)
+        valid = verify_password(user.password_hash if user else None, password)
+    except Exception:
+        attempt.release()  # the database failed, not the person
+        raise
+    if not valid:
         raise InvalidCredentials()
+    attempt.release()
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
         db.session.commit()
     return user, issue_tokens(user)
 
 
+def reserve_login_attempt(email: str, client_address: str) -> Hit:
+    """A place in every failed-login window, or 429 ``too_many_failed_logins`` with ``Retry-After``."""
+    if not current_app.config["RATELIMIT_ENABLED"]:
+        return Hit((), "")
+    hit, wait = reserve(login_windows(email, client_address))
+    if hit is None:
+        raise TooManyFailedLogins(extra={"retry_after": wait}, headers={"Retry-After": str(wait)})
+    return hit
+
+
 def refresh(user: User) -> str:
     """A new access token for the holder of a valid refresh token."""
-    return create_access_token(str(user.id))
+    return access_token(user.id)
 
 
 def logout(user: User, presented: dict, refresh_token: str | None = None) -> None:
@@ -82,17 +106,20 @@ def request_phone_code(*, phone: str, client_address: str) -> dict:
                                  headers={"Retry-After": "5"})
     config = current_app.config
     return {"phone": phone, "expires_in": config["PHONE_CODE_TTL_SECONDS"],
-            "resend_after": config["PHONE_CODE_RESEND_SECONDS"] if config["RATELIMIT_ENABLED"] else 0}
+            "resend_after": config["PHONE_CODE_RESEND_SECONDS"]}
 
 
 def verify_phone_code(*, phone: str, code: str, client_address: str, current: User | None = None) -> dict:
-    """Accept a code: log the phone's user in, create them (``created``), or add the phone to ``current``."""
+    """Accept a code: log the phone's user in, create them (``created``), or add the phone to ``current``.
+
+    The code is checked first: who owns a phone is told only to someone who proved they hold it.
+    """
     phone = normalize_phone(phone)
     limit_verifications(client_address)
+    consume_code(phone, code)
     owner = db.session.scalars(select(User).where(User.phone == phone)).first()
     if current is not None and owner is not None and owner.id != current.id:
         raise PhoneTaken()
-    consume_code(phone, code)
     created = False
     if current is not None:
         user = current

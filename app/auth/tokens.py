@@ -1,17 +1,35 @@
-"""JWTs: issuing them, the Redis blocklist, and the JSON answers to every token error."""
+"""JWTs: issuing them, revoking one or all of a user's, and the JSON answers to every token error.
 
+Redis holds ``jwt:revoked:<jti>`` for each token logged out, and ``jwt:user:<id>:not-before``
+(milliseconds) once a user's password or email changed: every token issued before is refused.
+Tokens carry their issue time in milliseconds (``iat_ms``), since ``iat`` has whole seconds.
+"""
+
+import time
 from datetime import datetime, timezone
 
+from flask import current_app
 from flask_jwt_extended import create_access_token, create_refresh_token
 
 from app.errors import error_response
 from app.extensions import db, jwt, redis_store
+from app.schemas import MAX_ID
 from app.users.models import User
 
 
+def _now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+def access_token(user_id: int) -> str:
+    return create_access_token(str(user_id), additional_claims={"iat_ms": _now_ms()})
+
+
 def issue_tokens(user: User) -> dict:
+    """A new access and refresh token for ``user``."""
     identity = str(user.id)
-    return {"access_token": create_access_token(identity), "refresh_token": create_refresh_token(identity)}
+    return {"access_token": access_token(user.id),
+            "refresh_token": create_refresh_token(identity, additional_claims={"iat_ms": _now_ms()})}
 
 
 def revoke(claims: dict) -> None:
@@ -21,8 +39,35 @@ def revoke(claims: dict) -> None:
         redis_store.client.set(redis_store.key("jwt", "revoked", claims["jti"]), "1", ex=remaining)
 
 
+def end_sessions(user_id: int) -> None:
+    """Refuse every token of ``user_id`` issued until now (a password or email change)."""
+    config = current_app.config
+    # Kept as long as the longest-lived token issued before could still be presented.
+    lifetime = max(config["JWT_ACCESS_TOKEN_EXPIRES"], config["JWT_REFRESH_TOKEN_EXPIRES"]).total_seconds()
+    redis_store.client.set(_not_before_key(user_id), _now_ms(), ex=int(lifetime) + 60)
+
+
+def _not_before_key(subject) -> str:
+    return redis_store.key("jwt", "user", subject, "not-before")
+
+
 def is_revoked(claims: dict) -> bool:
-    return redis_store.client.exists(redis_store.key("jwt", "revoked", claims["jti"])) == 1
+    """True if the token was logged out, or issued before its user's sessions were ended: one round trip."""
+    revoked, not_before = redis_store.client.mget(redis_store.key("jwt", "revoked", claims["jti"]),
+                                                  _not_before_key(claims["sub"]))
+    if revoked is not None:
+        return True
+    issued_ms = claims.get("iat_ms", claims["iat"] * 1000)
+    return not_before is not None and issued_ms < int(not_before)
+
+
+def user_id_of(claims: dict) -> int | None:
+    """The user id a token names; None if its subject is not one (a forged or foreign token)."""
+    subject = claims.get("sub")
+    if not isinstance(subject, str) or not (subject.isascii() and subject.isdigit()):
+        return None
+    user_id = int(subject)
+    return user_id if 1 <= user_id <= MAX_ID else None
 
 
 def register_jwt_callbacks() -> None:
@@ -30,7 +75,8 @@ def register_jwt_callbacks() -> None:
 
     @jwt.user_lookup_loader
     def load_user(_header, claims):
-        return db.session.get(User, int(claims["sub"]))
+        user_id = user_id_of(claims)
+        return db.session.get(User, user_id) if user_id is not None else None
 
     @jwt.token_in_blocklist_loader
     def check_blocklist(_header, claims):

@@ -6,8 +6,8 @@ from flask_jwt_extended import current_user, jwt_required
 from app.api import Blueprint
 from app.schemas import BEARER_AUTH, OPTIONAL_BEARER_AUTH, ErrorSchema, PageArgsSchema
 from app.users import services
-from app.users.schemas import (InviteActivationSchema, ProfileSchema, ProfileUpdateSchema, PublicProfileSchema,
-                               ReferralPageSchema)
+from app.users.schemas import (InviteActivationSchema, ProfileSchema, ProfileUpdateSchema, ProfileUpdatedSchema,
+                               PublicProfileSchema, ReferralPageSchema)
 
 blp = Blueprint("users", __name__, url_prefix="/api/v1/users", description="Profiles")
 
@@ -24,10 +24,10 @@ class Me(MethodView):
 
     @blp.doc(security=BEARER_AUTH)
     @blp.arguments(ProfileUpdateSchema)
-    @blp.response(200, ProfileSchema)
+    @blp.response(200, ProfileUpdatedSchema)
     @blp.alt_response(409, schema=ErrorSchema, description="`email_taken`")
     def patch(self, changes):
-        """Change my name, email or password (a new email is verified again)"""
+        """Change my name, email or password (a new email is verified again; either ends my other sessions)"""
         return services.update_profile(current_user, **changes)
 
 

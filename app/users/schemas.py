@@ -2,7 +2,7 @@
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from app.schemas import TrimmedSchema, UserRefSchema, email_field, name_field, page_schema
+from app.schemas import TrimmedSchema, UserRefSchema, email_field, name_field, new_password_field, page_schema
 
 
 class ProfileSchema(Schema):
@@ -23,6 +23,12 @@ class ProfileSchema(Schema):
     created_at = fields.DateTime(attribute="user.created_at", required=True)
 
 
+class ProfileUpdatedSchema(ProfileSchema):
+    access_token = fields.String(metadata={"description": "Fresh tokens, only when a new password or email "
+                                                          "ended every earlier session"})
+    refresh_token = fields.String()
+
+
 class PublicProfileSchema(Schema):
     id = fields.Integer(attribute="user.id", required=True)
     name = fields.String(attribute="user.name", allow_none=True)
@@ -35,7 +41,7 @@ class PublicProfileSchema(Schema):
 class ProfileUpdateSchema(TrimmedSchema):
     name = name_field(allow_none=True)
     email = email_field()
-    password = fields.String(validate=validate.Length(min=8, max=128), load_only=True)
+    password = new_password_field()
     current_password = fields.String(validate=validate.Length(min=1, max=128), load_only=True,
                                      metadata={"description": "Required to replace an existing password"})
 

@@ -5,6 +5,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
 from app.auth.passwords import hash_password, verify_password
+from app.auth.tokens import end_sessions, issue_tokens
 from app.database import utcnow
 from app.errors import (DomainError, EmailTaken, EmailUndeliverable, InviteAlreadyActivated, InviteCodeNotFound,
                         OwnInviteCode, PhoneTaken, ReferralCycle, UserNotFound, ValidationFailed)
@@ -95,9 +96,11 @@ def update_profile(user: User, *, name=..., email=..., password=..., current_pas
     """Change the name, email and/or password; a new email is verified and enriched again.
 
     Setting a first password (a phone user adding email sign-in) needs nothing more;
-    replacing one needs the current password.
+    replacing one needs the current password. A new password or email ends every session
+    of the account: the answer carries fresh tokens for the caller.
     """
     email_changed = False
+    sessions_end = password is not ...
     if password is not ...:
         if user.password_hash and not verify_password(user.password_hash, current_password or ""):
             raise ValidationFailed(fields={"current_password": ["Wrong password." if current_password
@@ -112,18 +115,21 @@ def update_profile(user: User, *, name=..., email=..., password=..., current_pas
                 existing = find_by_email(email)
                 if existing is not None and existing.id != user.id:
                     raise EmailTaken()
-                email_changed = True
+                email_changed = sessions_end = True
                 for field, value in initial_check_statuses().items():
                     setattr(user, field, value)
             user.email = email
     try:
-        db.session.commit()
+        db.session.flush()  # a concurrently taken email fails here, before any session is ended
     except IntegrityError:
         db.session.rollback()
         raise EmailTaken() from None
+    if sessions_end:
+        end_sessions(user.id)  # before the commit: with Redis down nothing changes (503)
+    db.session.commit()
     if email_changed:
         queue_profile_checks(user)
-    return profile(user)
+    return {**profile(user), **(issue_tokens(user) if sessions_end else {})}
 
 
 def activate_invite_code(user: User, code: str) -> dict:

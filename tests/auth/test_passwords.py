@@ -1,5 +1,6 @@
-"""Password hashing rules."""
+"""Password hashing, and the list of commonly used passwords refused when one is chosen."""
 
+import pytest
 from sqlalchemy import select
 
 from app.auth.passwords import hash_password, needs_rehash, verify_password
@@ -39,3 +40,23 @@ def test_login_upgrades_an_outdated_hash(app, client, signup):
     with app.app_context():
         stored = db.session.scalar(select(User.password_hash))
         assert not needs_rehash(stored)
+
+
+@pytest.mark.parametrize("common", ["password", "12345678", "iloveyou1", "PassWord1", "qwertyuiop"])
+def test_signup_refuses_a_commonly_used_password(client, common):
+    response = client.post("/api/v1/auth/signup", json={"email": "ann@example.com", "password": common})
+    assert response.status_code == 422
+    assert "commonly used" in response.json["error"]["fields"]["password"][0]
+
+
+def test_a_password_change_refuses_a_commonly_used_password(client, signup):
+    _, headers = signup(password="correct horse")
+    response = client.patch("/api/v1/users/me", json={"password": "password1", "current_password": "correct horse"},
+                            headers=headers)
+    assert response.status_code == 422
+    assert list(response.json["error"]["fields"]) == ["password"]
+
+
+def test_an_uncommon_password_is_accepted(client):
+    response = client.post("/api/v1/auth/signup", json={"email": "ann@example.com", "password": "plum tractor sings"})
+    assert response.status_code == 201

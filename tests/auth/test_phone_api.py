@@ -53,6 +53,12 @@ def verify(client, code, phone=PHONE, headers=None):
     return client.post("/api/v1/auth/phone/verify", json={"phone": phone, "code": code}, headers=headers or {})
 
 
+def end_cooldown(client, phone=PHONE) -> None:
+    """Let a test ask for a second code at once, as if the resend cooldown had passed."""
+    with client.application.app_context():
+        redis_store.client.delete(redis_store.key("phone", phone, "cooldown"))
+
+
 def wrong(code: str) -> str:
     return f"{(int(code) + 1) % 10_000:04d}"
 
@@ -74,7 +80,7 @@ def test_the_whole_flow_creates_the_user_then_logs_them_in(client):
     headers = {"Authorization": f"Bearer {first.json['access_token']}"}
     assert client.get("/api/v1/users/me", headers=headers).json["phone"] == PHONE
 
-    client.application.config["RATELIMIT_ENABLED"] = False  # no cooldown for the second sign-in
+    end_cooldown(client)
     request_code(client)
     again = verify(client, delivered_code(client, count=2))
     assert (again.status_code, again.json["created"], again.json["user"]["id"]) == (200, False, user["id"])
@@ -203,11 +209,35 @@ def test_verifications_have_a_per_address_limit_too(phone_app):
     assert codes == ["code_expired", "code_expired", "rate_limited"]
 
 
-def test_ratelimit_disabled_turns_the_limits_off(phone_app):
+def test_ratelimit_disabled_turns_the_per_address_limits_off(phone_app):
     client = phone_app(RATELIMIT_ENABLED=False, PHONE_REQUESTS_PER_IP_PER_HOUR=1).test_client()
-    answers = [request_code(client) for _ in range(7)]
-    assert {answer.status_code for answer in answers} == {202}
-    assert answers[0].json["resend_after"] == 0
+    requests = [request_code(client, f"+7999000000{n}") for n in range(1, 5)]
+    checks = [verify(client, "1234", f"+7999000001{n}") for n in range(1, 5)]
+    assert {answer.status_code for answer in requests} == {202}
+    assert {answer.json["error"]["code"] for answer in checks} == {"code_expired"}
+
+
+def test_ratelimit_disabled_keeps_the_resend_cooldown(phone_app):
+    client = phone_app(RATELIMIT_ENABLED=False).test_client()
+    first, second = request_code(client), request_code(client)
+    assert (first.status_code, first.json["resend_after"]) == (202, 60)
+    assert (second.status_code, second.json["error"]["code"]) == (429, "resend_too_soon")
+
+
+def test_ratelimit_disabled_keeps_the_hourly_cap_per_phone(phone_app):
+    client = phone_app(RATELIMIT_ENABLED=False, PHONE_CODE_RESEND_SECONDS=0).test_client()
+    answers = [request_code(client) for _ in range(6)]
+    assert [answer.status_code for answer in answers] == [202] * 5 + [429]
+    assert answers[-1].json["error"]["code"] == "too_many_codes"
+
+
+def test_ratelimit_disabled_keeps_the_attempt_limit(phone_app):
+    client = phone_app(RATELIMIT_ENABLED=False).test_client()
+    request_code(client)
+    code = delivered_code(client)
+    answers = [verify(client, wrong(code)) for _ in range(5)]
+    assert answers[-1].json["error"]["code"] == "too_many_attempts"
+    assert verify(client, code).json["error"]["code"] == "code_expired"
 
 
 @pytest.mark.parametrize("phone", ["12345", "not a phone", "+1 555", "", "+999 1234567", "8 999 123 45 67"])
@@ -260,10 +290,30 @@ def test_adding_a_phone_another_account_has_is_409(client, signup_on):
     request_code(client)
     verify(client, delivered_code(client))  # the phone's own account
     _, headers = signup_on(client)
-    client.application.config["RATELIMIT_ENABLED"] = False
+    end_cooldown(client)
     request_code(client)
     response = verify(client, delivered_code(client, count=2), headers=headers)
     assert (response.status_code, response.json["error"]["code"]) == (409, "phone_taken")
+
+
+def test_without_a_code_a_taken_phone_is_not_revealed(client, signup_on):
+    request_code(client)
+    verify(client, delivered_code(client))  # the phone's own account
+    _, headers = signup_on(client)
+    taken = verify(client, "0000", headers=headers)
+    unknown = verify(client, "0000", phone="+79990000009", headers=headers)
+    assert (taken.status_code, taken.json["error"]["code"]) == (400, "code_expired")
+    assert (unknown.status_code, unknown.json["error"]["code"]) == (400, "code_expired")
+
+
+def test_a_wrong_code_for_a_taken_phone_answers_invalid_code_not_phone_taken(client, signup_on):
+    request_code(client)
+    verify(client, delivered_code(client))
+    _, headers = signup_on(client)
+    end_cooldown(client)
+    request_code(client)
+    response = verify(client, wrong(delivered_code(client, count=2)), headers=headers)
+    assert (response.status_code, response.json["error"]["code"]) == (400, "invalid_code")
 
 
 def test_a_phone_user_adds_email_and_password_then_logs_in_by_email(client):

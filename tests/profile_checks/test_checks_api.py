@@ -180,6 +180,7 @@ def test_an_undeliverable_email_blocks_writes_until_it_is_changed(checked_app, p
     assert (blocked.status_code, blocked.json["error"]["code"]) == (403, "email_undeliverable")
     changed = client.patch("/api/v1/users/me", json={"email": "alex@good.example"}, headers=headers)
     assert changed.json["email_status"] == "pending"
+    headers = {"Authorization": f"Bearer {changed.json['access_token']}"}  # the change ended the old session
     assert settled_profile(client, headers)["email_status"] == "valid"
     assert client.post("/api/v1/posts", json={"body": "hello"}, headers=headers).status_code == 201
     assert [call["args"]["email"] for call in providers.calls(HUNTER_VERIFY)] == ["alex@example.com", "alex@good.example"]

@@ -157,3 +157,17 @@ def test_concurrent_signups_with_one_email_create_one_user(pg_app):
     assert total == 1
     assert [row.id for row in rows] == [created[0]["user"]["id"]]
     assert rows[0].email == created[0]["user"]["email"]
+
+
+def test_concurrent_wrong_passwords_never_overshoot_the_login_limit(pg_app):
+    limit = pg_app.config["LOGIN_FAILURES_PER_ACCOUNT_AND_ADDRESS"]
+    with pg_app.test_client() as client:
+        assert client.post("/api/v1/auth/signup", json={"email": "ann@example.com", "password": "correct horse"}
+                           ).status_code == 201
+    calls = [request("POST", "/api/v1/auth/login", json={"email": "ann@example.com", "password": "wrong guess"})
+             for _ in range(THREADS)]
+
+    results = run_together(pg_app, calls)
+
+    statuses = sorted(status for status, _ in results)
+    assert statuses == [401] * limit + [429] * (THREADS - limit), results
