@@ -12,7 +12,7 @@ help:
 	@echo "make test      create the environment and run the whole suite"
 	@echo "make bench     benchmarks, reported as ratios to a baseline measured in the same run"
 	@echo "make serve     gunicorn on 127.0.0.1:8000 (migrates first)"
-	@echo "make worker    a Celery worker (needs CELERY_BROKER_URL or REDIS_URL)"
+	@echo "make worker    a Celery worker, restarted after a crash (needs CELERY_BROKER_URL or REDIS_URL)"
 	@echo "make beat      Celery beat: re-queues unfinished profile checks every 5 minutes"
 	@echo "make migrate   apply database migrations"
 
@@ -46,8 +46,13 @@ migrate: $(STAMP)
 serve: migrate
 	$(BIN)/gunicorn --config gunicorn.conf.py wsgi:app
 
+# Restarted after a crash (2 s apart); not after a warm shutdown (0), a missing broker (78) or a signal.
 worker: $(STAMP)
-	$(BIN)/celery -A tasks.worker worker --loglevel=INFO
+	@while :; do \
+		$(BIN)/celery -A tasks.worker worker --loglevel=INFO; status=$$?; \
+		case $$status in 0|78|130|143) exit $$status;; esac; \
+		echo "make worker: the worker exited with status $$status; restarting it in 2 s" >&2; sleep 2; \
+	done
 
 beat: $(STAMP)
 	mkdir -p instance

@@ -18,6 +18,8 @@ READY = re.compile(r"celery@\S+ ready\.")
 START_TIMEOUT = 30.0
 STOP_TIMEOUT = 10.0
 POLL_SECONDS = 0.05
+# Bootsteps a test rarely needs: they only slow a worker's start and its reconnects.
+LEAN = ("heartbeat", "gossip", "mingle")
 
 
 class WorkerFailed(AssertionError):
@@ -27,13 +29,15 @@ class WorkerFailed(AssertionError):
 class Worker:
     """One ``celery -A tasks.worker worker`` process consuming the ``integrations`` and ``sms`` queues."""
 
-    def __init__(self, env: dict, log_path: Path, *, pool: str = "prefork", concurrency: int = 1):
+    def __init__(self, env: dict, log_path: Path, *, pool: str = "prefork", concurrency: int = 1,
+                 without: tuple[str, ...] = LEAN):
+        """``without``: the bootsteps turned off (``--without-<name>``); ``()`` runs them all, as ``make worker``."""
         self.env = env
         self.log_path = Path(log_path)
         self.command = [
             sys.executable, "-m", "celery", "-A", "tasks.worker", "worker", "--loglevel=INFO",
             f"--concurrency={concurrency}", f"--pool={pool}", "-Q", "integrations,sms",
-            "--without-heartbeat", "--without-gossip", "--without-mingle",
+            *(f"--without-{name}" for name in without),
         ]
         self.process: subprocess.Popen | None = None
         self._log_file = None
@@ -50,6 +54,9 @@ class Worker:
         )
         self.wait_for(READY, timeout=timeout, what="the worker to be ready")
         return self
+
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
 
     def log(self) -> str:
         try:
