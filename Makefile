@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
+# newman runs the Postman collection (tests/postman); npm installs it into postman/node_modules.
+NEWMAN := postman/node_modules/.bin/newman
 PYTEST_ARGS ?=
 
 .PHONY: help install bot test test-fast test-services bench serve worker beat migrate clean
@@ -20,14 +22,19 @@ $(STAMP): setup.cfg pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip setuptools wheel
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	test -x /usr/bin/chromium || { apt-get update -qq && apt-get install -y --no-install-recommends chromium; }
 	touch $@
 
 install: $(STAMP)
 
+$(NEWMAN): postman/package.json postman/package-lock.json
+	cd postman && npm ci --no-audit --no-fund
+	touch $@
+
 bot: migrate
 	$(BIN)/flask --app wsgi run-bot $(BOT_ARGS)
 
-test: $(STAMP)
+test: $(STAMP) $(NEWMAN)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 test-fast: $(STAMP)

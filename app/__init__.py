@@ -129,6 +129,7 @@ def register_blueprints(app: Flask, api: Api) -> None:
     from app.ops.routes import blp as ops_blp
     from app.posts.routes import blp as posts_blp
     from app.sms.routes import blp as dev_blp
+    from app.ui.routes import blp as ui_blp
     from app.users.routes import blp as users_blp
 
     for blueprint in (auth_blp, users_blp, posts_blp, chat_blp, ops_blp):
@@ -136,6 +137,7 @@ def register_blueprints(app: Flask, api: Api) -> None:
     if app.config["SMS_BACKEND"] == "outbox":  # otherwise the route and its OpenAPI operation do not exist (SPEC 5)
         api.register_blueprint(dev_blp)
     app.register_blueprint(docs.blp)
+    app.register_blueprint(ui_blp)
 
 
 def register_commands(app: Flask) -> None:

@@ -1,0 +1,133 @@
+// My profile: details and checks, enrichment, invite code (copy, activate someone's), referrals, points.
+import {
+  $, api, displayName, el, formatTime, onSubmit, pager, plural, requireSignIn, safeUrl, session, start, userLink,
+} from "./agora.js";
+
+const EMAIL_STATUS = {
+  pending: "being checked",
+  valid: "verified",
+  invalid: "undeliverable: you can read but not write until you change it",
+  risky: "may not receive mail",
+  unknown: "could not be verified",
+  failed: "the check failed; it will be tried again",
+  skipped: "not checked (no verification service is configured)",
+};
+const ENRICHMENT_STATUS = {
+  pending: "Looking up public details about your email…",
+  found: "Public details found about your email:",
+  not_found: "Nothing public was found about your email.",
+  failed: "The lookup of public details failed.",
+  skipped: "Public details are not looked up on this server (no enrichment provider is configured).",
+};
+
+function fact(term, ...value) {
+  return [el("dt", { text: term }), el("dd", {}, ...value)];
+}
+
+function link(url, text) {
+  const href = safeUrl(url);
+  return href ? el("a", { href, rel: "noopener noreferrer nofollow", text: text || href }) : text || String(url);
+}
+
+function renderDetails(me) {
+  const email = me.email
+    ? [el("span", { text: me.email }), " ", el("span", { class: `badge status-${me.email_status}`, text: EMAIL_STATUS[me.email_status] || me.email_status })]
+    : [el("span", { class: "hint", text: "none (sign up by email to add one)" })];
+  $("#facts").replaceChildren(
+    ...fact("Name", me.name || el("span", { class: "hint", text: "not set" })),
+    ...fact("Your id", String(me.id)),
+    ...fact("Phone", me.phone || el("span", { class: "hint", text: "none" })),
+    ...fact("Email", ...email),
+    ...fact("Points", el("strong", { id: "my-points", text: String(me.points) })),
+    ...fact("Posts", el("a", { href: `/users/${Number(me.id)}`, text: plural(me.post_count, "post", "posts") })),
+    ...fact("Joined", formatTime(me.created_at)),
+  );
+  $("#name").value = me.name || "";
+}
+
+function renderEnrichment(me) {
+  $("#enrichment-status").textContent = ENRICHMENT_STATUS[me.enrichment_status] || me.enrichment_status;
+  const data = me.enrichment || {};
+  const rows = [];
+  if (data.full_name) rows.push(...fact("Full name", data.full_name));
+  if (data.location) rows.push(...fact("Location", data.location));
+  if (data.bio) rows.push(...fact("Bio", data.bio));
+  const employer = data.employer || {};
+  const job = [employer.title, employer.name, employer.domain && `(${employer.domain})`].filter(Boolean).join(" ");
+  if (job) rows.push(...fact("Work", job));
+  if (data.site) rows.push(...fact("Site", link(data.site)));
+  if (data.avatar) rows.push(...fact("Avatar", link(data.avatar, "picture")));
+  for (const [network, handle] of Object.entries(data.handles || {})) {
+    if (handle) rows.push(...fact(network, String(handle)));
+  }
+  $("#enrichment").replaceChildren(...rows);
+}
+
+function renderInvite(me) {
+  $("#invite-code").textContent = me.invite_code;
+  const activated = Boolean(me.activated_invite_code);
+  $("#activated").hidden = !activated;
+  $("#invite-form").hidden = activated;
+  if (activated) {
+    const by = me.referred_by ? [": invited by ", userLink(me.referred_by)] : [];
+    $("#activated-text").replaceChildren(`You activated the invite code ${me.activated_invite_code}`, ...by, ".");
+  }
+  $("#referral-count").textContent = String(me.referral_count);
+}
+
+function render(me) {
+  session.remember(me);
+  renderDetails(me);
+  renderEnrichment(me);
+  renderInvite(me);
+}
+
+async function copyInviteCode() {
+  const code = $("#invite-code");
+  let copied = false;
+  if (navigator.clipboard && window.isSecureContext) {
+    try {
+      await navigator.clipboard.writeText(code.textContent);
+      copied = true;
+    } catch { /* denied: select it instead */ }
+  }
+  if (!copied) {
+    const range = document.createRange();
+    range.selectNodeContents(code);
+    getSelection().removeAllRanges();
+    getSelection().addRange(range);
+  }
+  $("#copy-result").textContent = copied ? "Copied." : "Selected: press Ctrl+C to copy.";
+}
+
+function renderReferral(referral) {
+  $("#referrals").append(el("li", {},
+    el("strong", { text: referral.contact || displayName(referral.user) }), " · ", userLink(referral.user), " · ",
+    formatTime(referral.referred_at)));
+}
+
+if (requireSignIn()) {
+  $("#copy-code").addEventListener("click", copyInviteCode);
+
+  onSubmit($("#name-form"), async (form) => {
+    const name = form.elements.name.value.trim();
+    render(await api("PATCH", "/api/v1/users/me", { body: { name: name || null } }));
+  });
+
+  onSubmit($("#invite-form"), async (form) => {
+    const inviteCode = form.elements.invite_code.value.trim();
+    render(await api("POST", "/api/v1/users/me/invite", { body: { invite_code: inviteCode } }));
+  });
+
+  const nextReferrals = pager({
+    path: "/api/v1/users/me/referrals",
+    button: $("#referrals-more"),
+    render: renderReferral,
+    onPage: () => { $("#referrals-empty").hidden = $("#referrals").children.length > 0; },
+  });
+
+  start(async () => {
+    render(await api("GET", "/api/v1/users/me"));
+    await nextReferrals();
+  });
+}

@@ -1,0 +1,131 @@
+"""Browser tests: the app on a real HTTP server in a thread, driven by Debian's Chromium through Playwright."""
+
+import os
+import threading
+from dataclasses import dataclass, field
+from itertools import count
+
+import pytest
+from flask import Flask
+from werkzeug.serving import make_server
+
+from app.extensions import db
+from tests.conftest import build_app, teardown_app
+
+CHROMIUM = "/usr/bin/chromium"
+# Headless as root, and never reaching for the internet at start (see STACK.md).
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-component-update", "--no-first-run",
+                 "--disable-sync", "--disable-gpu", "--disable-quic"]
+PASSWORD = "correct horse"
+# Records the page's CSP violations (init scripts run whatever the page's policy says).
+RECORD_VIOLATIONS = """
+window.__cspViolations = [];
+document.addEventListener("securitypolicyviolation",
+  (event) => window.__cspViolations.push(`${event.violatedDirective} ${event.blockedURI}`));
+"""
+
+_emails = count(1)
+
+
+def browser_unavailable(reason: str):
+    """Locally a missing browser skips these tests; under CI it is a failure."""
+    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+        pytest.fail(f"CI needs the browser tests' {reason}", pytrace=False)
+    pytest.skip(f"browser tests: {reason}")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """One headless Chromium for the module (a launch costs about a second)."""
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        browser_unavailable("playwright is not installed (pip install -e '.[dev]')")
+    if not os.access(CHROMIUM, os.X_OK):
+        browser_unavailable(f"Chromium is not at {CHROMIUM} (make install puts it there with apt-get)")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@dataclass
+class Site:
+    """The app served on a free 127.0.0.1 port, with API shortcuts for a test's set-up."""
+
+    url: str
+    app: Flask
+
+    def signup(self, name: str) -> dict:
+        """A new email user, through the API: their profile, plus ``email`` and ``headers``."""
+        email = f"{name.lower()}{next(_emails)}@example.com"
+        answer = self.app.test_client().post("/api/v1/auth/signup",
+                                             json={"email": email, "password": PASSWORD, "name": name})
+        assert answer.status_code == 201, answer.json
+        return {**answer.json["user"], "refresh_token": answer.json["refresh_token"],
+                "headers": {"Authorization": f"Bearer {answer.json['access_token']}"}}
+
+    def api(self, method: str, path: str, user: dict, **json):
+        answer = self.app.test_client().open(f"/api/v1{path}", method=method, json=json, headers=user["headers"])
+        assert answer.status_code < 300, answer.json
+        return answer.get_json(silent=True)
+
+
+@pytest.fixture
+def site(tmp_path):
+    app = build_app(tmp_path, SMS_BACKEND="outbox", SMS_DELAY_SECONDS=(0.0, 0.0))
+    with app.app_context():
+        db.create_all()
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield Site(f"http://127.0.0.1:{server.server_port}", app)
+    server.shutdown()
+    thread.join()
+    server.server_close()
+    teardown_app(app)
+
+
+@dataclass
+class Shots:
+    """Screenshots of a test's pages, kept in its temporary folder."""
+
+    folder: object
+    taken: list = field(default_factory=list)
+
+    def __call__(self, page, name: str):
+        path = self.folder / f"{len(self.taken) + 1:02d}-{name}.png"
+        page.screenshot(path=str(path), full_page=True)
+        self.taken.append(path)
+
+
+@pytest.fixture
+def shot(tmp_path):
+    return Shots(tmp_path)
+
+
+@pytest.fixture
+def person(browser, site):
+    """A new browser context per person (its own sessionStorage, so its own session); returns its page.
+
+    Each page records its console messages in ``page.console_messages``.
+    """
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=10_000)
+    contexts = []
+
+    def person(width: int = 1024, height: int = 800):
+        context = browser.new_context(base_url=site.url, viewport={"width": width, "height": height},
+                                      permissions=["clipboard-read", "clipboard-write"])
+        context.set_default_timeout(10_000)
+        context.add_init_script(RECORD_VIOLATIONS)
+        contexts.append(context)
+        page = context.new_page()
+        page.console_messages = []
+        page.on("console", lambda message: page.console_messages.append(f"{message.type}: {message.text}"))
+        return page
+
+    yield person
+    for context in contexts:
+        context.close()
