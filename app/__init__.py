@@ -10,7 +10,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.config import ConfigError, build_config, finalize, validate
 from app.errors import error_response, register_error_handlers
-from app.api import Api
+from app.api import Api, JSONProvider
 from app.extensions import db, jwt, migrate, redis_store
 
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
@@ -19,11 +19,11 @@ BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 def create_app(config: Mapping | None = None, *, instance_path: str | None = None) -> Flask:
     """Build the app from the environment, then ``config`` (tests pass overrides here)."""
     app = Flask(__name__, instance_path=instance_path, instance_relative_config=True)
+    app.json = JSONProvider(app)
     app.config.update(build_config(os.environ, app.instance_path))
     app.config.update(config or {})
     finalize(app.config)
     validate(app.config)
-    app.json.sort_keys = False  # keep fields in the order the schemas declare them
     os.makedirs(app.instance_path, exist_ok=True)
 
     register_logging(app)

@@ -2,6 +2,7 @@
 
 import logging
 import sqlite3
+from contextlib import contextmanager
 from datetime import datetime, timezone
 
 from sqlalchemy import DateTime, event
@@ -42,6 +43,17 @@ def insert_ignoring_conflicts(table):
     """``INSERT ... ON CONFLICT DO NOTHING`` in the dialect of the bound engine."""
     dialect = postgresql if db.engine.dialect.name == "postgresql" else sqlite
     return dialect.insert(table).on_conflict_do_nothing()
+
+
+@contextmanager
+def one_statement():
+    """A connection for a use case that is a single statement (a read, or a write that is atomic alone).
+
+    It runs in autocommit, outside the request's session: no BEGIN, COMMIT or ROLLBACK round trips
+    around the one statement, and no ORM unit of work to set up and tear down.
+    """
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        yield connection
 
 
 def register_database(app):
@@ -120,4 +132,5 @@ def configure_sqlite(engine):
 
     @event.listens_for(engine, "begin")
     def on_begin(connection):
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        if connection.get_execution_options().get("isolation_level") != "AUTOCOMMIT":
+            connection.exec_driver_sql("BEGIN IMMEDIATE")

@@ -82,6 +82,10 @@ class TooManyFailedLogins(DomainError):
     message = "Too many failed logins for this account or from this address: wait before trying again."
 
 
+class TokenUserGone(DomainError):
+    status, code, message = 401, "invalid_token", "The token's user no longer exists."
+
+
 class NotAuthor(DomainError):
     status, code, message = 403, "not_author", "Only the author may change this post."
 

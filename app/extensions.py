@@ -1,9 +1,14 @@
 """Every extension, created once and unbound; ``create_app`` attaches them."""
 
+import threading
+import time
+from collections import OrderedDict
+
 import fakeredis
 import redis
 from flask import current_app
 from flask_jwt_extended import JWTManager
+from flask_jwt_extended.config import config as jwt_config
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import MetaData
@@ -45,7 +50,42 @@ class RedisStore:
         return current_app.config["REDIS_KEY_PREFIX"] + ":".join(str(part) for part in parts)
 
 
+class CachingJWTManager(JWTManager):
+    """flask-jwt-extended, remembering the tokens whose signature it has verified.
+
+    A client sends the same token on every request for its 15 minutes of life; checking its
+    signature and claims again each time was most of the cost of an authenticated read. A token
+    is remembered under the key that verified it, and its expiry is checked again at every use;
+    revocation is not cached (the blocklist is read on every request).
+    """
+
+    CACHE_SIZE = 4096
+
+    def __init__(self, app=None, add_context_processor: bool = False) -> None:
+        self._verified: OrderedDict = OrderedDict()
+        self._verified_lock = threading.Lock()
+        super().__init__(app, add_context_processor)
+
+    def _decode_jwt_from_config(self, encoded_token: str, csrf_value=None, allow_expired: bool = False) -> dict:
+        if csrf_value is not None or allow_expired:
+            return super()._decode_jwt_from_config(encoded_token, csrf_value, allow_expired)
+        key = (jwt_config.decode_key, encoded_token)
+        with self._verified_lock:
+            claims = self._verified.get(key)
+            if claims is not None:
+                self._verified.move_to_end(key)
+        if claims is not None and time.time() < claims["exp"] + jwt_config.leeway:
+            return dict(claims)
+        claims = super()._decode_jwt_from_config(encoded_token, csrf_value, allow_expired)  # raises when invalid
+        if "exp" in claims:
+            with self._verified_lock:
+                self._verified[key] = claims
+                if len(self._verified) > self.CACHE_SIZE:
+                    self._verified.popitem(last=False)
+        return dict(claims)
+
+
 db = SQLAlchemy(model_class=Model)
 migrate = Migrate()
-jwt = JWTManager()
+jwt = CachingJWTManager()
 redis_store = RedisStore()

@@ -1,10 +1,11 @@
 """Keyset pagination: ``(created_at, id)`` cursors, signed so a client cannot forge one."""
 
 from datetime import datetime
+from functools import lru_cache
 
 from flask import current_app
 from itsdangerous import BadData, URLSafeSerializer
-from sqlalchemy import literal, tuple_
+from sqlalchemy import Integer, bindparam, tuple_
 
 from app.errors import InvalidCursor
 from app.extensions import db
@@ -30,18 +31,32 @@ def decode_cursor(kind: str, cursor: str) -> tuple[datetime, int]:
     return position
 
 
-def paginate(query, *, kind: str, created_col, tiebreak_col, limit: int, cursor: str | None, key):
+def paginate(query, *, kind: str, created_col, tiebreak_col, limit: int, cursor: str | None, key, connection=None,
+             params: dict | None = None, wrap=None):
     """Run ``query`` newest first from ``cursor``; returns ``(rows, next_cursor)``.
 
     ``key(row)`` gives a row's ``(created_at, tiebreak)``: the same columns the query orders by.
+    The query runs on ``connection`` when given (a Core query), else in the request's session,
+    with ``params`` for its bound parameters. The page's statement is built once per query and
+    kind of page (first, or after a cursor), so a request only binds values. ``wrap(page)``, when
+    given, turns the page's statement into the one run (columns computed for the page's rows only).
     """
+    values = {**(params or {}), "page_size": limit + 1}
     if cursor:
-        created_at, tiebreak = decode_cursor(kind, cursor)
-        position = tuple_(literal(created_at, created_col.type), literal(tiebreak, tiebreak_col.type))
-        query = query.where(tuple_(created_col, tiebreak_col) < position)
-    query = query.order_by(created_col.desc(), tiebreak_col.desc()).limit(limit + 1)
-    rows = db.session.execute(query).all()
+        values["after_created"], values["after_tiebreak"] = decode_cursor(kind, cursor)
+    rows = (connection or db.session).execute(_page_of(query, created_col, tiebreak_col, bool(cursor), wrap), values).all()
     if len(rows) <= limit:
         return rows, None
     rows = rows[:limit]
     return rows, encode_cursor(kind, *key(rows[-1]))
+
+
+@lru_cache(maxsize=128)
+def _page_of(query, created_col, tiebreak_col, after_cursor: bool, wrap=None):
+    """``query`` ordered newest first, limited to ``:page_size`` rows, after ``(:after_created, :after_tiebreak)``."""
+    if after_cursor:
+        position = tuple_(bindparam("after_created", type_=created_col.type),
+                          bindparam("after_tiebreak", type_=tiebreak_col.type))
+        query = query.where(tuple_(created_col, tiebreak_col) < position)
+    page = query.order_by(created_col.desc(), tiebreak_col.desc()).limit(bindparam("page_size", type_=Integer()))
+    return wrap(page) if wrap is not None else page

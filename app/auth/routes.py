@@ -2,9 +2,10 @@
 
 from flask import request
 from flask.views import MethodView
-from flask_jwt_extended import current_user, get_jwt, jwt_required
+from flask_jwt_extended import get_jwt, jwt_required
 
 from app.api import Blueprint
+from app.auth.tokens import current_user
 from app.auth import services
 from app.auth.schemas import (AccessTokenSchema, LoginSchema, LogoutSchema, PhoneCodeRequestSchema,
                               PhoneCodeSentSchema, PhoneSessionSchema, PhoneVerifySchema, SessionSchema,

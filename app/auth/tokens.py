@@ -8,10 +8,11 @@ Tokens carry their issue time in milliseconds (``iat_ms``), since ``iat`` has wh
 import time
 from datetime import datetime, timezone
 
-from flask import current_app
-from flask_jwt_extended import create_access_token, create_refresh_token
+from flask import current_app, g
+from flask_jwt_extended import create_access_token, create_refresh_token, get_jwt
+from werkzeug.local import LocalProxy
 
-from app.errors import error_response
+from app.errors import TokenUserGone, error_response
 from app.extensions import db, jwt, redis_store
 from app.schemas import MAX_ID
 from app.users.models import User
@@ -70,13 +71,38 @@ def user_id_of(claims: dict) -> int | None:
     return user_id if 1 <= user_id <= MAX_ID else None
 
 
-def register_jwt_callbacks() -> None:
-    """Wire flask-jwt-extended to the user table, the blocklist and Agora's error shape."""
+def current_user_id() -> int | None:
+    """The id of the user the request's verified token names; None without a token."""
+    claims = get_jwt()
+    return int(claims["sub"]) if claims else None
 
-    @jwt.user_lookup_loader
-    def load_user(_header, claims):
-        user_id = user_id_of(claims)
-        return db.session.get(User, user_id) if user_id is not None else None
+
+def _load_current_user() -> User | None:
+    """The token's user, loaded once per request and only by the routes that need the row."""
+    if "agora_user" not in g:
+        user_id = current_user_id()
+        user = db.session.get(User, user_id) if user_id is not None else None
+        if user_id is not None and user is None:
+            raise TokenUserGone()
+        g.agora_user = user
+    return g.agora_user
+
+
+# Like flask-jwt-extended's, but lazy: reads that need only the id never load the user row.
+current_user: User | None = LocalProxy(_load_current_user)
+
+
+def register_jwt_callbacks() -> None:
+    """Wire flask-jwt-extended to the blocklist and Agora's error shape."""
+
+    @jwt.token_verification_loader
+    def names_a_user(_header, claims):
+        return user_id_of(claims) is not None
+
+    @jwt.token_verification_failed_loader
+    def foreign_subject(_header, _claims):
+        return error_response(401, "invalid_token", "The token does not name a user.",
+                              headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
 
     @jwt.token_in_blocklist_loader
     def check_blocklist(_header, claims):
@@ -103,6 +129,3 @@ def register_jwt_callbacks() -> None:
         return error_response(401, "token_revoked", "The token was revoked: log in again.",
                               headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
 
-    @jwt.user_lookup_error_loader
-    def unknown_user(_header, _claims):
-        return error_response(401, "invalid_token", "The token's user no longer exists.")

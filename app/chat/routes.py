@@ -1,9 +1,10 @@
 """Conversations and their messages."""
 
 from flask.views import MethodView
-from flask_jwt_extended import current_user, jwt_required
+from flask_jwt_extended import jwt_required
 
 from app.api import Blueprint
+from app.auth.tokens import current_user, current_user_id
 from app.chat import services
 from app.chat.schemas import (ConversationCreateSchema, ConversationPageSchema, ConversationSchema,
                               MessageCreateSchema, MessagePageSchema, PostedMessageSchema)
@@ -62,4 +63,4 @@ class Messages(MethodView):
     @blp.alt_response(404, schema=ErrorSchema, description="`conversation_not_found`")
     def post(self, data, conversation_id):
         """Post a message: +1 point, and a congratulation at every 10 points"""
-        return services.post_message(current_user, conversation_id, **data)
+        return services.post_message(current_user_id(), conversation_id, **data)

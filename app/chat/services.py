@@ -1,10 +1,11 @@
 """Conversations and messages; points and congratulations kept exact by the database."""
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, text
 
 from app.chat.models import Conversation, Message, Participant
 from app.chat.rewards import congratulation
-from app.errors import ConversationNotFound, ValidationFailed
+from app.database import UTCDateTime, utcnow
+from app.errors import ConversationNotFound, EmailUndeliverable, ValidationFailed
 from app.extensions import db
 from app.pagination import paginate
 from app.users.models import User
@@ -98,24 +99,77 @@ def list_messages(user: User, conversation_id: int, *, limit: int, cursor: str |
     return {"items": [message_view(row.Message, row.name) for row in rows], "next_cursor": next_cursor}
 
 
-def post_message(user: User, conversation_id: int, *, body: str) -> dict:
+# PostgreSQL: membership, the writer's email, the message and the point in one statement. The point
+# is added by UPDATE ... RETURNING, which reads the latest committed total even after waiting for a
+# concurrent message: each total goes to exactly one message.
+POST_MESSAGE = text("""
+WITH member AS (
+    SELECT u.id, u.name, u.email_status FROM conversation_participants p JOIN users u ON u.id = p.user_id
+    WHERE p.conversation_id = :conversation_id AND p.user_id = :user_id
+), message AS (
+    INSERT INTO messages (conversation_id, author_id, kind, body, created_at)
+    SELECT :conversation_id, m.id, 'user', :body, :now FROM member m WHERE m.email_status <> 'invalid'
+    RETURNING id
+), point AS (
+    UPDATE users SET points = points + 1 WHERE id = :user_id AND EXISTS (SELECT 1 FROM message) RETURNING points
+)
+SELECT m.name, m.email_status, (SELECT id FROM message) AS message_id, (SELECT points FROM point) AS points
+FROM member m
+""").bindparams(bindparam("now", type_=UTCDateTime))
+MESSAGES, USERS, PARTICIPANTS = Message.__table__, User.__table__, Participant.__table__
+
+
+def post_message(user_id: int, conversation_id: int, *, body: str) -> dict:
     """Post a message: +1 point, and at every tenth point a congratulation, all in one transaction.
 
-    The point is added by ``UPDATE ... RETURNING`` in the database, so concurrent messages
-    each get their own total, and each multiple of 10 is congratulated exactly once.
+    Each multiple of 10 is congratulated exactly once: the total comes from the database.
     """
-    _mine(conversation_id, user)
-    ensure_can_write(user)
-    message = Message(conversation_id=conversation_id, author_id=user.id, kind="user", body=body)
-    db.session.add(message)
-    points = db.session.execute(
-        update(User).where(User.id == user.id).values(points=User.points + 1).returning(User.points)
-        .execution_options(synchronize_session=False)
-    ).scalar_one()
-    text = congratulation(display_name(user.id, user.name), points)
-    reward = Message(conversation_id=conversation_id, author_id=None, kind="reward", body=text) if text else None
-    if reward is not None:
-        db.session.add(reward)
+    now = utcnow()
+    if db.session.get_bind().dialect.name == "postgresql":
+        row = db.session.execute(POST_MESSAGE, {"conversation_id": conversation_id, "user_id": user_id,
+                                                "body": body, "now": now}).first()
+        name, status, message_id, points = row if row is not None else (None, None, None, None)
+    else:
+        name, status, message_id, points = _post_step_by_step(user_id, conversation_id, body, now)
+    if status is None:
+        raise ConversationNotFound()
+    if status == "invalid":
+        raise EmailUndeliverable()
+    message = {"id": message_id, "conversation_id": conversation_id, "author": {"id": user_id, "name": name},
+               "kind": "user", "body": body, "created_at": now}
+    text_ = congratulation(display_name(user_id, name), points)
+    reward = None
+    if text_ is not None:
+        reward_id = db.session.execute(
+            insert(MESSAGES).values(conversation_id=conversation_id, author_id=None, kind="reward", body=text_,
+                                    created_at=utcnow()).returning(MESSAGES.c.id, MESSAGES.c.created_at)).one()
+        reward = {"id": reward_id.id, "conversation_id": conversation_id, "author": None, "kind": "reward",
+                  "body": text_, "created_at": reward_id.created_at}
     db.session.commit()
-    return {"message": message_view(message, user.name), "points": points,
-            "reward": message_view(reward, None) if reward else None}
+    return {"message": message, "points": points, "reward": reward}
+
+
+# The point goes to a participant who may write; the message follows in the same transaction.
+ADD_POINT = text("""
+UPDATE users SET points = points + 1
+WHERE id = :user_id AND email_status <> 'invalid'
+AND EXISTS (SELECT 1 FROM conversation_participants p WHERE p.conversation_id = :conversation_id AND p.user_id = :user_id)
+RETURNING name, email_status, points
+""")
+MEMBER_STATUS = text("""
+SELECT u.name, u.email_status FROM conversation_participants p JOIN users u ON u.id = p.user_id
+WHERE p.conversation_id = :conversation_id AND p.user_id = :user_id
+""")
+
+
+def _post_step_by_step(user_id: int, conversation_id: int, body: str, now) -> tuple:
+    """POST_MESSAGE where writable CTEs do not exist (SQLite, in-process): the point, then the message."""
+    ids = {"conversation_id": conversation_id, "user_id": user_id}
+    point = db.session.execute(ADD_POINT, ids).first()
+    if point is None:  # not a participant (or no such conversation), or an undeliverable email
+        member = db.session.execute(MEMBER_STATUS, ids).first()
+        return (None, None, None, None) if member is None else (member.name, member.email_status, None, None)
+    message_id = db.session.execute(
+        insert(MESSAGES).values(conversation_id=conversation_id, author_id=user_id, kind="user", body=body,
+                                created_at=now).returning(MESSAGES.c.id)).scalar_one()
+    return point.name, point.email_status, message_id, point.points

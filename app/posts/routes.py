@@ -1,19 +1,16 @@
 """Posts and likes."""
 
 from flask.views import MethodView
-from flask_jwt_extended import current_user, jwt_required
+from flask_jwt_extended import jwt_required
 
 from app.api import Blueprint
+from app.auth.tokens import current_user, current_user_id
 from app.posts import services
 from app.posts.schemas import (LikePageSchema, LikeStatusSchema, PostCreateSchema, PostListArgsSchema,
                                PostPageSchema, PostSchema, PostUpdateSchema)
 from app.schemas import BEARER_AUTH, OPTIONAL_BEARER_AUTH, ErrorSchema, PageArgsSchema
 
 blp = Blueprint("posts", __name__, url_prefix="/api/v1/posts", description="Posts and likes")
-
-
-def viewer_id() -> int | None:
-    return current_user.id if current_user else None
 
 
 @blp.route("")
@@ -24,7 +21,7 @@ class Posts(MethodView):
     @blp.response(200, PostPageSchema)
     def get(self, args):
         """List posts, newest first"""
-        return services.list_posts(viewer_id=viewer_id(), **args)
+        return services.list_posts(viewer_id=current_user_id(), **args)
 
     @jwt_required()
     @blp.doc(security=BEARER_AUTH)
@@ -33,7 +30,7 @@ class Posts(MethodView):
     @blp.alt_response(403, schema=ErrorSchema, description="`email_undeliverable`")
     def post(self, data):
         """Write a post"""
-        return services.create_post(current_user, **data)
+        return services.create_post(current_user_id(), **data)
 
 
 @blp.route("/<id:post_id>")
@@ -44,7 +41,7 @@ class PostItem(MethodView):
     @blp.alt_response(404, schema=ErrorSchema, description="`post_not_found`")
     def get(self, post_id):
         """Show a post"""
-        return services.get_post(post_id, viewer_id=viewer_id())
+        return services.get_post(post_id, viewer_id=current_user_id())
 
     @jwt_required()
     @blp.doc(security=BEARER_AUTH)
@@ -77,7 +74,7 @@ class PostLike(MethodView):
     @blp.alt_response(404, schema=ErrorSchema, description="`post_not_found`")
     def post(self, post_id):
         """Like a post (at most once)"""
-        status, created = services.like_post(current_user, post_id)
+        status, created = services.like_post(current_user_id(), post_id)
         return status, 201 if created else 200
 
     @blp.doc(security=BEARER_AUTH)
@@ -85,7 +82,7 @@ class PostLike(MethodView):
     @blp.alt_response(404, schema=ErrorSchema, description="`post_not_found`")
     def delete(self, post_id):
         """Unlike a post (whether or not I liked it)"""
-        return services.unlike_post(current_user, post_id)
+        return services.unlike_post(current_user_id(), post_id)
 
 
 @blp.route("/<id:post_id>/likes")

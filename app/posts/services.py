@@ -1,51 +1,103 @@
-"""Posts and likes; like counts are kept exact by the database, under concurrency too."""
+"""Posts and likes; like counts are kept exact by the database, under concurrency too.
 
-from sqlalchemy import delete, exists, false, select, update
+The hot paths (read, list, write, like) are SQLAlchemy Core statements over the tables and
+take the caller's id, not a loaded user row: each is one statement, checking the writer's
+``email_status`` inside it where a write needs that.
+"""
+
+from sqlalchemy import bindparam, exists, select, text, update
 from sqlalchemy.exc import IntegrityError
 
-from app.database import insert_ignoring_conflicts, utcnow
-from app.errors import CannotLikeOwnPost, NotAuthor, PostNotFound
+from app.database import UTCDateTime, one_statement, utcnow
+from app.errors import CannotLikeOwnPost, EmailUndeliverable, NotAuthor, PostNotFound, TokenUserGone
 from app.extensions import db
 from app.pagination import paginate
 from app.posts.models import Like, Post
 from app.users.models import User
 from app.users.services import ensure_can_write
 
-
-def _with_liked_by_me(viewer_id: int | None):
-    """Posts with their ``liked_by_me`` flag for ``viewer_id``, in the same query."""
-    if viewer_id is None:
-        liked = false()
-    else:
-        liked = exists().where(Like.post_id == Post.id, Like.user_id == viewer_id)
-    return select(Post, liked.label("liked_by_me"))
+POSTS, LIKES, USERS = Post.__table__, Like.__table__, User.__table__
+POST_COLUMNS = (POSTS.c.id, POSTS.c.author_id, USERS.c.name.label("author_name"), POSTS.c.title, POSTS.c.body,
+                POSTS.c.like_count, POSTS.c.created_at, POSTS.c.updated_at)
 
 
-def post_view(post: Post, liked_by_me: bool) -> dict:
+# Posts with their author's name and the ``liked_by_me`` flag, in one query; built once, with the
+# viewer as a bound parameter, so a request only binds values.
+POSTS_WITH_AUTHOR = select(*POST_COLUMNS).join(USERS, USERS.c.id == POSTS.c.author_id)
+POSTS_BY_AUTHOR = POSTS_WITH_AUTHOR.where(POSTS.c.author_id == bindparam("author_id"))
+LIKED_BY_VIEWER = exists().where(LIKES.c.post_id == POSTS.c.id, LIKES.c.user_id == bindparam("viewer_id"))
+POST_BY_ID = {True: select(*POST_COLUMNS, LIKED_BY_VIEWER.label("liked_by_me"))
+              .join(USERS, USERS.c.id == POSTS.c.author_id).where(POSTS.c.id == bindparam("post_id")),
+              False: POSTS_WITH_AUTHOR.where(POSTS.c.id == bindparam("post_id"))}
+
+
+def liked_by_viewer(page):
+    """The page's posts with ``liked_by_me``, probed for these rows only (after the LIMIT).
+
+    In the page's own query PostgreSQL plans the EXISTS as a hash of all the viewer's likes,
+    which grows with everything they ever liked; over 20 rows it is 20 primary-key probes.
+    """
+    rows = page.subquery("page")
+    liked = exists().where(LIKES.c.post_id == rows.c.id, LIKES.c.user_id == bindparam("viewer_id"))
+    return select(rows, liked.label("liked_by_me")).order_by(rows.c.created_at.desc(), rows.c.id.desc())
+
+
+def post_view(row) -> dict:
     return {
-        "id": post.id, "author": post.author, "title": post.title, "body": post.body,
-        "like_count": post.like_count, "liked_by_me": bool(liked_by_me),
-        "created_at": post.created_at, "updated_at": post.updated_at,
+        "id": row.id, "author": {"id": row.author_id, "name": row.author_name}, "title": row.title,
+        "body": row.body, "like_count": row.like_count, "liked_by_me": bool(row._mapping.get("liked_by_me")),
+        "created_at": row.created_at, "updated_at": row.updated_at,
     }
 
 
 def list_posts(*, viewer_id: int | None, author_id: int | None, limit: int, cursor: str | None) -> dict:
     """Posts newest first, optionally by one author."""
-    query = _with_liked_by_me(viewer_id)
-    if author_id is not None:
-        query = query.where(Post.author_id == author_id)
-    rows, next_cursor = paginate(
-        query, kind="posts", created_col=Post.created_at, tiebreak_col=Post.id,
-        limit=limit, cursor=cursor, key=lambda row: (row.Post.created_at, row.Post.id),
-    )
-    return {"items": [post_view(row.Post, row.liked_by_me) for row in rows], "next_cursor": next_cursor}
+    query = POSTS_WITH_AUTHOR if author_id is None else POSTS_BY_AUTHOR
+    with one_statement() as connection:
+        rows, next_cursor = paginate(
+            query, kind="posts", created_col=POSTS.c.created_at, tiebreak_col=POSTS.c.id,
+            limit=limit, cursor=cursor, key=lambda row: (row.created_at, row.id), connection=connection,
+            params={"viewer_id": viewer_id, "author_id": author_id}, wrap=liked_by_viewer if viewer_id else None,
+        )
+    return {"items": [post_view(row) for row in rows], "next_cursor": next_cursor}
 
 
 def get_post(post_id: int, *, viewer_id: int | None = None) -> dict:
-    row = db.session.execute(_with_liked_by_me(viewer_id).where(Post.id == post_id)).first()
+    with one_statement() as connection:
+        row = connection.execute(POST_BY_ID[bool(viewer_id)], {"viewer_id": viewer_id, "post_id": post_id}).first()
     if row is None:
         raise PostNotFound()
-    return post_view(row.Post, row.liked_by_me)
+    return post_view(row)
+
+
+def _writer_status(user_id: int) -> str:
+    """Why a write by ``user_id`` inserted nothing: their email is undeliverable, or they are gone."""
+    status = db.session.scalar(select(USERS.c.email_status).where(USERS.c.id == user_id))
+    if status is None:
+        raise TokenUserGone()
+    if status == "invalid":
+        raise EmailUndeliverable()
+    return status
+
+
+# One statement on both databases: the author may write (their email is not undeliverable), the
+# row goes in, and the answer comes back with the author's name.
+CREATE_POST = text("""
+INSERT INTO posts (author_id, title, body, like_count, created_at, updated_at)
+SELECT u.id, :title, :body, 0, :now, :now FROM users u WHERE u.id = :author_id AND u.email_status <> 'invalid'
+RETURNING id, author_id, (SELECT a.name FROM users a WHERE a.id = posts.author_id) AS author_name,
+          title, body, like_count, created_at, updated_at, 0 AS liked_by_me
+""").bindparams(bindparam("now", type_=UTCDateTime)).columns(created_at=UTCDateTime, updated_at=UTCDateTime)
+
+
+def create_post(author_id: int, *, body: str, title: str | None = None) -> dict:
+    """Write a post: one INSERT ... SELECT that also checks the author may write."""
+    with one_statement() as connection:
+        row = connection.execute(CREATE_POST, {"author_id": author_id, "title": title, "body": body,
+                                               "now": utcnow()}).first()
+    if row is None:
+        _writer_status(author_id)
+    return post_view(row)
 
 
 def _authored_post(post_id: int, user: User) -> Post:
@@ -56,14 +108,6 @@ def _authored_post(post_id: int, user: User) -> Post:
         raise NotAuthor()
     ensure_can_write(user)
     return post
-
-
-def create_post(author: User, *, body: str, title: str | None = None) -> dict:
-    ensure_can_write(author)
-    post = Post(author=author, title=title, body=body)
-    db.session.add(post)
-    db.session.commit()
-    return post_view(post, False)
 
 
 def update_post(user: User, post_id: int, **changes) -> dict:
@@ -81,40 +125,101 @@ def delete_post(user: User, post_id: int) -> None:
     db.session.commit()
 
 
-def like_post(user: User, post_id: int) -> tuple[dict, bool]:
+# PostgreSQL: the like, its counter and the answer in one statement. The counter moves by the rows
+# inserted (0 for a like that exists): an UPDATE reads the latest committed row, also when it had
+# to wait for a concurrent like, so the count returned is exact (a snapshot read could be stale).
+LIKE_IN_ONE_STATEMENT = text("""
+WITH target AS (
+    SELECT p.author_id, (SELECT u.email_status FROM users u WHERE u.id = :user_id) AS status
+    FROM posts p WHERE p.id = :post_id
+), inserted AS (
+    INSERT INTO likes (user_id, post_id, created_at)
+    SELECT :user_id, :post_id, :now FROM target t WHERE t.author_id <> :user_id AND t.status <> 'invalid'
+    ON CONFLICT DO NOTHING RETURNING post_id
+), bump AS (
+    UPDATE posts SET like_count = like_count + (SELECT count(*) FROM inserted) WHERE id = :post_id
+    RETURNING like_count
+)
+SELECT t.author_id, t.status, (SELECT like_count FROM bump) AS like_count,
+       (SELECT count(*) FROM inserted) AS created
+FROM target t
+""").bindparams(bindparam("now", type_=UTCDateTime))
+
+
+def like_post(user_id: int, post_id: int) -> tuple[dict, bool]:
     """Like a post once; returns the like status and whether this call created the like."""
-    post = db.session.get(Post, post_id)
-    if post is None:
-        raise PostNotFound()
-    ensure_can_write(user)
-    if post.author_id == user.id:
-        raise CannotLikeOwnPost()
     try:
-        created = db.session.execute(
-            insert_ignoring_conflicts(Like.__table__)
-            .values(user_id=user.id, post_id=post_id, created_at=utcnow())
-            .returning(Like.__table__.c.post_id)
-        ).first() is not None
-        like_count = _adjust_like_count(post_id, +1) if created else _like_count(post_id)
-    except IntegrityError:  # the post was deleted after we read it
+        if db.engine.dialect.name == "postgresql":
+            with one_statement() as connection:
+                row = connection.execute(LIKE_IN_ONE_STATEMENT,
+                                         {"user_id": user_id, "post_id": post_id, "now": utcnow()}).first()
+            if row is None:
+                raise PostNotFound()
+            author_id, status, like_count, created = row
+        else:
+            author_id, status, like_count, created = _like_step_by_step(user_id, post_id)
+    except IntegrityError:  # the post was deleted meanwhile
         db.session.rollback()
         raise PostNotFound() from None
-    if like_count is None:
-        db.session.rollback()
+    if status is None:
+        raise TokenUserGone()
+    if status == "invalid":
+        raise EmailUndeliverable()
+    if author_id == user_id:
+        raise CannotLikeOwnPost()
+    return {"post_id": post_id, "liked": True, "like_count": like_count}, bool(created)
+
+
+# The like's row goes in only if the post is someone else's and the liker may write.
+INSERT_LIKE = text("""
+INSERT INTO likes (user_id, post_id, created_at)
+SELECT :user_id, p.id, :now FROM posts p JOIN users u ON u.id = :user_id
+WHERE p.id = :post_id AND p.author_id <> :user_id AND u.email_status <> 'invalid'
+ON CONFLICT DO NOTHING RETURNING post_id
+""").bindparams(bindparam("now", type_=UTCDateTime))
+# Why nothing changed (or the count to answer with): the post and the writer as they are.
+LIKE_STATE = text("""
+SELECT p.author_id, (SELECT u.email_status FROM users u WHERE u.id = :user_id) AS status, p.like_count
+FROM posts p WHERE p.id = :post_id
+""")
+DELETE_LIKE = text("""
+DELETE FROM likes WHERE user_id = :user_id AND post_id = :post_id
+AND EXISTS (SELECT 1 FROM users u WHERE u.id = :user_id AND u.email_status <> 'invalid')
+RETURNING post_id
+""")
+
+
+def _like_step_by_step(user_id: int, post_id: int) -> tuple:
+    """LIKE_IN_ONE_STATEMENT where writable CTEs do not exist (SQLite, in-process): two statements.
+
+    The conditional insert, then the counter when it inserted, or the state when it did not.
+    """
+    ids = {"user_id": user_id, "post_id": post_id}
+    created = db.session.execute(INSERT_LIKE, {**ids, "now": utcnow()}).first() is not None
+    if created:
+        like_count = _adjust_like_count(post_id, +1)
+        db.session.commit()
+        return None, "valid", like_count, True
+    row = db.session.execute(LIKE_STATE, ids).first()
+    if row is None:
         raise PostNotFound()
-    db.session.commit()
-    return {"post_id": post_id, "liked": True, "like_count": like_count}, created
+    return (*row, False)
 
 
-def unlike_post(user: User, post_id: int) -> dict:
+def unlike_post(user_id: int, post_id: int) -> dict:
     """Remove my like if there is one; the answer is the same either way."""
-    if db.session.get(Post, post_id) is None:
-        raise PostNotFound()
-    ensure_can_write(user)
-    removed = db.session.execute(
-        delete(Like).where(Like.user_id == user.id, Like.post_id == post_id).returning(Like.post_id)
-    ).first() is not None
-    like_count = _adjust_like_count(post_id, -1) if removed else _like_count(post_id)
+    ids = {"user_id": user_id, "post_id": post_id}
+    if db.session.execute(DELETE_LIKE, ids).first() is not None:
+        like_count = _adjust_like_count(post_id, -1)
+    else:
+        row = db.session.execute(LIKE_STATE, ids).first()
+        if row is None:
+            raise PostNotFound()
+        _, status, like_count = row
+        if status is None:
+            raise TokenUserGone()
+        if status == "invalid":
+            raise EmailUndeliverable()
     if like_count is None:
         db.session.rollback()
         raise PostNotFound()
@@ -125,21 +230,16 @@ def unlike_post(user: User, post_id: int) -> dict:
 def _adjust_like_count(post_id: int, delta: int) -> int | None:
     """Move the counter in the database, in the like's own transaction, and read it back."""
     return db.session.execute(
-        update(Post).where(Post.id == post_id)
+        update(POSTS).where(POSTS.c.id == post_id)
         # updated_at is set to itself: a like is not an edit, so the column's onupdate must not fire.
-        .values(like_count=Post.like_count + delta, updated_at=Post.updated_at)
-        .returning(Post.like_count)
-        .execution_options(synchronize_session=False)
+        .values(like_count=POSTS.c.like_count + delta, updated_at=POSTS.c.updated_at)
+        .returning(POSTS.c.like_count)
     ).scalar_one_or_none()
-
-
-def _like_count(post_id: int) -> int | None:
-    return db.session.scalar(select(Post.like_count).where(Post.id == post_id))
 
 
 def list_likes(post_id: int, *, limit: int, cursor: str | None) -> dict:
     """Who liked a post, newest first."""
-    if db.session.get(Post, post_id) is None:
+    if db.session.scalar(select(POSTS.c.id).where(POSTS.c.id == post_id)) is None:
         raise PostNotFound()
     query = (
         select(Like.created_at, Like.user_id, User.name)

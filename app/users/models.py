@@ -18,6 +18,8 @@ class User(db.Model):
         CheckConstraint("points >= 0", name="points_not_negative"),
         CheckConstraint(f"email_status IN {EMAIL_STATUSES}", name="email_status_known"),
         CheckConstraint(f"enrichment_status IN {ENRICHMENT_STATUSES}", name="enrichment_status_known"),
+        # A user's referrals, newest first (keyset order); its prefix serves the referral count.
+        Index("ix_users_referred_by_id_referred_at_id", "referred_by_id", "referred_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -36,7 +38,7 @@ class User(db.Model):
     checks_queued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     invite_code: Mapped[str] = mapped_column(String(6), unique=True)
     activated_invite_code: Mapped[str | None] = mapped_column(String(6))
-    referred_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    referred_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     referred_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     points: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,9 +1,10 @@
 """The signed-in user's profile, and public profiles."""
 
 from flask.views import MethodView
-from flask_jwt_extended import current_user, jwt_required
+from flask_jwt_extended import jwt_required
 
 from app.api import Blueprint
+from app.auth.tokens import current_user, current_user_id
 from app.schemas import BEARER_AUTH, OPTIONAL_BEARER_AUTH, ErrorSchema, PageArgsSchema
 from app.users import services
 from app.users.schemas import (InviteActivationSchema, ProfileSchema, ProfileUpdateSchema, ProfileUpdatedSchema,
@@ -20,7 +21,7 @@ class Me(MethodView):
     @blp.response(200, ProfileSchema)
     def get(self):
         """Show my profile"""
-        return services.profile(current_user)
+        return services.profile_of(current_user_id())
 
     @blp.doc(security=BEARER_AUTH)
     @blp.arguments(ProfileUpdateSchema)

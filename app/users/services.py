@@ -6,9 +6,9 @@ from sqlalchemy.orm import aliased
 
 from app.auth.passwords import hash_password, verify_password
 from app.auth.tokens import end_sessions, issue_tokens
-from app.database import utcnow
+from app.database import one_statement, utcnow
 from app.errors import (DomainError, EmailTaken, EmailUndeliverable, InviteAlreadyActivated, InviteCodeNotFound,
-                        OwnInviteCode, PhoneTaken, ReferralCycle, UserNotFound, ValidationFailed)
+                        OwnInviteCode, PhoneTaken, ReferralCycle, TokenUserGone, UserNotFound, ValidationFailed)
 from app.extensions import db
 from app.pagination import paginate
 from app.profile_checks.services import initial_check_statuses, queue_profile_checks
@@ -60,36 +60,44 @@ def ensure_can_write(user: User) -> None:
         raise EmailUndeliverable()
 
 
+USERS, POSTS = User.__table__, Post.__table__
+REFERRER, REFERRAL = USERS.alias("referrer"), USERS.alias("referral")
+POST_COUNT = (select(func.count()).select_from(POSTS).where(POSTS.c.author_id == USERS.c.id)
+              .scalar_subquery().label("post_count"))
+REFERRAL_COUNT = (select(func.count()).select_from(REFERRAL).where(REFERRAL.c.referred_by_id == USERS.c.id)
+                  .scalar_subquery().label("referral_count"))
+PROFILE = (select(USERS, REFERRER.c.name.label("referrer_name"), POST_COUNT, REFERRAL_COUNT)
+           .outerjoin(REFERRER, REFERRER.c.id == USERS.c.referred_by_id))
+
+
 def profile(user: User) -> dict:
-    """The private profile of SPEC 5: the user, their referrals and counts."""
-    referred = db.session.execute(
-        select(User.phone, User.email)
-        .where(User.referred_by_id == user.id)
-        .order_by(User.referred_at.desc(), User.id.desc())
-        .limit(PROFILE_REFERRALS)
-    ).all()
-    referrer = db.session.get(User, user.referred_by_id) if user.referred_by_id else None
-    return {
-        "user": user,
-        "referred_by": referrer,
-        "referrals": [phone or email for phone, email in referred],
-        "referral_count": count_referrals(user.id),
-        "post_count": count_posts(user.id),
-    }
+    """The private profile of SPEC 5 of a user just written (read back as committed)."""
+    return profile_of(user.id)
 
 
-def count_referrals(user_id: int) -> int:
-    return db.session.scalar(select(func.count()).select_from(User).where(User.referred_by_id == user_id))
-
-
-def count_posts(user_id: int) -> int:
-    return db.session.scalar(select(func.count()).select_from(Post).where(Post.author_id == user_id))
+def profile_of(user_id: int) -> dict:
+    """The private profile of SPEC 5: the user with its counts and referrer, then its latest referrals."""
+    with one_statement() as connection:
+        row = connection.execute(PROFILE.where(USERS.c.id == user_id)).first()
+        if row is None:
+            raise TokenUserGone()
+        referred = connection.execute(
+            select(USERS.c.phone, USERS.c.email).where(USERS.c.referred_by_id == user_id)
+            .order_by(USERS.c.referred_at.desc(), USERS.c.id.desc()).limit(PROFILE_REFERRALS)
+        ).all()
+    referrer = {"id": row.referred_by_id, "name": row.referrer_name} if row.referred_by_id is not None else None
+    return {"user": row, "referred_by": referrer, "referrals": [phone or email for phone, email in referred],
+            "referral_count": row.referral_count, "post_count": row.post_count}
 
 
 def public_profile(user_id: int) -> dict:
     """What anyone may see of a user: no email, no phone."""
-    user = get_user(user_id)
-    return {"user": user, "post_count": count_posts(user.id), "referral_count": count_referrals(user.id)}
+    with one_statement() as connection:
+        row = connection.execute(select(USERS.c.id, USERS.c.name, USERS.c.points, USERS.c.created_at, POST_COUNT,
+                                        REFERRAL_COUNT).where(USERS.c.id == user_id)).first()
+    if row is None:
+        raise UserNotFound()
+    return {"user": row, "post_count": row.post_count, "referral_count": row.referral_count}
 
 
 def update_profile(user: User, *, name=..., email=..., password=..., current_password=None) -> dict:

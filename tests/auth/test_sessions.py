@@ -91,3 +91,32 @@ def test_a_signed_token_whose_subject_is_not_an_id_is_401(app, client):
             token = create_access_token(subject)
         response = client.get("/api/v1/users/me", headers=bearer(token))
         assert (response.status_code, response.json["error"]["code"]) == (401, "invalid_token"), subject
+
+
+def test_a_remembered_token_is_refused_once_it_expires(app, client, signup):
+    import time
+    from datetime import timedelta
+
+    user, _ = signup()
+    with app.app_context():
+        token = create_access_token(str(user["id"]), expires_delta=timedelta(seconds=1))
+    assert client.get("/api/v1/users/me", headers=bearer(token)).status_code == 200  # verified, remembered
+    time.sleep(1.2)
+    expired = client.get("/api/v1/users/me", headers=bearer(token))
+    assert (expired.status_code, expired.json["error"]["code"]) == (401, "token_expired")
+
+
+def test_a_token_remembered_by_one_deployment_is_refused_by_another_with_other_keys(make_app, signup_on):
+    first, second = make_app(JWT_SECRET_KEY="a" * 40), make_app(JWT_SECRET_KEY="b" * 40)
+    _, headers = signup_on(first.test_client())
+    assert first.test_client().get("/api/v1/users/me", headers=headers).status_code == 200
+    refused = second.test_client().get("/api/v1/users/me", headers=headers)
+    assert (refused.status_code, refused.json["error"]["code"]) == (401, "invalid_token")
+
+
+def test_a_remembered_token_is_refused_at_once_after_logout(client):
+    session = client.post("/api/v1/auth/signup", json={"email": "ann@example.com", "password": PASSWORD}).json
+    assert client.get("/api/v1/users/me", headers=bearer(session["access_token"])).status_code == 200
+    assert client.post("/api/v1/auth/logout", json={}, headers=bearer(session["access_token"])).status_code == 204
+    after = client.get("/api/v1/users/me", headers=bearer(session["access_token"]))
+    assert (after.status_code, after.json["error"]["code"]) == (401, "token_revoked")
