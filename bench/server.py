@@ -21,36 +21,50 @@ def free_port() -> int:
 
 
 @contextmanager
-def gunicorn(env_overrides: dict | None = None, *, workers: int = 1, threads: int = 8):
-    """Yield the base URL of a fresh gunicorn serving Agora (embedded default unless overridden)."""
+def gunicorn(env_overrides: dict | None = None, *, workers: int | None = 1, threads: int | None = 8):
+    """Yield the base URL of a fresh gunicorn serving Agora (embedded default unless overridden).
+
+    ``workers`` and ``threads`` of None leave them to gunicorn.conf.py, as ``make serve`` does.
+    """
     with tempfile.TemporaryDirectory(prefix="agora-bench-") as instance:
         port = free_port()
         env = {**os.environ, "APP_ENV": "development", "DATABASE_URL": f"sqlite:///{instance}/bench.db",
-               "BIND": f"127.0.0.1:{port}", "WEB_CONCURRENCY": str(workers), "GUNICORN_THREADS": str(threads),
-               "LOG_LEVEL": "WARNING", **(env_overrides or {})}
+               "BIND": f"127.0.0.1:{port}", "LOG_LEVEL": "WARNING", **(env_overrides or {})}
+        for name, value in (("WEB_CONCURRENCY", workers), ("GUNICORN_THREADS", threads)):
+            if value is None:
+                env.pop(name, None)
+            else:
+                env[name] = str(value)
         subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "db", "upgrade"], cwd=ROOT, env=env,
                        check=True, capture_output=True)
-        process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py", "--access-logfile", "/dev/null", "wsgi:app"],
-            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
-        )
-        base_url = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    if requests.get(f"{base_url}/healthz", timeout=1).status_code == 200:
-                        break
-                except requests.RequestException:
-                    pass
-                if time.monotonic() > deadline or process.poll() is not None:
-                    raise RuntimeError("gunicorn did not start")
-                time.sleep(0.1)
+        command = [sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py", "--access-logfile", "/dev/null",
+                   "wsgi:app"]
+        with serving(command, env, port) as base_url:
             yield base_url
-        finally:
-            os.killpg(process.pid, signal.SIGTERM)
+
+
+@contextmanager
+def serving(command: list[str], env: dict, port: int):
+    """Run ``command`` (a server listening on ``port``) until the block ends; yield its base URL."""
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                               start_new_session=True)
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
             try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
+                if requests.get(f"{base_url}/healthz", timeout=1).status_code == 200:
+                    break
+            except requests.RequestException:
+                pass
+            if time.monotonic() > deadline or process.poll() is not None:
+                raise RuntimeError(f"{command[2:4]} did not start")
+            time.sleep(0.1)
+        yield base_url
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()

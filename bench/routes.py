@@ -1,0 +1,140 @@
+"""Agora's hot routes against a bare Flask + psycopg route doing the least the same use case needs.
+
+One run serves both on the same PostgreSQL database: Agora as ``make serve`` starts it
+(gunicorn.conf.py, with Redis), the bare app (``bench/bare.py``) under gunicorn with 2 sync
+workers; wrk drives each pair in turn, 2 threads x 8 connections, for ``--rounds`` rounds.
+A ratio is Agora's requests/s over the bare route's, measured back to back.
+"""
+
+import argparse
+import json
+import os
+import secrets
+import sys
+from contextlib import contextmanager
+
+import psycopg
+import requests
+
+from bench import wrk
+from bench.server import free_port, gunicorn, serving
+
+PASSWORD = "plum tractor sings"
+# (name, the bare route it is held against, target ratio)
+ROUTES = [
+    ("GET /healthz", "healthz", 0.9),
+    ("GET /posts/{id} with a token", "read", 0.5),
+    ("GET /posts/{id} anonymous", "read", 0.6),
+    ("GET /posts first page of 20, with a token", "read", 0.3),
+    ("GET /users/me", "read", 0.4),
+    ("POST /posts/{id}/like (already liked)", "update", 0.5),
+    ("POST /posts", "insert", 0.4),
+    ("POST /conversations/{id}/messages", "insert", 0.4),
+]
+
+
+@contextmanager
+def database(admin_url: str):
+    """A fresh PostgreSQL database of this run's own, dropped at the end; yields its SQLAlchemy URL."""
+    name = f"agora_bench_{os.getpid()}_{secrets.token_hex(3)}"
+    with psycopg.connect(admin_url, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+        try:
+            yield "postgresql+psycopg://" + admin_url.split("://", 1)[1].rsplit("/", 1)[0] + f"/{name}"
+        finally:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@contextmanager
+def bare_server(database_url: str):
+    port = free_port()
+    env = {**os.environ, "BARE_DATABASE_URL": database_url}
+    command = [sys.executable, "-m", "gunicorn", "--config", "/dev/null", "--workers", "2", "--worker-class", "sync", "--bind",
+               f"127.0.0.1:{port}", "--no-control-socket", "--access-logfile", "/dev/null", "bench.bare:app"]
+    with serving(command, env, port) as base_url:
+        yield base_url
+
+
+def seed(base_url: str) -> dict:
+    """Two users, a post by the first liked by the second, a conversation between them."""
+    def call(method, path, token=None, **body):
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        response = requests.request(method, base_url + path, json=body or None, headers=headers, timeout=10)
+        response.raise_for_status()
+        return response.json()
+
+    run = secrets.token_hex(3)
+    ann = call("POST", "/api/v1/auth/signup", email=f"ann-{run}@bench.test", password=PASSWORD, name="Ann")
+    bob = call("POST", "/api/v1/auth/signup", email=f"bob-{run}@bench.test", password=PASSWORD, name="Bob")
+    post = call("POST", "/api/v1/posts", ann["access_token"], title="Hello", body="A post to read and like")
+    call("POST", f"/api/v1/posts/{post['id']}/like", bob["access_token"])
+    for n in range(25):
+        call("POST", "/api/v1/posts", ann["access_token"], body=f"filler {n}")
+    conversation = call("POST", "/api/v1/conversations", ann["access_token"], title="Bench",
+                        participant_ids=[bob["user"]["id"]])
+    return {"post_id": post["id"], "author_id": ann["user"]["id"], "ann": ann["access_token"],
+            "bob": bob["access_token"], "conversation_id": conversation["id"]}
+
+
+def bare_requests(bare: str, seeded: dict) -> dict:
+    post = seeded["post_id"]
+    return {
+        "healthz": dict(url=f"{bare}/healthz"),
+        "read": dict(url=f"{bare}/posts/{post}"),
+        "update": dict(url=f"{bare}/posts/{post}/touch", method="POST"),
+        "insert": dict(url=f"{bare}/posts", method="POST", body={"author_id": seeded["author_id"], "body": "bench"}),
+    }
+
+
+def agora_requests(agora: str, seeded: dict) -> dict:
+    post, conversation = seeded["post_id"], seeded["conversation_id"]
+    api = f"{agora}/api/v1"
+    return {
+        "GET /healthz": dict(url=f"{agora}/healthz"),
+        "GET /posts/{id} with a token": dict(url=f"{api}/posts/{post}", token=seeded["bob"]),
+        "GET /posts/{id} anonymous": dict(url=f"{api}/posts/{post}"),
+        "GET /posts first page of 20, with a token": dict(url=f"{api}/posts?limit=20", token=seeded["bob"]),
+        "GET /users/me": dict(url=f"{api}/users/me", token=seeded["bob"]),
+        "POST /posts/{id}/like (already liked)": dict(url=f"{api}/posts/{post}/like", method="POST", token=seeded["bob"]),
+        "POST /posts": dict(url=f"{api}/posts", method="POST", token=seeded["ann"], body={"body": "bench"}),
+        "POST /conversations/{id}/messages": dict(url=f"{api}/conversations/{conversation}/messages", method="POST",
+                                                  token=seeded["bob"], body={"body": "bench"}),
+    }
+
+
+def main(argv=None) -> list[dict]:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--only", help="run only the routes whose name contains this")
+    parser.add_argument("--postgres", default=os.environ.get("BENCH_POSTGRES_URL",
+                                                             "postgresql://postgres@127.0.0.1:5432/postgres"))
+    parser.add_argument("--redis", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0"))
+    args = parser.parse_args(argv)
+    routes = [route for route in ROUTES if not args.only or args.only in route[0]]
+    results = []
+    with database(args.postgres) as database_url:
+        env = {"DATABASE_URL": database_url, "REDIS_URL": args.redis, "REDIS_KEY_PREFIX": f"bench-{secrets.token_hex(3)}:",
+               "JWT_ACCESS_MINUTES": "120"}
+        with gunicorn(env, workers=None, threads=None) as agora, bare_server(database_url) as bare:
+            seeded = seed(agora)
+            bares, agoras = bare_requests(bare, seeded), agora_requests(agora, seeded)
+            print(f"{'route':<44} {'round':>5} {'bare r/s':>9} {'agora r/s':>9} {'p50 ms':>7} {'p99 ms':>7} "
+                  f"{'ratio':>6} {'target':>6}")
+            for name, bare_name, target in routes:
+                for round_no in range(1, args.rounds + 1):
+                    baseline = wrk.run(seconds=args.seconds, **bares[bare_name])
+                    measured = wrk.run(seconds=args.seconds, **agoras[name])
+                    ratio = round(measured["rps"] / baseline["rps"], 3) if baseline["rps"] else None
+                    results.append({"route": name, "round": round_no, "baseline_route": bare_name, "bare": baseline,
+                                    "agora": measured, "ratio": ratio, "target": target})
+                    flag = "" if measured["non_2xx"] == 0 and measured["socket_errors"] == 0 else \
+                        f"  ({measured['non_2xx']} non-2xx, {measured['socket_errors']} socket errors)"
+                    print(f"{name:<44} {round_no:>5} {baseline['rps']:>9.0f} {measured['rps']:>9.0f} "
+                          f"{measured['p50_ms']:>7.2f} {measured['p99_ms']:>7.2f} {ratio:>6.2f} {target:>6.2f}{flag}",
+                          flush=True)
+    return results
+
+
+if __name__ == "__main__":
+    print(json.dumps(main()))
