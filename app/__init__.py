@@ -86,7 +86,7 @@ def register_request_rules(app: Flask) -> None:
     @app.before_request
     def require_json_bodies():
         """A body the API would ignore or misread is refused up front."""
-        has_body = request.content_length or request.headers.get("Transfer-Encoding")
+        has_body = request.content_length or request.environ.get("HTTP_TRANSFER_ENCODING")
         if request.method in BODY_METHODS and has_body and not request.is_json:
             return error_response(415, "unsupported_media_type", "Send the body as JSON (Content-Type: application/json).")
         return None
@@ -98,7 +98,7 @@ def register_request_rules(app: Flask) -> None:
         werkzeug stops reading such a body at the limit and hands on the truncated part.
         """
         limit = app.config["MAX_CONTENT_LENGTH"]
-        if request.content_length is not None or not request.headers.get("Transfer-Encoding") or not limit:
+        if request.content_length is not None or not request.environ.get("HTTP_TRANSFER_ENCODING") or not limit:
             return
         body = request.get_data(cache=True)  # read once, up to the limit; parsing reuses it
         if len(body) >= limit and request.environ["wsgi.input"].read(1):
@@ -112,13 +112,14 @@ def register_response_headers(app: Flask) -> None:
     def set_security_headers(response: Response) -> Response:
         """Headers that keep browsers from sniffing, framing, caching or running more than the page needs."""
         headers = response.headers
-        headers.setdefault("X-Content-Type-Options", "nosniff")
-        headers.setdefault("X-Frame-Options", "DENY")
+        present = {name.lower() for name, _ in headers.items()}  # one pass: werkzeug's `in` raises per miss
+        headers["X-Content-Type-Options"] = "nosniff"
+        headers["X-Frame-Options"] = "DENY"
         # Token answers and profiles must not stay in caches; files (send_file marks them) keep their validators.
-        if "Cache-Control" not in headers and not response.direct_passthrough:
+        if "cache-control" not in present and not response.direct_passthrough:
             headers["Cache-Control"] = "no-store"
-        if response.mimetype == "text/html":
-            headers.setdefault("Content-Security-Policy", page_policy(request.endpoint, response))
+        if response.mimetype == "text/html" and "content-security-policy" not in present:
+            headers["Content-Security-Policy"] = page_policy(request.endpoint, response)
         return response
 
 
