@@ -22,10 +22,13 @@ $(STAMP): setup.cfg pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip setuptools wheel
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
-	test -x /usr/bin/chromium || { apt-get update -qq && apt-get install -y --no-install-recommends chromium; }
 	touch $@
 
 install: $(STAMP)
+
+# The browser tests (tests/ui) drive Debian's Chromium; Playwright's own browser download does not work offline.
+/usr/bin/chromium:
+	apt-get update -qq && apt-get install -y --no-install-recommends chromium
 
 $(NEWMAN): postman/package.json postman/package-lock.json
 	cd postman && npm ci --no-audit --no-fund
@@ -34,7 +37,7 @@ $(NEWMAN): postman/package.json postman/package-lock.json
 bot: migrate
 	$(BIN)/flask --app wsgi run-bot $(BOT_ARGS)
 
-test: $(STAMP) $(NEWMAN)
+test: $(STAMP) $(NEWMAN) /usr/bin/chromium
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 test-fast: $(STAMP)
@@ -43,9 +46,11 @@ test-fast: $(STAMP)
 test-services: $(STAMP)
 	$(BIN)/python -m pytest -m services $(PYTEST_ARGS)
 
-bench: $(STAMP)
-	$(BIN)/python -m bench.phone_codes
-	$(BIN)/python -m bench.bot
+/usr/bin/wrk:
+	apt-get update -qq && apt-get install -y --no-install-recommends wrk
+
+bench: $(STAMP) /usr/bin/wrk
+	$(BIN)/python -m bench
 
 migrate: $(STAMP)
 	$(BIN)/flask --app wsgi db upgrade
