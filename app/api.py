@@ -1,6 +1,7 @@
 """flask-smorest's Api and Blueprint, set up for Agora's request parsing and error shape."""
 
 import json
+from copy import deepcopy
 
 import orjson
 from flask.json.provider import DefaultJSONProvider
@@ -8,6 +9,7 @@ from flask_smorest import Api as BaseApi
 from flask_smorest import Blueprint as BaseBlueprint
 from webargs.flaskparser import FlaskParser, abort
 
+from app.docs import TokenErrorsPlugin, swagger_ui_page, token_error_responses
 from app.schemas import ErrorSchema
 
 UNSTORABLE_TEXT = "Text must be valid Unicode without NUL characters."
@@ -64,12 +66,30 @@ class Blueprint(BaseBlueprint):
 
 
 class Api(BaseApi):
-    """flask-smorest's Api, documenting Agora's error shape instead of its own."""
+    """flask-smorest's Api, documenting Agora's error shape instead of its own, and its token errors."""
 
     ERROR_SCHEMA = ErrorSchema
 
     def _register_error_handlers(self):
         """Errors are handled by ``app.errors``, registered by the factory."""
+
+    def _init_spec(self, *, extra_plugins=None, **kwargs):
+        """The spec, with 401 documented on every operation that reads a token (see ``app.docs``)."""
+        super()._init_spec(extra_plugins=[*(extra_plugins or ()), TokenErrorsPlugin()], **kwargs)
+        # apispec merges its options into every document it writes, and so writes into API_SPEC_OPTIONS's
+        # nested dicts, which would otherwise be shared by every app built from the same config class.
+        self.spec.options = deepcopy(self.spec.options)
+
+    def _register_responses(self):
+        super()._register_responses()
+        for name, response in token_error_responses(self.ERROR_SCHEMA).items():
+            self.spec.components.response(name, response, lazy=True)  # replaces flask-smorest's bare 401
+
+    def _openapi_swagger_ui(self):
+        """Swagger UI: flask-smorest's page, drawing optional-auth operations unlocked (see ``app.docs``)."""
+        return swagger_ui_page(title=self.spec.title, spec_endpoint=f"{self._make_doc_blueprint_name()}.openapi_json",
+                               assets_url=self._swagger_ui_url,
+                               config=self.config.get("OPENAPI_SWAGGER_UI_CONFIG", {}))
 
 
 class JSONProvider(DefaultJSONProvider):

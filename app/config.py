@@ -88,12 +88,32 @@ class BaseConfig:
     API_TITLE = "Agora"
     API_VERSION = "1"
     OPENAPI_VERSION = "3.0.3"
+    # The first thing /docs and /redoc show: how to get a token, and the error shape.
+    API_SPEC_OPTIONS = {"info": {"description": (
+        "Agora's REST API: email and phone accounts, posts and likes, invite codes and referrals, "
+        "conversations with points.\n\n"
+        "**Get a token.** `POST /api/v1/auth/signup` `{email, password, name}` (or `POST /api/v1/auth/login` "
+        "for an existing account) answers an `access_token` and a `refresh_token`. By phone: "
+        "`POST /api/v1/auth/phone/code` `{phone}` sends a 4-digit code by SMS (in development it is in the "
+        "server's log, or at `GET /api/v1/dev/sms-outbox` with `SMS_BACKEND=outbox`), then "
+        "`POST /api/v1/auth/phone/verify` `{phone, code}`. In Swagger UI (`/docs`), press **Authorize** and "
+        "paste the `access_token` alone, without `Bearer `: it is kept across reloads.\n\n"
+        "**Tokens expire.** An access token lasts 15 minutes (`JWT_ACCESS_MINUTES`); "
+        "`POST /api/v1/auth/refresh`, with the `refresh_token` (30 days) as the bearer token, answers a new one. "
+        "Swagger UI draws a padlock on the operations that need a token; their 401 answer says why one was "
+        "refused.\n\n"
+        "**Errors.** Every error answers `{\"error\": {\"status\", \"code\", \"message\", \"fields\"}}`, "
+        "the `Error` schema shown under each operation's responses: `code` is a stable snake_case string "
+        "(each operation lists its own; the README lists them all) and `fields` holds the messages of a 422, "
+        "by field."
+    )}}
     OPENAPI_URL_PREFIX = "/"
     OPENAPI_JSON_PATH = "openapi.json"
     OPENAPI_SWAGGER_UI_PATH = "docs"
     OPENAPI_SWAGGER_UI_URL = "/docs/assets/swagger/"
     # No badge from validator.swagger.io: it would send the document's address to a third party.
-    OPENAPI_SWAGGER_UI_CONFIG = {"validatorUrl": None}
+    # persistAuthorization: the token given to Authorize survives a reload (kept in the browser's localStorage).
+    OPENAPI_SWAGGER_UI_CONFIG = {"validatorUrl": None, "persistAuthorization": True}
     OPENAPI_REDOC_PATH = "redoc"
     OPENAPI_REDOC_URL = "/docs/assets/redoc/redoc.standalone.js"
 

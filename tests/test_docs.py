@@ -1,13 +1,24 @@
 """The OpenAPI document, and Swagger UI and ReDoc served offline from the app itself."""
 
 import json
+import os
 import re
+import threading
+from datetime import datetime
 from html.parser import HTMLParser
 from urllib.parse import urljoin, urlsplit
 
 import pytest
+from werkzeug.serving import make_server
+
+from app.extensions import db
+from tests.conftest import build_app, teardown_app
+from tests.ui.conftest import CHROMIUM, CHROMIUM_ARGS, browser_unavailable
 
 HTTP_METHODS = {"get", "put", "post", "delete", "patch", "head", "options", "trace"}
+TOKEN_CODES = {"authorization_required", "invalid_token", "token_expired", "token_revoked"}
+# What Swagger UI shows for a property without an example: the reader learns nothing from these.
+PLACEHOLDERS = {"string", "additionalProp1", "user@example.com", "2019-08-24T14:15:22Z"}
 CDN_HOSTS = ("jsdelivr", "unpkg", "cdnjs", "googleapis", "gstatic", "rebilly", "swagger.io", "redocly")
 
 
@@ -207,3 +218,289 @@ def test_unknown_docs_asset_is_404_not_found(client, path):
         assert error["message"]
     finally:
         response.close()
+
+
+# --- what a newcomer needs from /docs and /redoc ----------------------------------------------------
+
+def operations(spec: dict):
+    """``(method, path, operation)`` for every operation of the document."""
+    for path, item in spec["paths"].items():
+        for method, operation in item.items():
+            if method in HTTP_METHODS:
+                yield method, path, operation
+
+
+def bearer_operations(spec: dict):
+    """The operations whose security names the bearer scheme, with whether it is optional."""
+    for method, path, operation in operations(spec):
+        security = operation.get("security") or []
+        if any("bearerAuth" in requirement for requirement in security):
+            yield method, path, operation, {} in security
+
+
+def test_swagger_ui_keeps_the_token_across_reloads(client):
+    html = client.get("/docs").get_data(as_text=True)
+    assert '"persistAuthorization": true' in html
+
+
+def test_the_description_says_how_to_get_a_token_and_where_errors_are(app, spec):
+    description = spec["info"]["description"]
+    for words in ("POST /api/v1/auth/signup", "/api/v1/auth/login", "/api/v1/auth/phone/code",
+                  "/api/v1/auth/phone/verify", "Authorize", "access_token", "/api/v1/auth/refresh", "refresh_token",
+                  "`Error` schema", '{"error": {"status", "code", "message", "fields"}}'):
+        assert words in description, words
+    # The lifetimes it states are the default configuration's.
+    assert f"{app.config['JWT_ACCESS_MINUTES']} minutes" in description
+    assert f"{app.config['JWT_REFRESH_DAYS']} days" in description
+
+
+def test_every_operation_with_bearer_security_documents_401_with_the_error_schema(spec):
+    found = list(bearer_operations(spec))
+    assert len(found) >= 15, found
+    for method, path, operation, optional in found:
+        where = f"{method} {path}"
+        assert "401" in operation["responses"], where
+        response = resolve(spec, operation["responses"]["401"])
+        content = response["content"]["application/json"]
+        assert content["schema"] == {"$ref": "#/components/schemas/Error"}, where
+        # Without a token, optional auth answers anonymously: authorization_required cannot happen there.
+        expected = TOKEN_CODES - {"authorization_required"} if optional else TOKEN_CODES
+        assert set(re.findall(r"`([a-z_]+)`", response["description"])) >= expected, where
+        assert {example["value"]["error"]["code"] for example in content["examples"].values()} == expected, where
+        for example in content["examples"].values():
+            assert example["value"]["error"]["status"] == 401, where
+
+
+def test_401_answers_carry_the_documented_codes(client, signup):
+    _, headers = signup()
+    assert client.get("/api/v1/users/me").json["error"]["code"] == "authorization_required"
+    bad = {"Authorization": "Bearer not-a-token"}
+    assert client.get("/api/v1/users/me", headers=bad).json["error"]["code"] == "invalid_token"
+    # Optional auth: anonymous without a token, 401 for a bad one.
+    assert client.get("/api/v1/posts").status_code == 200
+    answer = client.get("/api/v1/posts", headers=bad)
+    assert (answer.status_code, answer.json["error"]["code"]) == (401, "invalid_token")
+    assert client.get("/api/v1/posts", headers=headers).status_code == 200
+
+
+def test_optional_auth_operations_say_auth_is_optional(spec):
+    optional = [(method, path, operation) for method, path, operation, is_optional in bearer_operations(spec)
+                if is_optional]
+    assert {("get", "/api/v1/posts"), ("post", "/api/v1/auth/phone/verify")} <= {(m, p) for m, p, _ in optional}
+    for method, path, operation in optional:
+        assert "Authentication is optional" in operation.get("description", ""), (method, path)
+        assert operation["security"] == [{}, {"bearerAuth": []}], (method, path)  # the document keeps the truth
+
+
+def referenced_schemas(spec: dict) -> set[str]:
+    """Names of the component schemas the operations use, directly or through other schemas."""
+    found: set[str] = set()
+
+    def walk(node):
+        if isinstance(node, dict):
+            ref = node.get("$ref", "")
+            if ref.startswith("#/components/schemas/") and ref.rsplit("/", 1)[1] not in found:
+                found.add(ref.rsplit("/", 1)[1])
+                walk(resolve(spec, node))
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(spec["paths"])
+    for name in list(spec["components"].get("responses", {})):
+        walk(spec["components"]["responses"][name])
+    return found
+
+
+def request_body_schemas(spec: dict) -> set[str]:
+    names = set()
+    for _, _, operation in operations(spec):
+        schema = operation.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema", {})
+        if "$ref" in schema:
+            names.add(schema["$ref"].rsplit("/", 1)[1])
+    return names
+
+
+def is_reference(prop: dict) -> bool:
+    """A property that is another schema (or a list of them): its own properties carry the examples."""
+    if "$ref" in prop:
+        return True
+    if prop.get("type") == "array":
+        return "$ref" in prop.get("items", {})
+    return False
+
+
+def example_problems(prop: dict, example) -> list[str]:
+    """Why ``example`` does not fit ``prop`` (its type, lengths, pattern, enum, range, format); empty if it does."""
+    if example is None:
+        return [] if prop.get("nullable") else ["null but not nullable"]
+    kind = prop.get("type")
+    types = {"string": str, "integer": int, "boolean": bool, "array": list, "object": dict}
+    if kind in types and (not isinstance(example, types[kind]) or (kind == "integer" and isinstance(example, bool))):
+        return [f"not {kind}"]
+    problems = []
+    if isinstance(example, str):
+        if example in PLACEHOLDERS:
+            problems.append("a placeholder")
+        if len(example) < prop.get("minLength", 0) or len(example) > prop.get("maxLength", len(example)):
+            problems.append("wrong length")
+        if "pattern" in prop and not re.search(prop["pattern"], example):
+            problems.append("does not match the pattern")
+        if prop.get("format") == "email" and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[a-z]+", example):
+            problems.append("not an email")
+        if prop.get("format") == "date-time":
+            try:
+                if datetime.fromisoformat(example).tzinfo is None:
+                    problems.append("no time zone")
+            except ValueError:
+                problems.append("not a date-time")
+    if isinstance(example, int) and not prop.get("minimum", example) <= example <= prop.get("maximum", example):
+        problems.append("out of range")
+    if "enum" in prop and example not in prop["enum"]:
+        problems.append("not in the enum")
+    if isinstance(example, list):
+        if not prop.get("minItems", 0) <= len(example) <= prop.get("maxItems", len(example)):
+            problems.append("wrong number of items")
+        for item in example:
+            problems += [f"item: {problem}" for problem in example_problems(prop.get("items", {}), item)]
+    if isinstance(example, dict) and "additionalProp1" in example:
+        problems.append("a placeholder")
+    return problems
+
+
+def test_every_property_shows_a_realistic_example_that_fits_it(spec):
+    """Every property of every schema the operations use, in requests and answers, has an example that its
+    own rules accept; only references to other schemas (whose properties carry theirs) go without."""
+    names = referenced_schemas(spec)
+    assert request_body_schemas(spec) <= names and {"Signup", "Profile", "Post", "Error"} <= names, names
+    missing, wrong = [], []
+    for name in sorted(names):
+        for prop_name, prop in resolve(spec, spec["components"]["schemas"][name]).get("properties", {}).items():
+            where = f"{name}.{prop_name}"
+            if "example" not in prop:
+                if not is_reference(prop):
+                    missing.append(where)
+                continue
+            wrong += [f"{where}: {problem}" for problem in example_problems(prop, prop["example"])]
+    assert not missing, missing
+    assert not wrong, wrong
+
+
+def test_every_query_parameter_but_the_cursor_shows_an_example(spec):
+    """A cursor is only valid as the server issued it: an invented one would be refused."""
+    missing = [f"{method} {path} {parameter['name']}" for method, path, operation in operations(spec)
+               for parameter in operation.get("parameters", [])
+               if parameter.get("in") == "query" and parameter["name"] != "cursor"
+               and "example" not in parameter.get("schema", {}) and "example" not in parameter]
+    assert not missing, missing
+
+
+def example_body(spec: dict, name: str) -> dict:
+    """The request Swagger UI's "Try it out" fills in for schema ``name``, from its properties' examples."""
+    properties = resolve(spec, spec["components"]["schemas"][name])["properties"]
+    return {key: prop["example"] for key, prop in properties.items() if not prop.get("readOnly")}
+
+
+def test_the_example_requests_work_as_they_are(client, spec):
+    """Try it out, unchanged, signs up, logs in, writes a post and asks for a phone code."""
+    signup = client.post("/api/v1/auth/signup", json=example_body(spec, "Signup"))
+    assert signup.status_code == 201, signup.json  # the example password is not a commonly used one
+    login = client.post("/api/v1/auth/login", json=example_body(spec, "Login"))
+    assert login.status_code == 200, login.json
+    headers = {"Authorization": f"Bearer {login.json['access_token']}"}
+    post = client.post("/api/v1/posts", json=example_body(spec, "PostCreate"), headers=headers)
+    assert post.status_code == 201, post.json
+    assert client.patch(f"/api/v1/posts/{post.json['id']}", json=example_body(spec, "PostUpdate"),
+                        headers=headers).status_code == 200
+    code = client.post("/api/v1/auth/phone/code", json=example_body(spec, "PhoneCodeRequest"))
+    assert code.status_code == 202, code.json
+
+
+# --- Swagger UI in a real browser ---------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def browser():
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        browser_unavailable("playwright is not installed (pip install -e '.[dev]')")
+    if not os.access(CHROMIUM, os.X_OK):
+        browser_unavailable(f"Chromium is not at {CHROMIUM} (make install puts it there with apt-get)")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def served(tmp_path):
+    """The app on a free 127.0.0.1 port: ``(base url, app)``."""
+    app = build_app(tmp_path)
+    with app.app_context():
+        db.create_all()
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}", app
+    server.shutdown()
+    thread.join()
+    server.server_close()
+    teardown_app(app)
+
+
+@pytest.fixture
+def docs_page(browser, served):
+    """Swagger UI at /docs, rendered; the page records its console errors in ``page.errors``."""
+    url, _ = served
+    context = browser.new_context(base_url=url)
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    page.errors = []
+    page.on("pageerror", lambda error: page.errors.append(str(error)))
+    page.goto("/docs")
+    page.wait_for_selector(".opblock-summary")
+    yield page
+    context.close()
+
+
+def drawn_padlocks(page) -> dict[tuple[str, str], bool]:
+    """``(method, path) -> whether its summary draws a padlock``, for every operation Swagger UI shows."""
+    rows = page.eval_on_selector_all(".opblock-summary", """summaries => summaries.map(summary => [
+        summary.querySelector(".opblock-summary-method").textContent.toLowerCase(),
+        summary.querySelector(".opblock-summary-path").getAttribute("data-path"),
+        summary.querySelector(".authorization__btn") !== null])""")
+    return {(method, path): locked for method, path, locked in rows}
+
+
+def test_swagger_ui_draws_padlocks_only_where_a_token_is_needed(docs_page, client, spec):
+    padlocks = drawn_padlocks(docs_page)
+    assert set(padlocks) == {(method, path) for method, path, _ in operations(spec)}
+    needs_token = {(method, path) for method, path, _, optional in bearer_operations(spec) if not optional}
+    assert {operation for operation, drawn in padlocks.items() if drawn} == needs_token
+    assert padlocks[("get", "/api/v1/posts")] is False and padlocks[("post", "/api/v1/posts")] is True
+    assert not docs_page.errors, docs_page.errors
+
+
+def test_swagger_ui_keeps_the_token_and_sends_it_to_optional_auth_operations(docs_page, served):
+    _, app = served
+    token = app.test_client().post("/api/v1/auth/signup", json={"email": "ada@example.com",
+                                                                "password": "plum tractor sings"}).json["access_token"]
+    page = docs_page
+    page.locator(".auth-wrapper button.authorize").click()
+    page.locator(".auth-container input").fill(token)
+    page.locator(".auth-btn-wrapper button.authorize").click()
+    page.locator(".auth-btn-wrapper button.btn-done").click()
+
+    page.reload()
+    page.wait_for_selector(".opblock-summary")
+    assert "locked" in page.locator(".auth-wrapper button.authorize").get_attribute("class").split()
+
+    listing = page.locator('.opblock-get:has(.opblock-summary-path[data-path="/api/v1/posts"])')
+    listing.locator(".opblock-summary-control").click()
+    listing.locator(".try-out__btn").click()
+    with page.expect_request(lambda request: request.url.split("?")[0].endswith("/api/v1/posts")) as sent:
+        listing.locator(".execute").click()
+    assert sent.value.headers.get("authorization") == f"Bearer {token}"
+    assert not page.errors, page.errors

@@ -2,50 +2,62 @@
 
 from marshmallow import Schema, fields, validate
 
-from app.schemas import TrimmedSchema, email_field, name_field, new_password_field
+from app.schemas import (EXAMPLE_ACCESS_TOKEN, EXAMPLE_EMAIL, EXAMPLE_NAME, EXAMPLE_PASSWORD, EXAMPLE_PHONE,
+                         EXAMPLE_REFRESH_TOKEN, TrimmedSchema, email_field, name_field, new_password_field)
 from app.users.schemas import ProfileSchema
 
 
 class SignupSchema(TrimmedSchema):
-    email = email_field(required=True)
-    password = new_password_field(required=True)
-    name = name_field(load_default=None, allow_none=True)
+    email = email_field(required=True, metadata={"example": EXAMPLE_EMAIL})
+    password = new_password_field(required=True, metadata={"example": EXAMPLE_PASSWORD})
+    name = name_field(load_default=None, allow_none=True, metadata={"example": EXAMPLE_NAME})
 
 
 class LoginSchema(Schema):
-    email = fields.String(required=True, validate=validate.Length(min=1, max=254))
-    password = fields.String(required=True, validate=validate.Length(min=1, max=128))
+    email = fields.String(required=True, validate=validate.Length(min=1, max=254), metadata={"example": EXAMPLE_EMAIL})
+    password = fields.String(required=True, validate=validate.Length(min=1, max=128),
+                             metadata={"example": EXAMPLE_PASSWORD})
 
 
 class LogoutSchema(Schema):
-    refresh_token = fields.String(load_default=None, validate=validate.Length(min=1, max=4096))
+    refresh_token = fields.String(load_default=None, validate=validate.Length(min=1, max=4096),
+                                  metadata={"description": "Also revoked, when given",
+                                            "example": EXAMPLE_REFRESH_TOKEN})
 
 
 class SessionSchema(Schema):
     user = fields.Nested(ProfileSchema, required=True)
-    access_token = fields.String(required=True)
-    refresh_token = fields.String(required=True)
+    access_token = fields.String(required=True, metadata={
+        "description": "Send as `Authorization: Bearer <token>`; lasts 15 minutes by default",
+        "example": EXAMPLE_ACCESS_TOKEN})
+    refresh_token = fields.String(required=True, metadata={
+        "description": "The bearer token of `POST /api/v1/auth/refresh`; lasts 30 days by default",
+        "example": EXAMPLE_REFRESH_TOKEN})
 
 
 class AccessTokenSchema(Schema):
-    access_token = fields.String(required=True)
+    access_token = fields.String(required=True, metadata={"example": EXAMPLE_ACCESS_TOKEN})
 
 
 class PhoneCodeRequestSchema(Schema):
     phone = fields.String(required=True, validate=validate.Length(min=1, max=32),
-                          metadata={"description": "E.164 (+79991234567), or national with PHONE_DEFAULT_REGION"})
+                          metadata={"description": "E.164 (+79991234567), or national with PHONE_DEFAULT_REGION",
+                                    "example": EXAMPLE_PHONE})
 
 
 class PhoneCodeSentSchema(Schema):
-    phone = fields.String(required=True, metadata={"description": "The number in E.164"})
-    expires_in = fields.Integer(required=True, metadata={"description": "Seconds the code stays valid"})
-    resend_after = fields.Integer(required=True, metadata={"description": "Seconds before another code may be asked"})
+    phone = fields.String(required=True, metadata={"description": "The number in E.164", "example": EXAMPLE_PHONE})
+    expires_in = fields.Integer(required=True, metadata={"description": "Seconds the code stays valid", "example": 300})
+    resend_after = fields.Integer(required=True, metadata={"description": "Seconds before another code may be asked",
+                                                           "example": 60})
 
 
 class PhoneVerifySchema(Schema):
-    phone = fields.String(required=True, validate=validate.Length(min=1, max=32))
-    code = fields.String(required=True, validate=validate.Regexp(r"^[0-9]{4}$", error="The code is 4 digits."))
+    phone = fields.String(required=True, validate=validate.Length(min=1, max=32), metadata={"example": EXAMPLE_PHONE})
+    code = fields.String(required=True, validate=validate.Regexp(r"^[0-9]{4}$", error="The code is 4 digits."),
+                         metadata={"description": "The 4 digits the SMS brought", "example": "4821"})
 
 
 class PhoneSessionSchema(SessionSchema):
-    created = fields.Boolean(required=True, metadata={"description": "True when this code created the account"})
+    created = fields.Boolean(required=True, metadata={"description": "True when this code created the account",
+                                                      "example": True})

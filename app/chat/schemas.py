@@ -2,48 +2,57 @@
 
 from marshmallow import Schema, fields, validate
 
-from app.schemas import MAX_ID, TrimmedSchema, UserRefSchema, page_schema
+from app.schemas import EXAMPLE_TIME, MAX_ID, TrimmedSchema, UserRefSchema, page_schema
 
 TITLE_MAX = 200
 MESSAGE_MAX = 2000
 PARTICIPANTS_MAX = 50
+EXAMPLE_TITLE = "Saturday hike"
+EXAMPLE_MESSAGE = "Meet at the station at nine?"
 
 
 class ConversationCreateSchema(TrimmedSchema):
-    title = fields.String(required=True, validate=validate.Length(min=1, max=TITLE_MAX))
+    title = fields.String(required=True, validate=validate.Length(min=1, max=TITLE_MAX),
+                          metadata={"example": EXAMPLE_TITLE})
     participant_ids = fields.List(
         fields.Integer(validate=validate.Range(min=1, max=MAX_ID)), load_default=list,
         validate=validate.Length(max=PARTICIPANTS_MAX),
-        metadata={"description": "Who else takes part; the creator always does"},
+        metadata={"description": "Who else takes part; the creator always does", "example": [7, 12]},
     )
 
 
 class ConversationSchema(Schema):
-    id = fields.Integer(required=True)
-    title = fields.String(required=True)
+    id = fields.Integer(required=True, metadata={"example": 5})
+    title = fields.String(required=True, metadata={"example": EXAMPLE_TITLE})
     participants = fields.List(fields.Nested(UserRefSchema), required=True)
-    created_at = fields.DateTime(required=True)
+    created_at = fields.DateTime(required=True, metadata={"example": EXAMPLE_TIME})
 
 
 class MessageCreateSchema(TrimmedSchema):
-    body = fields.String(required=True, validate=validate.Length(min=1, max=MESSAGE_MAX))
+    body = fields.String(required=True, validate=validate.Length(min=1, max=MESSAGE_MAX),
+                         metadata={"example": EXAMPLE_MESSAGE})
 
 
 class MessageSchema(Schema):
-    id = fields.Integer(required=True)
-    conversation_id = fields.Integer(required=True)
+    id = fields.Integer(required=True, metadata={"example": 230})
+    conversation_id = fields.Integer(required=True, metadata={"example": 5})
     author = fields.Nested(UserRefSchema, allow_none=True, required=True,
-                           metadata={"description": "null for congratulations"})
-    kind = fields.String(required=True, validate=validate.OneOf(["user", "reward"]))
-    body = fields.String(required=True)
-    created_at = fields.DateTime(required=True)
+                           metadata={"description": "null for congratulations",
+                                     "example": {"id": 42, "name": "Ada Lovelace"}})
+    kind = fields.String(required=True, validate=validate.OneOf(["user", "reward"]), metadata={"example": "user"})
+    body = fields.String(required=True, metadata={"example": EXAMPLE_MESSAGE})
+    created_at = fields.DateTime(required=True, metadata={"example": EXAMPLE_TIME})
 
 
 class PostedMessageSchema(Schema):
     message = fields.Nested(MessageSchema, required=True)
-    points = fields.Integer(required=True, metadata={"description": "My point total after this message"})
+    points = fields.Integer(required=True, metadata={"description": "My point total after this message",
+                                                     "example": 10})
     reward = fields.Nested(MessageSchema, allow_none=True, required=True,
-                           metadata={"description": "The congratulation this message earned, or null"})
+                           metadata={"description": "The congratulation this message earned, or null",
+                                     "example": {"id": 231, "conversation_id": 5, "author": None, "kind": "reward",
+                                                 "body": "Congratulations, Ada Lovelace! You reached 10 points.",
+                                                 "created_at": EXAMPLE_TIME}})
 
 
 ConversationPageSchema = page_schema(ConversationSchema, "ConversationPage")

@@ -2,20 +2,26 @@
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from app.schemas import MAX_ID, PageArgsSchema, TrimmedSchema, UserRefSchema, page_schema
+from app.schemas import EXAMPLE_TIME, MAX_ID, PageArgsSchema, TrimmedSchema, UserRefSchema, page_schema
 
 TITLE_MAX = 200
 BODY_MAX = 10_000
+EXAMPLE_TITLE = "Notes on the Analytical Engine"
+EXAMPLE_BODY = "It might act upon other things besides number: music, for one."
 
 
 class PostCreateSchema(TrimmedSchema):
-    title = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=TITLE_MAX))
-    body = fields.String(required=True, validate=validate.Length(min=1, max=BODY_MAX))
+    title = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=TITLE_MAX),
+                          metadata={"example": EXAMPLE_TITLE})
+    body = fields.String(required=True, validate=validate.Length(min=1, max=BODY_MAX),
+                         metadata={"example": EXAMPLE_BODY})
 
 
 class PostUpdateSchema(TrimmedSchema):
-    title = fields.String(allow_none=True, validate=validate.Length(min=1, max=TITLE_MAX))
-    body = fields.String(validate=validate.Length(min=1, max=BODY_MAX))
+    title = fields.String(allow_none=True, validate=validate.Length(min=1, max=TITLE_MAX),
+                          metadata={"example": "Notes on the Analytical Engine, revised"})
+    body = fields.String(validate=validate.Length(min=1, max=BODY_MAX),
+                         metadata={"example": "It might compose elaborate pieces of music, of any length."})
 
     @validates_schema
     def not_empty(self, data, **kwargs):
@@ -24,29 +30,31 @@ class PostUpdateSchema(TrimmedSchema):
 
 
 class PostListArgsSchema(PageArgsSchema):
-    author_id = fields.Integer(load_default=None, validate=validate.Range(min=1, max=MAX_ID))
+    author_id = fields.Integer(load_default=None, validate=validate.Range(min=1, max=MAX_ID),
+                               metadata={"description": "Only this user's posts", "example": 42})
 
 
 class PostSchema(Schema):
-    id = fields.Integer(required=True)
+    id = fields.Integer(required=True, metadata={"example": 17})
     author = fields.Nested(UserRefSchema, required=True)
-    title = fields.String(allow_none=True)
-    body = fields.String(required=True)
-    like_count = fields.Integer(required=True)
-    liked_by_me = fields.Boolean(required=True)
-    created_at = fields.DateTime(required=True)
-    updated_at = fields.DateTime(required=True)
+    title = fields.String(allow_none=True, metadata={"example": EXAMPLE_TITLE})
+    body = fields.String(required=True, metadata={"example": EXAMPLE_BODY})
+    like_count = fields.Integer(required=True, metadata={"example": 3})
+    liked_by_me = fields.Boolean(required=True, metadata={"description": "Always false without a token",
+                                                          "example": False})
+    created_at = fields.DateTime(required=True, metadata={"example": EXAMPLE_TIME})
+    updated_at = fields.DateTime(required=True, metadata={"example": EXAMPLE_TIME})
 
 
 class LikeStatusSchema(Schema):
-    post_id = fields.Integer(required=True)
-    liked = fields.Boolean(required=True)
-    like_count = fields.Integer(required=True)
+    post_id = fields.Integer(required=True, metadata={"example": 17})
+    liked = fields.Boolean(required=True, metadata={"example": True})
+    like_count = fields.Integer(required=True, metadata={"example": 4})
 
 
 class LikeSchema(Schema):
     user = fields.Nested(UserRefSchema, required=True)
-    created_at = fields.DateTime(required=True, metadata={"description": "To the microsecond"})
+    created_at = fields.DateTime(required=True, metadata={"description": "To the microsecond", "example": EXAMPLE_TIME})
 
 
 PostPageSchema = page_schema(PostSchema, "PostPage")

@@ -5,20 +5,20 @@ from marshmallow import Schema, fields, validate
 
 from app.api import Blueprint
 from app.auth.phone_codes import normalize_phone
-from app.schemas import ErrorSchema, QuerySchema
+from app.schemas import EXAMPLE_PHONE, EXAMPLE_TIME, ErrorSchema, QuerySchema
 from app.sms import services
 
 blp = Blueprint("dev", __name__, url_prefix="/api/v1/dev", description="Development helpers")
 
 
 class OutboxArgsSchema(QuerySchema):
-    phone = fields.String(required=True, validate=validate.Length(min=1, max=32))
+    phone = fields.String(required=True, validate=validate.Length(min=1, max=32), metadata={"example": EXAMPLE_PHONE})
 
 
 class SmsSchema(Schema):
-    phone = fields.String(required=True)
-    body = fields.String(required=True)
-    created_at = fields.DateTime(required=True)
+    phone = fields.String(required=True, metadata={"example": EXAMPLE_PHONE})
+    body = fields.String(required=True, metadata={"example": "Your Agora code is 4821. It expires in 5 minutes."})
+    created_at = fields.DateTime(required=True, metadata={"example": EXAMPLE_TIME})
 
 
 class OutboxSchema(Schema):

@@ -2,48 +2,74 @@
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from app.schemas import TrimmedSchema, UserRefSchema, email_field, name_field, new_password_field, page_schema
+from app.schemas import (EXAMPLE_ACCESS_TOKEN, EXAMPLE_EMAIL, EXAMPLE_NAME, EXAMPLE_PASSWORD, EXAMPLE_PHONE,
+                         EXAMPLE_REFRESH_TOKEN, EXAMPLE_TIME, TrimmedSchema, UserRefSchema, email_field, name_field,
+                         new_password_field, page_schema)
+
+# What a found enrichment holds (app.profile_checks.rules.extract_enrichment): empty parts are left out.
+EXAMPLE_ENRICHMENT = {
+    "full_name": EXAMPLE_NAME,
+    "location": "London, England",
+    "bio": "Mathematician; wrote the first published program.",
+    "avatar": "https://example.com/avatars/ada.png",
+    "site": "https://example.com/ada",
+    "handles": {"github": "ada", "twitter": "ada"},
+    "employer": {"name": "Analytical Engines Ltd", "domain": "example.com", "title": "Programmer"},
+}
 
 
 class ProfileSchema(Schema):
-    id = fields.Integer(attribute="user.id", required=True)
-    email = fields.String(attribute="user.email", allow_none=True)
-    phone = fields.String(attribute="user.phone", allow_none=True)
-    name = fields.String(attribute="user.name", allow_none=True)
-    email_status = fields.String(attribute="user.email_status", required=True)
-    enrichment_status = fields.String(attribute="user.enrichment_status", required=True)
-    enrichment = fields.Dict(attribute="user.enrichment", allow_none=True)
-    invite_code = fields.String(attribute="user.invite_code", required=True)
-    activated_invite_code = fields.String(attribute="user.activated_invite_code", allow_none=True)
-    referred_by = fields.Nested(UserRefSchema, allow_none=True)
-    referrals = fields.List(fields.String(), required=True)
-    referral_count = fields.Integer(required=True)
-    points = fields.Integer(attribute="user.points", required=True)
-    post_count = fields.Integer(required=True)
-    created_at = fields.DateTime(attribute="user.created_at", required=True)
+    id = fields.Integer(attribute="user.id", required=True, metadata={"example": 42})
+    email = fields.String(attribute="user.email", allow_none=True, metadata={"example": EXAMPLE_EMAIL})
+    phone = fields.String(attribute="user.phone", allow_none=True, metadata={"example": EXAMPLE_PHONE})
+    name = fields.String(attribute="user.name", allow_none=True, metadata={"example": EXAMPLE_NAME})
+    email_status = fields.String(attribute="user.email_status", required=True, metadata={
+        "description": "pending until Hunter answers: valid, invalid, risky, unknown or failed; "
+                       "skipped without a Hunter key",
+        "example": "valid"})
+    enrichment_status = fields.String(attribute="user.enrichment_status", required=True, metadata={
+        "description": "pending until the provider answers: found, not_found or failed; "
+                       "skipped without a provider key",
+        "example": "found"})
+    enrichment = fields.Dict(attribute="user.enrichment", allow_none=True, metadata={"example": EXAMPLE_ENRICHMENT})
+    invite_code = fields.String(attribute="user.invite_code", required=True, metadata={
+        "description": "Mine, for others to activate", "example": "K7Q2ZM"})
+    activated_invite_code = fields.String(attribute="user.activated_invite_code", allow_none=True, metadata={
+        "description": "The code I activated, if any", "example": "AB12CD"})
+    referred_by = fields.Nested(UserRefSchema, allow_none=True, metadata={
+        "description": "Whose invite code I activated", "example": {"id": 7, "name": "Grace Hopper"}})
+    referrals = fields.List(fields.String(), required=True, metadata={
+        "description": "Who activated my code (phone, else email), newest first, at most 100",
+        "example": ["+79997654321", "grace@example.com"]})
+    referral_count = fields.Integer(required=True, metadata={"example": 2})
+    points = fields.Integer(attribute="user.points", required=True, metadata={"example": 12})
+    post_count = fields.Integer(required=True, metadata={"example": 3})
+    created_at = fields.DateTime(attribute="user.created_at", required=True, metadata={"example": EXAMPLE_TIME})
 
 
 class ProfileUpdatedSchema(ProfileSchema):
     access_token = fields.String(metadata={"description": "Fresh tokens, only when a new password or email "
-                                                          "ended every earlier session"})
-    refresh_token = fields.String()
+                                                          "ended every earlier session",
+                                           "example": EXAMPLE_ACCESS_TOKEN})
+    refresh_token = fields.String(metadata={"example": EXAMPLE_REFRESH_TOKEN})
 
 
 class PublicProfileSchema(Schema):
-    id = fields.Integer(attribute="user.id", required=True)
-    name = fields.String(attribute="user.name", allow_none=True)
-    points = fields.Integer(attribute="user.points", required=True)
-    post_count = fields.Integer(required=True)
-    referral_count = fields.Integer(required=True)
-    created_at = fields.DateTime(attribute="user.created_at", required=True)
+    id = fields.Integer(attribute="user.id", required=True, metadata={"example": 42})
+    name = fields.String(attribute="user.name", allow_none=True, metadata={"example": EXAMPLE_NAME})
+    points = fields.Integer(attribute="user.points", required=True, metadata={"example": 12})
+    post_count = fields.Integer(required=True, metadata={"example": 3})
+    referral_count = fields.Integer(required=True, metadata={"example": 2})
+    created_at = fields.DateTime(attribute="user.created_at", required=True, metadata={"example": EXAMPLE_TIME})
 
 
 class ProfileUpdateSchema(TrimmedSchema):
-    name = name_field(allow_none=True)
-    email = email_field()
-    password = new_password_field()
+    name = name_field(allow_none=True, metadata={"example": EXAMPLE_NAME})
+    email = email_field(metadata={"example": "ada.lovelace@example.com"})
+    password = new_password_field(metadata={"description": "A new password", "example": "violet canoe hums"})
     current_password = fields.String(validate=validate.Length(min=1, max=128), load_only=True,
-                                     metadata={"description": "Required to replace an existing password"})
+                                     metadata={"description": "Required to replace an existing password",
+                                               "example": EXAMPLE_PASSWORD})
 
     @validates_schema
     def not_empty(self, data, **kwargs):
@@ -58,8 +84,9 @@ class InviteActivationSchema(Schema):
 
 class ReferralSchema(Schema):
     user = fields.Nested(UserRefSchema, required=True)
-    contact = fields.String(allow_none=True, metadata={"description": "Their phone, or email where there is none"})
-    referred_at = fields.DateTime(required=True)
+    contact = fields.String(allow_none=True, metadata={"description": "Their phone, or email where there is none",
+                                                       "example": "+79997654321"})
+    referred_at = fields.DateTime(required=True, metadata={"example": EXAMPLE_TIME})
 
 
 ReferralPageSchema = page_schema(ReferralSchema, "ReferralPage")
