@@ -1,6 +1,6 @@
 """Users: creation, lookup, the profile and its changes."""
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import bindparam, func, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
@@ -67,7 +67,11 @@ POST_COUNT = (select(func.count()).select_from(POSTS).where(POSTS.c.author_id ==
 REFERRAL_COUNT = (select(func.count()).select_from(REFERRAL).where(REFERRAL.c.referred_by_id == USERS.c.id)
                   .scalar_subquery().label("referral_count"))
 PROFILE = (select(USERS, REFERRER.c.name.label("referrer_name"), POST_COUNT, REFERRAL_COUNT)
-           .outerjoin(REFERRER, REFERRER.c.id == USERS.c.referred_by_id))
+           .outerjoin(REFERRER, REFERRER.c.id == USERS.c.referred_by_id).where(USERS.c.id == bindparam("user_id")))
+LATEST_REFERRALS = (select(USERS.c.phone, USERS.c.email).where(USERS.c.referred_by_id == bindparam("user_id"))
+                    .order_by(USERS.c.referred_at.desc(), USERS.c.id.desc()).limit(PROFILE_REFERRALS))
+PUBLIC_PROFILE = select(USERS.c.id, USERS.c.name, USERS.c.points, USERS.c.created_at, POST_COUNT,
+                        REFERRAL_COUNT).where(USERS.c.id == bindparam("user_id"))
 
 
 def profile(user: User) -> dict:
@@ -78,13 +82,10 @@ def profile(user: User) -> dict:
 def profile_of(user_id: int) -> dict:
     """The private profile of SPEC 5: the user with its counts and referrer, then its latest referrals."""
     with one_statement() as connection:
-        row = connection.execute(PROFILE.where(USERS.c.id == user_id)).first()
+        row = connection.execute(PROFILE, {"user_id": user_id}).first()
         if row is None:
             raise TokenUserGone()
-        referred = connection.execute(
-            select(USERS.c.phone, USERS.c.email).where(USERS.c.referred_by_id == user_id)
-            .order_by(USERS.c.referred_at.desc(), USERS.c.id.desc()).limit(PROFILE_REFERRALS)
-        ).all()
+        referred = connection.execute(LATEST_REFERRALS, {"user_id": user_id}).all()
     referrer = {"id": row.referred_by_id, "name": row.referrer_name} if row.referred_by_id is not None else None
     return {"user": row, "referred_by": referrer, "referrals": [phone or email for phone, email in referred],
             "referral_count": row.referral_count, "post_count": row.post_count}
@@ -93,8 +94,7 @@ def profile_of(user_id: int) -> dict:
 def public_profile(user_id: int) -> dict:
     """What anyone may see of a user: no email, no phone."""
     with one_statement() as connection:
-        row = connection.execute(select(USERS.c.id, USERS.c.name, USERS.c.points, USERS.c.created_at, POST_COUNT,
-                                        REFERRAL_COUNT).where(USERS.c.id == user_id)).first()
+        row = connection.execute(PUBLIC_PROFILE, {"user_id": user_id}).first()
     if row is None:
         raise UserNotFound()
     return {"user": row, "post_count": row.post_count, "referral_count": row.referral_count}
