@@ -50,7 +50,8 @@ def one_statement():
     """A connection for a use case that is a single statement (a read, or a write that is atomic alone).
 
     It runs in autocommit, outside the request's session: no BEGIN, COMMIT or ROLLBACK round trips
-    around the one statement, and no ORM unit of work to set up and tear down.
+    around the one statement, and no ORM unit of work to set up and tear down. A write here must
+    not follow a write in the request's session: on SQLite it would wait for its own lock.
     """
     with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
         yield connection
