@@ -11,7 +11,7 @@ from app.auth.schemas import (AccessTokenSchema, LoginSchema, LogoutSchema, Phon
                               PhoneCodeSentSchema, PhoneSessionSchema, PhoneVerifySchema, SessionSchema,
                               SignupSchema)
 from app.schemas import BEARER_AUTH, OPTIONAL_BEARER_AUTH, ErrorSchema
-from app.users.services import profile
+from app.users.services import profile, profile_of
 
 blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="Email and phone sign-in, tokens")
 
@@ -28,8 +28,8 @@ class Signup(MethodView):
     @blp.alt_response(409, schema=ErrorSchema, description="`email_taken`")
     def post(self, data):
         """Create an email account and log it in"""
-        user, tokens = services.signup(**data)
-        return {"user": profile(user), **tokens}
+        user_id, tokens = services.signup(**data)
+        return {"user": profile_of(user_id), **tokens}
 
 
 @blp.route("/login")
@@ -40,8 +40,8 @@ class Login(MethodView):
     @blp.alt_response(429, schema=ErrorSchema, description="`too_many_failed_logins` (with `Retry-After`)")
     def post(self, data):
         """Exchange an email and password for tokens"""
-        user, tokens = services.login(**data, client_address=client_address())
-        return {"user": profile(user), **tokens}
+        user_id, tokens = services.login(**data, client_address=client_address())
+        return {"user": profile_of(user_id), **tokens}
 
 
 @blp.route("/refresh")

@@ -4,7 +4,7 @@ from flask import current_app
 from flask_jwt_extended import decode_token
 from flask_jwt_extended.exceptions import JWTExtendedException
 from jwt.exceptions import ExpiredSignatureError, PyJWTError
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.auth.limits import Hit, login_windows, reserve
@@ -16,26 +16,27 @@ from app.errors import (EmailTaken, InvalidCredentials, PhoneTaken, ServiceUnava
                         ValidationFailed)
 from app.extensions import db
 from app.jobs import SEND_SMS_CODE, enqueue
-from app.profile_checks.services import initial_check_statuses, queue_profile_checks
+from app.profile_checks.services import CheckTarget, initial_check_statuses, queue_profile_checks
 from app.users.models import User
-from app.users.services import add_user, find_by_email, normalize_email
+from app.users.services import add_user, email_in_use, find_credentials, normalize_email
 
 
-def signup(*, email: str, password: str, name: str | None = None) -> tuple[User, dict]:
-    """Create an email account, then queue its verification and enrichment."""
+def signup(*, email: str, password: str, name: str | None = None) -> tuple[int, dict]:
+    """Create an email account, then queue its verification and enrichment; returns its id and tokens."""
     email = normalize_email(email)
     password_hash = hash_password(password)  # before any query: SQLite holds its write lock from the first
-    if find_by_email(email) is not None:
+    if email_in_use(email):
         raise EmailTaken()
-    user = User(email=email, password_hash=password_hash, name=name, **initial_check_statuses())
-    add_user(user)
+    statuses = initial_check_statuses()
+    user = add_user(User(email=email, password_hash=password_hash, name=name, **statuses))
+    target = CheckTarget(user.id, email, statuses["email_status"], statuses["enrichment_status"])
     db.session.commit()
-    queue_profile_checks(user)
-    return user, issue_tokens(user)
+    queue_profile_checks(target)
+    return target.id, issue_tokens(target.id)
 
 
-def login(*, email: str, password: str, client_address: str) -> tuple[User, dict]:
-    """Exchange an email and password for tokens; one answer for every kind of failure.
+def login(*, email: str, password: str, client_address: str) -> tuple[int, dict]:
+    """Exchange an email and password for the account's id and tokens; one answer for every kind of failure.
 
     Each attempt first reserves a failure in the login windows (429 past any of them, even
     with the right password); a success takes its reservation back, so only failures count.
@@ -43,18 +44,19 @@ def login(*, email: str, password: str, client_address: str) -> tuple[User, dict
     email = normalize_email(email)
     attempt = reserve_login_attempt(email, client_address)
     try:
-        user = find_by_email(email)
-        valid = verify_password(user.password_hash if user else None, password)
+        account = find_credentials(email)
+        valid = verify_password(account.password_hash if account else None, password)
     except Exception:
         attempt.release()  # the database failed, not the person
         raise
     if not valid:
         raise InvalidCredentials()
     attempt.release()
-    if needs_rehash(user.password_hash):
-        user.password_hash = hash_password(password)
+    if needs_rehash(account.password_hash):
+        db.session.execute(update(User.__table__).where(User.__table__.c.id == account.id)
+                           .values(password_hash=hash_password(password)))
         db.session.commit()
-    return user, issue_tokens(user)
+    return account.id, issue_tokens(account.id)
 
 
 def reserve_login_attempt(email: str, client_address: str) -> Hit:
@@ -130,7 +132,7 @@ def verify_phone_code(*, phone: str, code: str, client_address: str, current: Us
         user = owner
     else:
         user, created = _phone_user(phone)
-    return {"user": user, "created": created, **issue_tokens(user)}
+    return {"user": user, "created": created, **issue_tokens(user.id)}
 
 
 def _phone_user(phone: str) -> tuple[User, bool]:

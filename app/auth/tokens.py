@@ -26,10 +26,10 @@ def access_token(user_id: int) -> str:
     return create_access_token(str(user_id), additional_claims={"iat_ms": _now_ms()})
 
 
-def issue_tokens(user: User) -> dict:
-    """A new access and refresh token for ``user``."""
-    identity = str(user.id)
-    return {"access_token": access_token(user.id),
+def issue_tokens(user_id: int) -> dict:
+    """A new access and refresh token for the user ``user_id``."""
+    identity = str(user_id)
+    return {"access_token": access_token(user_id),
             "refresh_token": create_refresh_token(identity, additional_claims={"iat_ms": _now_ms()})}
 
 

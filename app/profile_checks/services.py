@@ -7,6 +7,7 @@ an attempt twice, or again after a worker died mid-call, therefore records one r
 """
 
 import logging
+from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app
@@ -134,11 +135,21 @@ def enrichment_configured(config) -> bool:
         provider == "hunter" and bool(config["HUNTER_API_KEY"]))
 
 
+@dataclass(frozen=True)
+class CheckTarget:
+    """What queueing a user's checks needs, taken before the commit (after it, a row would be read again)."""
+
+    id: int
+    email: str
+    email_status: str
+    enrichment_status: str
+
+
 def queue_profile_checks(user) -> list[str]:
     """Queue the checks still pending for ``user``'s email, after the commit that made them due.
 
-    Returns the names of the tasks handed over. Each task gets the email it is for, so a
-    check of an address the user has since changed records nothing.
+    ``user`` is a User or a CheckTarget. Returns the names of the tasks handed over. Each task
+    gets the email it is for, so a check of an address the user has since changed records nothing.
     """
     queued = []
     for status, name in ((user.email_status, VERIFY_EMAIL), (user.enrichment_status, ENRICH_USER)):

@@ -11,7 +11,7 @@ from app.errors import (DomainError, EmailTaken, EmailUndeliverable, InviteAlrea
                         OwnInviteCode, PhoneTaken, ReferralCycle, TokenUserGone, UserNotFound, ValidationFailed)
 from app.extensions import db
 from app.pagination import paginate
-from app.profile_checks.services import initial_check_statuses, queue_profile_checks
+from app.profile_checks.services import CheckTarget, initial_check_statuses, queue_profile_checks
 from app.posts.models import Post
 from app.users.invite_codes import new_invite_code, normalize_invite_code
 from app.users.models import User
@@ -29,6 +29,23 @@ def normalize_email(email: str) -> str:
 
 def find_by_email(email: str) -> User | None:
     return db.session.scalars(select(User).where(func.lower(User.email) == email.lower())).first()
+
+
+CREDENTIALS = select(User.__table__.c.id, User.__table__.c.password_hash).where(
+    func.lower(User.__table__.c.email) == func.lower(bindparam("email")))
+
+
+def find_credentials(email: str):
+    """``(id, password_hash)`` of the account with this email in any case, or None: one read, no transaction.
+
+    Outside the session, so on SQLite a login never holds the write lock while its password is hashed.
+    """
+    with one_statement() as connection:
+        return connection.execute(CREDENTIALS, {"email": email}).first()
+
+
+def email_in_use(email: str) -> bool:
+    return db.session.execute(CREDENTIALS, {"email": email}).first() is not None
 
 
 def get_user(user_id: int) -> User:
@@ -107,6 +124,7 @@ def update_profile(user: User, *, name=..., email=..., password=..., current_pas
     replacing one needs the current password. A new password or email ends every session
     of the account: the answer carries fresh tokens for the caller.
     """
+    user_id = user.id  # after the commit the row would be read again to learn it
     email_changed = False
     sessions_end = password is not ...
     if password is not ...:
@@ -133,11 +151,12 @@ def update_profile(user: User, *, name=..., email=..., password=..., current_pas
         db.session.rollback()
         raise EmailTaken() from None
     if sessions_end:
-        end_sessions(user.id)  # before the commit: with Redis down nothing changes (503)
+        end_sessions(user_id)  # before the commit: with Redis down nothing changes (503)
+    target = CheckTarget(user_id, user.email, user.email_status, user.enrichment_status)
     db.session.commit()
     if email_changed:
-        queue_profile_checks(user)
-    return {**profile(user), **(issue_tokens(user) if sessions_end else {})}
+        queue_profile_checks(target)
+    return {**profile_of(user_id), **(issue_tokens(user_id) if sessions_end else {})}
 
 
 def activate_invite_code(user: User, code: str) -> dict:
