@@ -1,8 +1,13 @@
-"""Time the bot: each phase's wall time and requests/s, next to the same server's bare /healthz rate.
+"""Time the bot against its floor: the run's total over the password hashes it cannot avoid.
 
 Two servers: the embedded default (the bot's own in-process server, SQLite, in-process
-tasks) and gunicorn on PostgreSQL + Redis with a real Celery worker. The sizes are the
-issue's, 200 and 1000 users x 10 posts x 20 likes; `--sizes` changes them.
+tasks) and gunicorn on PostgreSQL + Redis with a real Celery worker. For each run the floor
+is timed in the same run, on the idle server, half just before and half just after: every one
+of its 2 x users argon2id hashes, one after another, at the server's cost. The target is
+total / floor <= 1.3.
+Each phase's request rate is also shown beside the same server's bare /healthz rate.
+The default size is the issue's 200 users x 10 posts x 20 likes; `--sizes` adds others
+(e.g. 1000x10x20, about five times longer).
 """
 
 import argparse
@@ -19,9 +24,11 @@ import psycopg
 from bench.load import measure
 from bench.server import ROOT, gunicorn
 from bot.config import BotConfig
-from bot.runner import Runner
+from bot.floor import HashCost
+from bot.runner import Runner, default_concurrency
 
 BASELINE_SECONDS = 3.0
+TARGET_RATIO = 1.3
 
 
 def baseline(base_url: str) -> float:
@@ -34,30 +41,39 @@ def row(server: str, config: BotConfig, report: dict, healthz_rps: float) -> dic
     phases = {name: {**phase, "ratio_to_baseline": round(phase["requests_per_second"] / healthz_rps, 3)}
               for name, phase in report["phases"].items()}
     return {"server": server, "size": f"{config.number_of_users}x{config.max_posts_per_user}x{config.max_likes_per_user}",
-            "healthz_rps": healthz_rps, "seconds": report["seconds"], "phases": phases,
+            "concurrency": report["concurrency"], "seconds": report["seconds"],
+            "floor_seconds": report["hash_floor"]["seconds"], "ratio_to_floor": report["ratio_to_floor"],
+            "hash_floor": report["hash_floor"], "healthz_rps": healthz_rps, "phases": phases,
             "users": report["users"], "posts": report["posts"], "likes": report["likes"]}
+
+
+def configured_hash_cost(config) -> HashCost:
+    return HashCost(config["PASSWORD_HASH_TIME_COST"], config["PASSWORD_HASH_MEMORY_KIB"],
+                    config["PASSWORD_HASH_PARALLELISM"])
 
 
 @contextmanager
 def embedded_server():
-    """The bot's own in-process server on a fresh embedded-default instance."""
-    from bot.cli import serve_in_process
+    """The bot's own in-process server on a fresh embedded-default instance; yields its URL and hash cost."""
     from flask_migrate import upgrade
 
     from app import create_app
+    from bot.cli import serve_in_process
 
     with tempfile.TemporaryDirectory(prefix="agora-bench-") as instance:
         app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{instance}/bench.db"}, instance_path=instance)
         with app.app_context():
             upgrade()
         with serve_in_process(app) as base_url:
-            yield base_url
+            yield base_url, configured_hash_cost(app.config)
         app.extensions["inline_tasks"].shutdown(wait=True)
 
 
 @contextmanager
 def postgres_stack(admin_url: str, redis_url: str):
     """gunicorn on a fresh PostgreSQL database and Redis, with a real Celery worker beside it."""
+    from app.config import build_config
+
     name = f"agora_bench_{os.getpid()}_{secrets.token_hex(3)}"
     with psycopg.connect(admin_url, autocommit=True) as admin:
         admin.execute(f'CREATE DATABASE "{name}"')
@@ -65,13 +81,15 @@ def postgres_stack(admin_url: str, redis_url: str):
             database_url = admin_url.rsplit("/", 1)[0] + f"/{name}"
             env = {"DATABASE_URL": database_url, "REDIS_URL": redis_url, "REDIS_KEY_PREFIX": f"{name}:",
                    "RATELIMIT_ENABLED": "false", "APP_ENV": "development"}
+            with tempfile.TemporaryDirectory(prefix="agora-bench-") as instance:
+                hash_cost = configured_hash_cost(build_config({**os.environ, **env}, instance))
             worker = subprocess.Popen(
                 [sys.executable, "-m", "celery", "-A", "tasks.worker", "worker", "--loglevel=WARNING",
                  "--concurrency=2", "-Q", "integrations,sms"],
                 cwd=ROOT, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             try:
                 with gunicorn(env, workers=2 * (os.cpu_count() or 1) + 1, threads=4) as base_url:
-                    yield base_url
+                    yield base_url, hash_cost
             finally:
                 worker.terminate()
                 worker.wait(timeout=30)
@@ -79,22 +97,28 @@ def postgres_stack(admin_url: str, redis_url: str):
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def run(server_name: str, server, config: BotConfig) -> dict:
-    with server() as base_url:
+def run(server_name: str, server, config: BotConfig, concurrency: int) -> dict:
+    with server() as (base_url, hash_cost):
         healthz = baseline(base_url)
-        report = Runner(config, base_url, seed=1).run()
+        report = Runner(config, base_url, seed=1, concurrency=concurrency, hash_cost=hash_cost,
+                        floor_sample=None).run()
     result = row(server_name, config, report, healthz)
-    print(f"{server_name:<10} {result['size']:<10} total {result['seconds']:>7.1f}s  healthz {healthz:>7.1f} req/s")
+    floor = report["hash_floor"]
+    verdict = "meets" if result["ratio_to_floor"] <= TARGET_RATIO else "misses"
+    print(f"{server_name:<10} {result['size']:<10} total {result['seconds']:>6.2f}s  floor {floor['seconds']:>6.2f}s "
+          f"({floor['hashes']} hashes x {floor['seconds_per_hash'] * 1000:.1f} ms)  ratio {result['ratio_to_floor']:.2f} "
+          f"({verdict} {TARGET_RATIO})  concurrency {concurrency}  healthz {healthz:.0f} req/s")
     for name, phase in result["phases"].items():
-        print(f"    {name:<7} {phase['seconds']:>7.1f}s {phase['requests']:>7} requests "
+        print(f"    {name:<7} {phase['seconds']:>6.2f}s {phase['requests']:>6} requests "
               f"{phase['requests_per_second']:>7.1f} req/s = {phase['ratio_to_baseline']:.3f} x healthz")
     return result
 
 
 def main(argv=None) -> list[dict]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default="200x10x20,1000x10x20")
+    parser.add_argument("--sizes", default="200x10x20", help="comma-separated USERSxPOSTSxLIKES, e.g. 200x10x20,1000x10x20")
     parser.add_argument("--servers", default="embedded,postgres")
+    parser.add_argument("--concurrency", type=int, default=default_concurrency(), help="the bot's (default: 2 x cores)")
     parser.add_argument("--postgres", default=os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"))
     parser.add_argument("--redis", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0"))
     args = parser.parse_args(argv)
@@ -103,7 +127,7 @@ def main(argv=None) -> list[dict]:
     for size in args.sizes.split(","):
         users, posts, likes = (int(part) for part in size.split("x"))
         for name in args.servers.split(","):
-            results.append(run(name, servers[name], BotConfig(users, posts, likes)))
+            results.append(run(name, servers[name], BotConfig(users, posts, likes), args.concurrency))
     print(json.dumps(results))
     return results
 

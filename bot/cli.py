@@ -1,37 +1,46 @@
 """``flask run-bot``: parse the options, serve the app in-process when no --base-url is given, run the bot."""
 
 import sys
-import threading
 from contextlib import contextmanager
 
 import click
 from flask import current_app
 from flask.cli import with_appcontext
-from werkzeug.serving import WSGIRequestHandler, make_server
 
 from bot.client import BotApiError
 from bot.config import BotConfigError, load_config
-from bot.runner import Runner, format_summary, write_report
-
-
-class QuietRequestHandler(WSGIRequestHandler):
-    def log_request(self, *args, **kwargs):
-        """Thousands of bot requests would bury the summary: the server logs errors only."""
+from bot.floor import HashCost
+from bot.runner import FLOOR_SAMPLE, Runner, format_summary, write_report
+from bot.server import serve_in_thread
 
 
 @contextmanager
 def serve_in_process(app):
-    """Serve ``app`` on a free 127.0.0.1 port with a threaded WSGI server; yield its base URL."""
+    """Serve ``app`` on a free 127.0.0.1 port with a threaded keep-alive WSGI server; yield its base URL."""
     app.config["RATELIMIT_ENABLED"] = False  # the bot's own server only (SPEC 11)
-    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=QuietRequestHandler)
-    thread = threading.Thread(target=server.serve_forever, name="bot-server", daemon=True)
-    thread.start()
+    server, thread = serve_in_thread(app)
     try:
         yield f"http://127.0.0.1:{server.server_port}"
     finally:
         server.shutdown()
         server.server_close()
         thread.join(timeout=10)
+
+
+def served_hash_cost(app) -> HashCost:
+    """The argon2id cost the served app hashes with: the floor is timed at exactly that cost."""
+    config = app.config
+    return HashCost(config["PASSWORD_HASH_TIME_COST"], config["PASSWORD_HASH_MEMORY_KIB"],
+                    config["PASSWORD_HASH_PARALLELISM"])
+
+
+def parse_hash_cost(_ctx, _param, value):
+    if value is None:
+        return None
+    try:
+        return HashCost.parse(value)
+    except ValueError as error:
+        raise click.BadParameter(str(error)) from None
 
 
 def database_ready(app) -> bool:
@@ -49,8 +58,15 @@ def database_ready(app) -> bool:
 @click.option("--seed", type=int, default=None, help="Seed for a repeatable run (overrides the config's seed).")
 @click.option("--report", "report_path", default=None, help="Also write the summary as JSON to this file.")
 @click.option("--quiet", is_flag=True, help="No progress bars and no summary on stdout.")
+@click.option("--concurrency", type=click.IntRange(min=1), default=None,
+              help="Requests in flight, one kept-alive connection each [default: 2 x cores].")
+@click.option("--hash-cost", callback=parse_hash_cost, default=None, metavar="T,M,P",
+              help="argon2id time cost, memory (KiB), parallelism of the floor; default: the served app's "
+                   "settings in-process, else the server's defaults 2,19456,1.")
+@click.option("--floor-sample", type=click.IntRange(min=1), default=FLOOR_SAMPLE, show_default=True,
+              help="Hashes timed for the floor; the others are counted at their mean.")
 @with_appcontext
-def run_bot(config_path, base_url, seed, report_path, quiet):
+def run_bot(config_path, base_url, seed, report_path, quiet, concurrency, hash_cost, floor_sample):
     """Sign users up, let them post, then like by the rules of SPEC 8, and summarise."""
     try:
         config = load_config(config_path)
@@ -62,12 +78,16 @@ def run_bot(config_path, base_url, seed, report_path, quiet):
         click.echo("bot: the database has no tables: run `flask db upgrade` first (make bot does)", err=True)
         sys.exit(1)
     show_progress = not quiet and sys.stderr.isatty()
+    if hash_cost is None:
+        hash_cost = HashCost() if base_url else served_hash_cost(app)
+    options = {"seed": seed, "show_progress": show_progress, "concurrency": concurrency, "hash_cost": hash_cost,
+               "floor_sample": floor_sample}
     try:
         if base_url:
-            report = Runner(config, base_url, seed=seed, show_progress=show_progress).run()
+            report = Runner(config, base_url, **options).run()
         else:
             with serve_in_process(app) as url:
-                report = Runner(config, url, seed=seed, show_progress=show_progress).run()
+                report = Runner(config, url, **options).run()
     except BotApiError as error:
         click.echo(f"bot: {error}", err=True)
         sys.exit(1)

@@ -1,10 +1,18 @@
-"""The bot's phases over HTTP: sign up and log in, post, then like by the planner's rules; then a summary."""
+"""The bot's phases over HTTP: sign up and log in, post, then like by the planner's rules; then a summary.
+
+Each phase runs on ``concurrency`` worker threads, each with its own client whose session keeps
+one connection alive for the whole run. Likes are planned in full first, by the rules; the
+server's answers never feed back into the plan, so the planned likes are sent concurrently and
+the final set of likes is exactly the plan.
+"""
 
 import json
+import os
 import random
 import secrets
 import statistics
 import sys
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -14,9 +22,20 @@ import click
 
 from bot.client import AgoraClient
 from bot.config import BotConfig
+from bot.floor import HASHES_PER_USER, HashClock, HashCost, HashFloor
 from bot.planner import LikePlanner, PlannerUser
 
-WORKERS = 8  # concurrent signups and posts; liking stays sequential, its order is the rule
+# The floor is timed on this many hashes (the rest extrapolated), so it adds a second, not a second run.
+FLOOR_SAMPLE = 64
+
+
+def default_concurrency() -> int:
+    """Two requests in flight per core this process may use: one being served while the next one travels."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    return 2 * max(cores, 1)
 
 
 @dataclass
@@ -41,26 +60,49 @@ class Phase:
 
 
 class Runner:
-    def __init__(self, config: BotConfig, base_url: str, *, seed: int | None = None, show_progress: bool = False):
+    """One run of the bot against ``base_url``; ``run()`` returns the report."""
+
+    def __init__(self, config: BotConfig, base_url: str, *, seed: int | None = None, show_progress: bool = False,
+                 concurrency: int | None = None, hash_cost: HashCost | None = None,
+                 floor_sample: int | None = FLOOR_SAMPLE):
         self.config = config
         self.seed = seed if seed is not None else config.seed
         self.rng = random.Random(self.seed)
         self.base_url = base_url
         self.show_progress = show_progress
+        self.concurrency = default_concurrency() if concurrency is None else concurrency
+        if self.concurrency < 1:
+            raise ValueError(f"concurrency must be >= 1, not {self.concurrency}")
+        self.hash_cost = hash_cost or HashCost()  # the server's defaults
+        self.floor_sample = floor_sample  # None: time every hash of the floor
         self.run_tag = secrets.token_hex(4)  # emails must be new on a server that keeps earlier runs
         self.password = secrets.token_urlsafe(12)
         self.users: list[BotUser] = []
+        self.planned_likes: list[tuple[int, int]] = []
         self.phases: dict[str, Phase] = {}
+        self.clients: list[AgoraClient] = []
 
     # --- phases --------------------------------------------------------------------------------
 
     def run(self) -> dict:
-        started = time.monotonic()
-        AgoraClient(self.base_url).healthy()
-        self.sign_up_and_log_in()
-        self.write_posts()
-        planner, likes = self.like_posts()
-        return self.summary(planner, likes, time.monotonic() - started)
+        """Run the three phases, timing the hash floor before and after them; return the report."""
+        hashes = HASHES_PER_USER * self.config.number_of_users
+        timed = hashes if self.floor_sample is None else min(hashes, self.floor_sample)
+        clock = HashClock(self.hash_cost)
+        clock.time(timed // 2)
+        self.clients = [AgoraClient(self.base_url) for _ in range(self.concurrency)]
+        try:
+            started = time.monotonic()
+            self.clients[0].healthy()
+            self.sign_up_and_log_in()
+            self.write_posts()
+            planner = self.like_posts()
+            seconds = time.monotonic() - started
+        finally:
+            for client in self.clients:
+                client.close()
+        clock.time(timed - timed // 2)
+        return self.summary(planner, seconds, clock.floor(hashes))
 
     def sign_up_and_log_in(self) -> None:
         self.users = [BotUser(index, f"bot-{self.run_tag}-{index + 1}@agora.test", f"Bot {index + 1}")
@@ -70,7 +112,7 @@ class Runner:
             user.id = client.signup(user.email, self.password, user.name)["user"]["id"]
             user.token = client.login(user.email, self.password)["access_token"]
 
-        self._concurrently("signup", self.users, join)
+        self._in_parallel("signup", self.users, join)
 
     def write_posts(self) -> None:
         counts = [self.rng.randint(0, self.config.max_posts_per_user) for _ in self.users]  # drawn in signup order
@@ -81,65 +123,90 @@ class Runner:
                                           f"Post {number + 1} of {counts[user.index]} by {user.name}.")
                 user.post_ids.append(post["id"])
 
-        self._concurrently("posts", self.users, write, total=sum(counts), unit=lambda user: counts[user.index])
+        self._in_parallel("posts", self.users, write, total=sum(counts), unit=lambda user: counts[user.index])
 
-    def like_posts(self) -> tuple[LikePlanner, list[tuple[int, int]]]:
+    def like_posts(self) -> LikePlanner:
+        """Plan every like by the rules, then send the plan concurrently; each like must be new (201).
+
+        The order is a rule of the plan, not of the requests: the planner decides every like from
+        its own state, no answer feeds back into it, and likes of distinct (user, post) pairs
+        commute on the server, so the likes stored are exactly the plan whatever their arrival order.
+        """
         planner = LikePlanner([PlannerUser(user.id, user.post_ids) for user in self.users],
                               self.config.max_likes_per_user, self.rng)
-        likes = list(planner.likes())  # pure and fast: plan first, so progress knows its length
+        self.planned_likes = list(planner.likes())  # pure and fast: about 50 ms for 20,000 likes
         token_of = {user.id: user.token for user in self.users}
-        client = AgoraClient(self.base_url)
-        phase = self.phases["likes"] = Phase("likes")
-        started = time.monotonic()
-        with self._progress("likes", len(likes)) as bar:
-            for liker, post_id in likes:
-                client.like(token_of[liker], post_id)
-                bar.update(1)
-        phase.seconds, phase.requests = time.monotonic() - started, client.requests
-        client.close()
-        return planner, likes
+
+        def like(client: AgoraClient, planned: tuple[int, int]) -> None:
+            liker, post_id = planned
+            client.like(token_of[liker], post_id)
+
+        self._in_parallel("likes", self.planned_likes, like)
+        return planner
 
     # --- plumbing ------------------------------------------------------------------------------
 
-    def _concurrently(self, name: str, users: list[BotUser], work, *, total=None, unit=lambda user: 1) -> None:
-        phase = self.phases[name] = Phase(name)
-        clients = []
-        started = time.monotonic()
-        with self._progress(name, len(users) if total is None else total) as bar, \
-                ThreadPoolExecutor(max_workers=WORKERS) as pool:
-            def task(user: BotUser) -> BotUser:
-                client = AgoraClient(self.base_url)
-                clients.append(client)
-                try:
-                    work(client, user)
-                finally:
-                    client.close()
-                return user
+    def _in_parallel(self, name: str, items: list, work, *, total: int | None = None, unit=lambda item: 1) -> None:
+        """Do ``work(client, item)`` for every item, in order, on one thread per client; the first error stops all.
 
-            for user in (future.result() for future in [pool.submit(task, user) for user in users]):
-                bar.update(unit(user))
+        Workers take the next item from a shared iterator, so the items go out in about their order.
+        """
+        phase = self.phases[name] = Phase(name)
+        requests_before = sum(client.requests for client in self.clients)
+        pending = iter(items)
+        lock = threading.Lock()
+        failed = threading.Event()
+        errors: list[Exception] = []
+        started = time.monotonic()
+        with self._progress(name, len(items) if total is None else total) as bar:
+            def drain(client: AgoraClient) -> None:
+                while not failed.is_set():
+                    with lock:
+                        item = next(pending, _DONE)
+                    if item is _DONE:
+                        return
+                    try:
+                        work(client, item)
+                    except Exception as error:  # noqa: BLE001 - re-raised by the caller once all workers stop
+                        with lock:
+                            errors.append(error)
+                        failed.set()
+                        return
+                    with lock:
+                        bar.update(unit(item))
+
+            workers = min(len(self.clients), len(items))
+            if workers:
+                with ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"bot-{name}") as pool:
+                    for future in [pool.submit(drain, client) for client in self.clients[:workers]]:
+                        future.result()
+        if errors:
+            raise errors[0]  # the first failure, once every worker has stopped
         phase.seconds = time.monotonic() - started
-        phase.requests = sum(client.requests for client in clients)
+        phase.requests = sum(client.requests for client in self.clients) - requests_before
 
     @contextmanager
     def _progress(self, label: str, length: int):
         if not self.show_progress or length == 0:
             yield _NoBar()
             return
-        with click.progressbar(length=length, label=f"{label:<7}", file=sys.stderr, show_pos=True) as bar:
+        # Redrawn every 1% at most: thousands of redraws would cost the workers their GIL time.
+        with click.progressbar(length=length, label=f"{label:<7}", file=sys.stderr, show_pos=True,
+                               update_min_steps=max(1, length // 100)) as bar:
             yield bar
 
-    def summary(self, planner: LikePlanner, likes: list, seconds: float) -> dict:
+    def summary(self, planner: LikePlanner, seconds: float, floor: HashFloor) -> dict:
         given = [planner.likes_given[user.id] for user in self.users]
         return {
             "base_url": self.base_url,
             "seed": self.seed,
+            "concurrency": self.concurrency,
             "config": {"number_of_users": self.config.number_of_users,
                        "max_posts_per_user": self.config.max_posts_per_user,
                        "max_likes_per_user": self.config.max_likes_per_user},
             "users": len(self.users),
             "posts": sum(len(user.post_ids) for user in self.users),
-            "likes": len(likes),
+            "likes": len(self.planned_likes),
             "likes_per_user": {"min": min(given, default=0), "median": _number(statistics.median(given)) if given else 0,
                                "max": max(given, default=0)},
             "posts_with_zero_likes": planner.zero_like_total,
@@ -147,11 +214,16 @@ class Runner:
             "users_passed_over": len(planner.passed_over),
             "phases": {name: phase.report() for name, phase in self.phases.items()},
             "seconds": round(seconds, 3),
+            "hash_floor": floor.report(),
+            "ratio_to_floor": round(seconds / floor.seconds, 2) if floor.seconds else None,
         }
 
 
 def _number(value: float) -> int | float:
     return int(value) if float(value).is_integer() else value
+
+
+_DONE = object()
 
 
 class _NoBar:
@@ -175,6 +247,16 @@ def format_summary(report: dict) -> str:
     ]
     for name, phase in report["phases"].items():
         lines.append(f"  {name:<8}{phase['seconds']:>9.2f}s{phase['requests']:>10}{phase['requests_per_second']:>10}")
+    floor = report["hash_floor"]
+    cost = HashCost(**floor["cost"])
+    timed = "all timed" if floor["timed"] == floor["hashes"] else f"{floor['timed']} timed"
+    ratio = f"{report['ratio_to_floor']:.2f}x" if report["ratio_to_floor"] else "n/a"
+    lines += [
+        "",
+        (f"  hash floor  {floor['seconds']:>7.2f}s  {floor['hashes']} argon2id hashes ({cost}) one after another, "
+         f"{floor['seconds_per_hash'] * 1000:.1f} ms each ({timed})"),
+        f"  run / floor {ratio:>8}  {report['concurrency']} connections, kept alive",
+    ]
     return "\n".join(lines)
 
 
