@@ -67,7 +67,7 @@ def database_ready(app) -> bool:
               help="Hashes timed for the floor; the others are counted at their mean.")
 @with_appcontext
 def run_bot(config_path, base_url, seed, report_path, quiet, concurrency, hash_cost, floor_sample):
-    """Sign users up, let them post, then like by the rules of SPEC 8, and summarise."""
+    """Sign users up, let them post, then like by the bot's rules (README: The bot), and summarise."""
     try:
         config = load_config(config_path)
     except BotConfigError as error:
