@@ -39,11 +39,19 @@ def pytest_configure(config):
     os.environ["APP_ENV"] = "testing"
 
 
-def service_unavailable(reason: str):
-    """Locally a missing service skips the services tier; under CI it is a failure."""
+def required(what: str, reason: str):
+    """Something a test needs is missing: locally the test skips with the reason; under CI=true it fails.
+
+    The one place a test may skip: CI (``.ci/run`` sets CI=true) runs every tier or fails.
+    """
     if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-        pytest.fail(f"CI needs this service: {reason}", pytrace=False)
-    pytest.skip(f"services tier: {reason}")
+        pytest.fail(f"CI needs {what}: {reason}", pytrace=False)
+    pytest.skip(f"{what}: {reason}")
+
+
+def service_unavailable(reason: str):
+    """The services tier's PostgreSQL or Redis is unreachable."""
+    required("the services tier's PostgreSQL and Redis", reason)
 
 
 def build_app(tmp_path, **overrides):
@@ -130,6 +138,29 @@ def auth_headers(app):
             return {"Authorization": f"Bearer {create_access_token(str(user_id))}"}
 
     return auth_headers
+
+
+# --- a real browser: Debian's Chromium driven by Playwright ------------------------------------
+
+CHROMIUM = "/usr/bin/chromium"
+# Headless as root, and never reaching for the internet at start.
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-component-update", "--no-first-run",
+                 "--disable-sync", "--disable-gpu", "--disable-quic"]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """One headless Chromium for the module (a launch costs about a second)."""
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        required("the browser tests' playwright", "it is not installed (pip install -e '.[dev]')")
+    if not os.access(CHROMIUM, os.X_OK):
+        required("the browser tests' Chromium", f"it is not at {CHROMIUM} (make test puts it there with apt-get)")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
 
 
 # --- services tier: real PostgreSQL and Redis -------------------------------------------------

@@ -1,7 +1,6 @@
 """The OpenAPI document, and Swagger UI and ReDoc served offline from the app itself."""
 
 import json
-import os
 import re
 import threading
 from datetime import datetime
@@ -13,7 +12,6 @@ from werkzeug.serving import make_server
 
 from app.extensions import db
 from tests.conftest import build_app, teardown_app
-from tests.ui.conftest import CHROMIUM, CHROMIUM_ARGS, browser_unavailable
 
 HTTP_METHODS = {"get", "put", "post", "delete", "patch", "head", "options", "trace"}
 TOKEN_CODES = {"authorization_required", "invalid_token", "token_expired", "token_revoked"}
@@ -419,20 +417,6 @@ def test_the_example_requests_work_as_they_are(client, spec):
 
 
 # --- Swagger UI in a real browser ---------------------------------------------------------------------
-
-@pytest.fixture(scope="module")
-def browser():
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        browser_unavailable("playwright is not installed (pip install -e '.[dev]')")
-    if not os.access(CHROMIUM, os.X_OK):
-        browser_unavailable(f"Chromium is not at {CHROMIUM} (make install puts it there with apt-get)")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
 
 @pytest.fixture
 def served(tmp_path):

@@ -7,15 +7,14 @@ import stat
 import subprocess
 import sys
 import time
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-import requests
 from flask import request
 
 from app import create_app
 from app.config import ConfigError, build_config, finalize, validate
+from tests.servers import SERVER_TIMEOUT, gunicorn
 
 ROOT = Path(__file__).resolve().parents[1]
 OUTBOX = "/api/v1/dev/sms-outbox"
@@ -26,8 +25,6 @@ STRONG_JWT_SECRET = "j" * 32
 PRODUCTION = {"APP_ENV": "production", "SECRET_KEY": STRONG_SECRET, "JWT_SECRET_KEY": STRONG_JWT_SECRET,
               "DATABASE_URL": "postgresql://postgres@127.0.0.1:5432/agora", "REDIS_URL": "redis://127.0.0.1:6379/0",
               **TWILIO}
-LISTENING = re.compile(r"Listening at: (http://127\.0\.0\.1:\d+)")
-SERVER_TIMEOUT = 30.0
 
 
 def loaded(environ: dict, tmp_path) -> dict:
@@ -60,52 +57,6 @@ def run_entry_point(command: list[str], env: dict, timeout: float = SERVER_TIMEO
             pass
         process.wait()
     return subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
-
-
-@contextmanager
-def gunicorn(env: dict, log_path: Path):
-    """``gunicorn --config gunicorn.conf.py wsgi:app`` (as ``make serve``) on a free 127.0.0.1 port; yields its URL."""
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py", "wsgi:app"],
-            cwd=ROOT, env={**env, "BIND": "127.0.0.1:0"}, stdin=subprocess.DEVNULL, stdout=log,
-            stderr=subprocess.STDOUT, start_new_session=True,
-        )
-        try:
-            yield wait_until_serving(process, log_path)
-        finally:
-            for sig in (signal.SIGTERM, signal.SIGKILL):
-                try:
-                    os.killpg(process.pid, sig)
-                    process.wait(timeout=10)
-                    break
-                except ProcessLookupError:
-                    break
-                except subprocess.TimeoutExpired:
-                    continue
-            try:
-                os.killpg(process.pid, signal.SIGKILL)  # a worker the master left behind
-            except ProcessLookupError:
-                pass
-
-
-def wait_until_serving(process: subprocess.Popen, log_path: Path) -> str:
-    deadline = time.monotonic() + SERVER_TIMEOUT
-    url = None
-    while time.monotonic() < deadline:
-        log = log_path.read_text(errors="replace")
-        if process.poll() is not None:
-            raise AssertionError(f"gunicorn exited with {process.returncode}:\n{log}")
-        if url is None and (match := LISTENING.search(log)):
-            url = match.group(1)
-        if url is not None:
-            try:
-                if requests.get(f"{url}/healthz", timeout=2).status_code == 200:
-                    return url
-            except requests.RequestException:
-                pass
-        time.sleep(0.05)
-    raise AssertionError(f"gunicorn did not answer within {SERVER_TIMEOUT}s:\n{log_path.read_text(errors='replace')}")
 
 
 def embedded_server_env(tmp_path: Path, **variables) -> dict:

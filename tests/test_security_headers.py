@@ -6,12 +6,13 @@ import http.client
 import io
 import os
 import re
-import shutil
 from urllib.parse import urlsplit
 
 import pytest
 
-from tests.test_production import embedded_server_env, gunicorn, run_entry_point
+from tests.conftest import CHROMIUM, required
+from tests.servers import gunicorn
+from tests.test_production import embedded_server_env, run_entry_point
 
 LIMIT = 256 * 1024
 PAGE_POLICY = "default-src 'self'; base-uri 'none'; object-src 'none'; frame-ancestors 'none'; form-action 'self'"
@@ -212,16 +213,16 @@ def test_gunicorn_reads_a_small_chunked_body(served):
     assert b'"password"' in body
 
 
-CHROMIUM = shutil.which("chromium")
 # Chromium logs each blocked action as a console message: "<action> violates the following Content Security Policy ..."
 VIOLATION = re.compile(r'"((?:Loading the \w+ \'(?P<url>[^\']+)\' )?'
                        r'[^"]*violates the following Content Security Policy)')
 
 
-@pytest.mark.skipif(CHROMIUM is None, reason="no chromium to render the pages in")
 @pytest.mark.parametrize("page, rendered", [("/docs", 'class="opblock-summary-path"'),
                                             ("/redoc", "Exchange an email and password for tokens")])
 def test_docs_pages_render_in_a_browser_under_their_policy(served, tmp_path, page, rendered):
+    if not os.access(CHROMIUM, os.X_OK):
+        required("Chromium", f"it is not at {CHROMIUM} (make test puts it there with apt-get)")
     result = run_entry_point(
         [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
          "--disable-component-update", "--no-first-run", f"--user-data-dir={tmp_path / 'profile'}",

@@ -5,11 +5,11 @@ from sqlalchemy import bindparam, insert, select, text
 from app.chat.models import Conversation, Message, Participant
 from app.chat.rewards import congratulation
 from app.database import UTCDateTime, utcnow
-from app.errors import ConversationNotFound, EmailUndeliverable, ValidationFailed
+from app.errors import ConversationNotFound, ValidationFailed
 from app.extensions import db
 from app.pagination import paginate
 from app.users.models import User
-from app.users.services import ensure_can_write
+from app.users.services import ensure_can_write, ensure_writer_status
 
 
 def display_name(user_id: int, name: str | None) -> str:
@@ -64,13 +64,19 @@ def create_conversation(creator: User, *, title: str, participant_ids: list[int]
     return _view(conversation, _participants([conversation.id])[conversation.id])
 
 
+# The lists' queries are built once (their page statements are cached by the query): a request binds values.
+CONVERSATIONS_OF_USER = (select(Conversation).join(Participant, Participant.conversation_id == Conversation.id)
+                         .where(Participant.user_id == bindparam("user_id")))
+MESSAGES_OF_CONVERSATION = (select(Message, User.name).outerjoin(User, User.id == Message.author_id)
+                            .where(Message.conversation_id == bindparam("conversation_id")))
+
+
 def list_conversations(user: User, *, limit: int, cursor: str | None) -> dict:
     """The conversations I take part in, newest first."""
-    query = select(Conversation).join(Participant, Participant.conversation_id == Conversation.id).where(
-        Participant.user_id == user.id)
-    rows, next_cursor = paginate(query, kind=f"conversations:{user.id}", created_col=Conversation.created_at,
-                                 tiebreak_col=Conversation.id, limit=limit, cursor=cursor,
-                                 key=lambda row: (row.Conversation.created_at, row.Conversation.id))
+    rows, next_cursor = paginate(CONVERSATIONS_OF_USER, kind=f"conversations:{user.id}",
+                                 created_col=Conversation.created_at, tiebreak_col=Conversation.id, limit=limit,
+                                 cursor=cursor, key=lambda row: (row.Conversation.created_at, row.Conversation.id),
+                                 params={"user_id": user.id})
     conversations = [row.Conversation for row in rows]
     people = _participants([conversation.id for conversation in conversations])
     return {"items": [_view(conversation, people[conversation.id]) for conversation in conversations],
@@ -91,11 +97,10 @@ def message_view(message: Message, author_name: str | None) -> dict:
 def list_messages(user: User, conversation_id: int, *, limit: int, cursor: str | None) -> dict:
     """A conversation's messages, newest first, congratulations included."""
     _mine(conversation_id, user)
-    query = (select(Message, User.name).outerjoin(User, User.id == Message.author_id)
-             .where(Message.conversation_id == conversation_id))
-    rows, next_cursor = paginate(query, kind=f"messages:{conversation_id}", created_col=Message.created_at,
-                                 tiebreak_col=Message.id, limit=limit, cursor=cursor,
-                                 key=lambda row: (row.Message.created_at, row.Message.id))
+    rows, next_cursor = paginate(MESSAGES_OF_CONVERSATION, kind=f"messages:{conversation_id}",
+                                 created_col=Message.created_at, tiebreak_col=Message.id, limit=limit, cursor=cursor,
+                                 key=lambda row: (row.Message.created_at, row.Message.id),
+                                 params={"conversation_id": conversation_id})
     return {"items": [message_view(row.Message, row.name) for row in rows], "next_cursor": next_cursor}
 
 
@@ -125,7 +130,7 @@ def post_message(user_id: int, conversation_id: int, *, body: str) -> dict:
     Each multiple of 10 is congratulated exactly once: the total comes from the database.
     """
     now = utcnow()
-    if db.session.get_bind().dialect.name == "postgresql":
+    if db.engine.dialect.name == "postgresql":
         row = db.session.execute(POST_MESSAGE, {"conversation_id": conversation_id, "user_id": user_id,
                                                 "body": body, "now": now}).first()
         name, status, message_id, points = row if row is not None else (None, None, None, None)
@@ -133,8 +138,7 @@ def post_message(user_id: int, conversation_id: int, *, body: str) -> dict:
         name, status, message_id, points = _post_step_by_step(user_id, conversation_id, body, now)
     if status is None:
         raise ConversationNotFound()
-    if status == "invalid":
-        raise EmailUndeliverable()
+    ensure_writer_status(status)
     message = {"id": message_id, "conversation_id": conversation_id, "author": {"id": user_id, "name": name},
                "kind": "user", "body": body, "created_at": now}
     text_ = congratulation(display_name(user_id, name), points)

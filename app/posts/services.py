@@ -9,12 +9,12 @@ from sqlalchemy import bindparam, exists, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from app.database import UTCDateTime, one_statement, utcnow
-from app.errors import CannotLikeOwnPost, EmailUndeliverable, NotAuthor, PostNotFound, TokenUserGone
+from app.errors import CannotLikeOwnPost, NotAuthor, PostNotFound
 from app.extensions import db
 from app.pagination import paginate
 from app.posts.models import Like, Post
 from app.users.models import User
-from app.users.services import ensure_can_write
+from app.users.services import ensure_can_write, ensure_writer_status
 
 POSTS, LIKES, USERS = Post.__table__, Like.__table__, User.__table__
 POST_COLUMNS = (POSTS.c.id, POSTS.c.author_id, USERS.c.name.label("author_name"), POSTS.c.title, POSTS.c.body,
@@ -70,14 +70,9 @@ def get_post(post_id: int, *, viewer_id: int | None = None) -> dict:
     return post_view(row)
 
 
-def _writer_status(user_id: int) -> str:
-    """Why a write by ``user_id`` inserted nothing: their email is undeliverable, or they are gone."""
-    status = db.session.scalar(select(USERS.c.email_status).where(USERS.c.id == user_id))
-    if status is None:
-        raise TokenUserGone()
-    if status == "invalid":
-        raise EmailUndeliverable()
-    return status
+def _refuse_writer(user_id: int) -> None:
+    """Say why a write by ``user_id`` inserted nothing: their email is undeliverable, or they are gone."""
+    ensure_writer_status(db.session.scalar(select(USERS.c.email_status).where(USERS.c.id == user_id)))
 
 
 # One statement on both databases: the author may write (their email is not undeliverable), the
@@ -96,7 +91,7 @@ def create_post(author_id: int, *, body: str, title: str | None = None) -> dict:
         row = connection.execute(CREATE_POST, {"author_id": author_id, "title": title, "body": body,
                                                "now": utcnow()}).first()
     if row is None:
-        _writer_status(author_id)
+        _refuse_writer(author_id)
     return post_view(row)
 
 
@@ -161,10 +156,7 @@ def like_post(user_id: int, post_id: int) -> tuple[dict, bool]:
     except IntegrityError:  # the post was deleted meanwhile
         db.session.rollback()
         raise PostNotFound() from None
-    if status is None:
-        raise TokenUserGone()
-    if status == "invalid":
-        raise EmailUndeliverable()
+    ensure_writer_status(status)
     if author_id == user_id:
         raise CannotLikeOwnPost()
     return {"post_id": post_id, "liked": True, "like_count": like_count}, bool(created)
@@ -216,10 +208,7 @@ def unlike_post(user_id: int, post_id: int) -> dict:
         if row is None:
             raise PostNotFound()
         _, status, like_count = row
-        if status is None:
-            raise TokenUserGone()
-        if status == "invalid":
-            raise EmailUndeliverable()
+        ensure_writer_status(status)
     if like_count is None:
         db.session.rollback()
         raise PostNotFound()
@@ -237,18 +226,17 @@ def _adjust_like_count(post_id: int, delta: int) -> int | None:
     ).scalar_one_or_none()
 
 
+LIKES_OF_POST = (select(Like.created_at, Like.user_id, User.name).join(User, User.id == Like.user_id)
+                 .where(Like.post_id == bindparam("post_id")))
+
+
 def list_likes(post_id: int, *, limit: int, cursor: str | None) -> dict:
     """Who liked a post, newest first."""
     if db.session.scalar(select(POSTS.c.id).where(POSTS.c.id == post_id)) is None:
         raise PostNotFound()
-    query = (
-        select(Like.created_at, Like.user_id, User.name)
-        .join(User, User.id == Like.user_id)
-        .where(Like.post_id == post_id)
-    )
     rows, next_cursor = paginate(
-        query, kind=f"likes:{post_id}", created_col=Like.created_at, tiebreak_col=Like.user_id,
-        limit=limit, cursor=cursor, key=lambda row: (row.created_at, row.user_id),
+        LIKES_OF_POST, kind=f"likes:{post_id}", created_col=Like.created_at, tiebreak_col=Like.user_id,
+        limit=limit, cursor=cursor, key=lambda row: (row.created_at, row.user_id), params={"post_id": post_id},
     )
     items = [{"user": {"id": row.user_id, "name": row.name}, "created_at": row.created_at} for row in rows]
     return {"items": items, "next_cursor": next_cursor}

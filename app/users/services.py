@@ -73,7 +73,14 @@ def add_user(user: User) -> User:
 
 def ensure_can_write(user: User) -> None:
     """Users whose email Hunter found undeliverable may read but not write."""
-    if user.email_status == "invalid":
+    ensure_writer_status(user.email_status)
+
+
+def ensure_writer_status(email_status: str | None) -> None:
+    """The same rule on a status read inside a write's own statement: None means the token's user is gone."""
+    if email_status is None:
+        raise TokenUserGone()
+    if email_status == "invalid":
         raise EmailUndeliverable()
 
 
@@ -203,12 +210,15 @@ def _referred_down_from(ancestor_id: int, user_id: int) -> bool:
     return db.session.execute(select(chain.c.id).where(chain.c.id == ancestor_id).limit(1)).first() is not None
 
 
+REFERRALS_OF_USER = (select(User.id, User.name, User.phone, User.email, User.referred_at)
+                     .where(User.referred_by_id == bindparam("user_id")))
+
+
 def list_referrals(user: User, *, limit: int, cursor: str | None) -> dict:
     """The users who activated my code, newest first."""
-    query = select(User.id, User.name, User.phone, User.email, User.referred_at).where(User.referred_by_id == user.id)
-    rows, next_cursor = paginate(query, kind=f"referrals:{user.id}", created_col=User.referred_at,
+    rows, next_cursor = paginate(REFERRALS_OF_USER, kind=f"referrals:{user.id}", created_col=User.referred_at,
                                  tiebreak_col=User.id, limit=limit, cursor=cursor,
-                                 key=lambda row: (row.referred_at, row.id))
+                                 key=lambda row: (row.referred_at, row.id), params={"user_id": user.id})
     items = [{"user": {"id": row.id, "name": row.name}, "contact": row.phone or row.email,
               "referred_at": row.referred_at} for row in rows]
     return {"items": items, "next_cursor": next_cursor}

@@ -13,13 +13,12 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
-import requests
 
-from tests.conftest import build_app, teardown_app
+from tests.conftest import build_app, required, teardown_app
+from tests.servers import gunicorn
 
 ROOT = Path(__file__).resolve().parents[2]
 POSTMAN = ROOT / "postman"
@@ -27,14 +26,8 @@ COLLECTION = POSTMAN / "agora.postman_collection.json"
 ENVIRONMENT = POSTMAN / "agora.postman_environment.json"
 NEWMAN = POSTMAN / "node_modules" / ".bin" / "newman"
 BIN = Path(sys.executable).parent
-LISTENING = re.compile(r"Listening at: (http://127\.0\.0\.1:\d+)")
-SERVER_TIMEOUT = 30.0
 NEWMAN_TIMEOUT = 90.0
 METHODS = ("get", "put", "post", "patch", "delete", "head", "options")
-
-
-def in_ci() -> bool:
-    return os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
 @pytest.fixture
@@ -45,10 +38,8 @@ def newman() -> str:
     found = shutil.which("newman")
     if found:
         return found
-    reason = f"newman is not installed: `make test` installs it ({NEWMAN.relative_to(ROOT)}), or run `npm ci` in postman/"
-    if in_ci():
-        pytest.fail(f"CI needs newman: {reason}", pytrace=False)
-    pytest.skip(reason)
+    required("newman", f"it is not installed: `make test` installs it ({NEWMAN.relative_to(ROOT)}), "
+                       "or run `npm ci` in postman/")
 
 
 def server_env(home: Path) -> dict:
@@ -82,44 +73,6 @@ def run(command: list[str], env: dict, timeout: float, **kwargs) -> subprocess.C
     return subprocess.CompletedProcess(command, process.returncode, output, None)
 
 
-def wait_until_serving(process: subprocess.Popen, log_path: Path) -> str:
-    """gunicorn binds a free port (BIND=127.0.0.1:0): read it from the log, then wait for /healthz."""
-    deadline = time.monotonic() + SERVER_TIMEOUT
-    url = None
-    while time.monotonic() < deadline:
-        log = log_path.read_text(errors="replace")
-        if process.poll() is not None:
-            raise AssertionError(f"gunicorn exited with {process.returncode}:\n{log}")
-        if url is None and (match := LISTENING.search(log)):
-            url = match.group(1)
-        if url is not None:
-            try:
-                if requests.get(f"{url}/healthz", timeout=2).status_code == 200:
-                    return url
-            except requests.RequestException:
-                pass
-        time.sleep(0.05)
-    raise AssertionError(f"gunicorn did not answer within {SERVER_TIMEOUT}s:\n{log_path.read_text(errors='replace')}")
-
-
-def stop(process: subprocess.Popen) -> None:
-    """TERM the server's process group, KILL it if it lingers, and whatever the master left behind."""
-    for sig in (signal.SIGTERM, signal.SIGKILL):
-        try:
-            os.killpg(process.pid, sig)
-            process.wait(timeout=10)
-            break
-        except ProcessLookupError:
-            break
-        except subprocess.TimeoutExpired:
-            continue
-    try:
-        os.killpg(process.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
-    process.wait()
-
-
 @pytest.fixture
 def live_server(tmp_path):
     """``make serve``'s gunicorn on a migrated SQLite file under tmp_path; yields its URL and log, always stopped."""
@@ -127,16 +80,8 @@ def live_server(tmp_path):
     migrated = run([str(BIN / "flask"), "--app", "wsgi", "db", "upgrade"], env, timeout=60)
     assert migrated.returncode == 0, migrated.stdout
     log_path = tmp_path / "gunicorn.log"
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(
-            [str(BIN / "gunicorn"), "--config", "gunicorn.conf.py", "wsgi:app"],
-            cwd=ROOT, env={**env, "BIND": "127.0.0.1:0"}, stdin=subprocess.DEVNULL, stdout=log,
-            stderr=subprocess.STDOUT, start_new_session=True,
-        )
-        try:
-            yield wait_until_serving(process, log_path), log_path
-        finally:
-            stop(process)
+    with gunicorn(env, log_path) as url:
+        yield url, log_path
 
 
 def test_newman_runs_the_collection_green_against_a_live_server(newman, live_server, tmp_path):

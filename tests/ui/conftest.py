@@ -1,6 +1,5 @@
 """Browser tests: the app on a real HTTP server in a thread, driven by Debian's Chromium through Playwright."""
 
-import os
 import threading
 from dataclasses import dataclass, field
 from itertools import count
@@ -12,10 +11,6 @@ from werkzeug.serving import make_server
 from app.extensions import db
 from tests.conftest import build_app, teardown_app
 
-CHROMIUM = "/usr/bin/chromium"
-# Headless as root, and never reaching for the internet at start (see STACK.md).
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-component-update", "--no-first-run",
-                 "--disable-sync", "--disable-gpu", "--disable-quic"]
 PASSWORD = "correct horse"
 # Records the page's CSP violations (init scripts run whatever the page's policy says).
 RECORD_VIOLATIONS = """
@@ -25,28 +20,6 @@ document.addEventListener("securitypolicyviolation",
 """
 
 _emails = count(1)
-
-
-def browser_unavailable(reason: str):
-    """Locally a missing browser skips these tests; under CI it is a failure."""
-    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-        pytest.fail(f"CI needs the browser tests' {reason}", pytrace=False)
-    pytest.skip(f"browser tests: {reason}")
-
-
-@pytest.fixture(scope="module")
-def browser():
-    """One headless Chromium for the module (a launch costs about a second)."""
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        browser_unavailable("playwright is not installed (pip install -e '.[dev]')")
-    if not os.access(CHROMIUM, os.X_OK):
-        browser_unavailable(f"Chromium is not at {CHROMIUM} (make install puts it there with apt-get)")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 @dataclass
