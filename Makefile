@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-stamp
 NEWMAN := postman/node_modules/.bin/newman
 PYTEST_ARGS ?=
 
-.PHONY: help install bot test test-fast test-services bench serve worker beat migrate clean
+.PHONY: help install bot test test-fast test-stack bench serve worker beat migrate clean
 
 help:
 	@echo "make bot       create the environment, migrate, and run the bot (bot.json) on the embedded default"
@@ -41,10 +41,11 @@ test: $(STAMP) $(NEWMAN) /usr/bin/chromium
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -m "not services" $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -m "not stack" $(PYTEST_ARGS)
 
-test-services: $(STAMP)
-	$(BIN)/python -m pytest -m services $(PYTEST_ARGS)
+# The real-stack tier (tests/stack): PostgreSQL, Redis, gunicorn and Celery worker processes.
+test-stack: $(STAMP)
+	$(BIN)/python -m pytest -m stack $(PYTEST_ARGS)
 
 /usr/bin/wrk:
 	apt-get update -qq && apt-get install -y --no-install-recommends wrk

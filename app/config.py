@@ -54,7 +54,7 @@ class BaseConfig:
     INTEGRATION_MAX_ATTEMPTS = 8
     INTEGRATION_BACKOFF_SECONDS = 2.0
     INTEGRATION_BACKOFF_MAX_SECONDS = 300.0
-    # `flask enrichment resume` re-queues checks still pending this long after they were queued.
+    # `flask profile-checks resume` re-queues checks still pending this long after they were queued.
     CHECKS_RESUME_AFTER_SECONDS = 60
     # Without a broker, tasks run on this many threads of the web process.
     INLINE_TASK_THREADS = 4

@@ -61,12 +61,14 @@ def embedded_server():
     from bot.cli import serve_in_process
 
     with tempfile.TemporaryDirectory(prefix="agora-bench-") as instance:
-        app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{instance}/bench.db"}, instance_path=instance)
+        # As `flask run-bot` serves it: rate limits off (SPEC 11).
+        app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{instance}/bench.db", "RATELIMIT_ENABLED": False},
+                         instance_path=instance)
         with app.app_context():
             upgrade()
         with serve_in_process(app) as base_url:
             yield base_url, configured_hash_cost(app.config)
-        app.extensions["inline_tasks"].shutdown(wait=True)
+        app.extensions["tasks"].shutdown(wait=True)
 
 
 @contextmanager

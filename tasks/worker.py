@@ -53,7 +53,4 @@ load_dotenv()
 flask_app = create_app_or_exit()  # a configuration error is one line and exit 1
 refuse_without_broker(flask_app.config)
 closed_redis_channels_raise_connection_errors()
-celery = flask_app.extensions["celery"]
-
-import tasks.integrations  # noqa: E402,F401  (registers the tasks with this Celery app)
-import tasks.sms  # noqa: E402,F401
+celery = flask_app.extensions["celery"]  # its tasks come from tasks.registry

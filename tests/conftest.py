@@ -1,4 +1,4 @@
-"""Fixtures: a fresh app per test on SQLite + fakeredis, and the services tier on PostgreSQL + Redis."""
+"""Fixtures: a fresh app per test on SQLite + fakeredis, and the stack tier on PostgreSQL + Redis."""
 
 import os
 import secrets
@@ -14,6 +14,7 @@ from sqlalchemy.engine import make_url
 
 from app import create_app
 from app.extensions import db
+from tests.errors import new_user_id
 from tests.fakes import FakeProviderServer
 
 # Variables that configure the app: the suite sets its own, whatever the shell exports.
@@ -50,8 +51,8 @@ def required(what: str, reason: str):
 
 
 def service_unavailable(reason: str):
-    """The services tier's PostgreSQL or Redis is unreachable."""
-    required("the services tier's PostgreSQL and Redis", reason)
+    """The stack tier's PostgreSQL or Redis is unreachable."""
+    required("the stack tier's PostgreSQL and Redis", reason)
 
 
 def build_app(tmp_path, **overrides):
@@ -60,9 +61,7 @@ def build_app(tmp_path, **overrides):
 
 
 def teardown_app(app):
-    runner = app.extensions.get("inline_tasks")
-    if runner is not None:
-        runner.shutdown(wait=True)
+    app.extensions["tasks"].shutdown(wait=True)
     with app.app_context():
         db.session.remove()
         db.engine.dispose()
@@ -163,7 +162,7 @@ def browser():
         browser.close()
 
 
-# --- services tier: real PostgreSQL and Redis -------------------------------------------------
+# --- stack tier: real PostgreSQL and Redis -------------------------------------------------
 
 @pytest.fixture(scope="session")
 def postgres_url():
@@ -244,3 +243,30 @@ def provider_config(providers, **overrides) -> dict:
         "INTEGRATION_MAX_ATTEMPTS": 4, "INTEGRATION_BACKOFF_SECONDS": 0.02, "INTEGRATION_BACKOFF_MAX_SECONDS": 0.1,
         **overrides,
     }
+
+
+# --- fixtures shared by the bad-input tests of each domain ---
+
+
+@pytest.fixture
+def in_app(app):
+    """Run a function in its own application context, as a test does between requests.
+
+    Requests then run in contexts of their own (one session each), as they do in production.
+    """
+
+    def in_app(function, *args, **kwargs):
+        with app.app_context():
+            return function(*args, **kwargs)
+
+    return in_app
+
+
+@pytest.fixture
+def user_id(in_app):
+    return in_app(new_user_id)
+
+
+@pytest.fixture
+def headers(user_id, auth_headers):
+    return auth_headers(user_id)

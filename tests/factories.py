@@ -7,9 +7,12 @@ from factory.alchemy import SQLAlchemyModelFactory
 
 from app.auth.passwords import hash_password
 from app.extensions import db
+from app.phone.crypto import code_digest
+from app.phone.models import store_code
+from app.phone.rules import new_code
 from app.posts.models import Post
-from app.users.invite_codes import new_invite_code
 from app.users.models import User
+from app.users.rules import new_invite_code
 
 PASSWORD = "correct horse"
 
@@ -45,3 +48,10 @@ class PostFactory(BaseFactory):
     author = factory.SubFactory(UserFactory)
     title = factory.Sequence(lambda n: f"Post {n}")
     body = factory.Faker("sentence")
+
+
+def issue_code(phone: str, client_address: str = "198.51.100.1") -> str:
+    """Store a new sign-in code for ``phone`` as the code route does (within its limits); return it in clear."""
+    code = new_code()
+    store_code(phone, code_digest(phone, code), client_address)
+    return code

@@ -1,11 +1,11 @@
-"""Password hashing with argon2id, its cost taken from configuration."""
+"""Passwords: hashing with argon2id (its cost taken from configuration), and what a new one must be."""
 
 from functools import lru_cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
-from marshmallow import ValidationError
+from marshmallow import ValidationError, fields, validate
 
 MIN_LENGTH, MAX_LENGTH = 8, 128
 
@@ -56,3 +56,9 @@ def refuse_common_password(password: str) -> None:
     """NIST 800-63B: a password found in lists of commonly used ones is refused (any case)."""
     if password.lower() in common_passwords():
         raise ValidationError("This password is one of the most commonly used: choose another.")
+
+
+def new_password_field(**kwargs) -> fields.String:
+    """A password being chosen: 8..128 characters, kept as typed, not a commonly used one."""
+    return fields.String(validate=[validate.Length(min=MIN_LENGTH, max=MAX_LENGTH), refuse_common_password],
+                         load_only=True, **kwargs)

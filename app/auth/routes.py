@@ -1,24 +1,16 @@
-"""Email signup, login, token refresh and logout."""
+"""Email signup, login, token refresh and logout (phone sign-in: ``app.phone.routes``)."""
 
-from flask import request
 from flask.views import MethodView
 from flask_jwt_extended import get_jwt, jwt_required
 
-from app.api import Blueprint
+from app.core.api import Blueprint, client_address
 from app.auth.tokens import current_user
 from app.auth import services
-from app.auth.schemas import (AccessTokenSchema, LoginSchema, LogoutSchema, PhoneCodeRequestSchema,
-                              PhoneCodeSentSchema, PhoneSessionSchema, PhoneVerifySchema, SessionSchema,
-                              SignupSchema)
-from app.schemas import BEARER_AUTH, OPTIONAL_BEARER_AUTH, ErrorSchema
-from app.users.services import profile, profile_of
+from app.auth.schemas import AccessTokenSchema, LoginSchema, LogoutSchema, SessionSchema, SignupSchema
+from app.core.schemas import BEARER_AUTH, ErrorSchema
+from app.users.services import profile_of
 
-blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="Email and phone sign-in, tokens")
-
-
-def client_address() -> str:
-    """The caller's address (the real client's behind TRUSTED_PROXIES hops)."""
-    return request.remote_addr or "unknown"
+blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="Email sign-in and tokens")
 
 
 @blp.route("/signup")
@@ -63,32 +55,3 @@ class Logout(MethodView):
     def post(self, data):
         """Revoke the presented token, and the refresh token given in the body"""
         services.logout(current_user, get_jwt(), data["refresh_token"])
-
-
-@blp.route("/phone/code")
-class PhoneCode(MethodView):
-    @blp.arguments(PhoneCodeRequestSchema)
-    @blp.response(202, PhoneCodeSentSchema)
-    @blp.alt_response(422, schema=ErrorSchema, description="`validation_error`: not a valid phone number")
-    @blp.alt_response(429, schema=ErrorSchema,
-                      description="`resend_too_soon`, `too_many_codes`, `rate_limited` (with `Retry-After`)")
-    def post(self, data):
-        """Send a 4-digit sign-in code to a phone by SMS"""
-        return services.request_phone_code(phone=data["phone"], client_address=client_address())
-
-
-@blp.route("/phone/verify")
-class PhoneVerify(MethodView):
-    @jwt_required(optional=True)
-    @blp.doc(security=OPTIONAL_BEARER_AUTH)
-    @blp.arguments(PhoneVerifySchema)
-    @blp.response(200, PhoneSessionSchema)
-    @blp.alt_response(400, schema=ErrorSchema, description="`invalid_code` (with `attempts_left`), `code_expired`")
-    @blp.alt_response(409, schema=ErrorSchema, description="`phone_taken`: adding a phone another account has")
-    @blp.alt_response(429, schema=ErrorSchema, description="`too_many_attempts` (the code is burned), `rate_limited`")
-    def post(self, data):
-        """Sign in with a phone code (creating the account the first time); with a token, add the phone to it"""
-        session = services.verify_phone_code(phone=data["phone"], code=data["code"],
-                                             client_address=client_address(),
-                                             current=current_user or None)
-        return {**session, "user": profile(session["user"])}

@@ -2,8 +2,9 @@
 
 from marshmallow import Schema, fields, validate
 
-from app.schemas import (EXAMPLE_ACCESS_TOKEN, EXAMPLE_EMAIL, EXAMPLE_NAME, EXAMPLE_PASSWORD, EXAMPLE_PHONE,
-                         EXAMPLE_REFRESH_TOKEN, TrimmedSchema, email_field, name_field, new_password_field)
+from app.auth.passwords import new_password_field
+from app.core.schemas import (EXAMPLE_ACCESS_TOKEN, EXAMPLE_EMAIL, EXAMPLE_NAME, EXAMPLE_PASSWORD,
+                              EXAMPLE_REFRESH_TOKEN, TrimmedSchema, email_field, name_field)
 from app.users.schemas import ProfileSchema
 
 
@@ -37,27 +38,3 @@ class SessionSchema(Schema):
 
 class AccessTokenSchema(Schema):
     access_token = fields.String(required=True, metadata={"example": EXAMPLE_ACCESS_TOKEN})
-
-
-class PhoneCodeRequestSchema(Schema):
-    phone = fields.String(required=True, validate=validate.Length(min=1, max=32),
-                          metadata={"description": "E.164 (+79991234567), or national with PHONE_DEFAULT_REGION",
-                                    "example": EXAMPLE_PHONE})
-
-
-class PhoneCodeSentSchema(Schema):
-    phone = fields.String(required=True, metadata={"description": "The number in E.164", "example": EXAMPLE_PHONE})
-    expires_in = fields.Integer(required=True, metadata={"description": "Seconds the code stays valid", "example": 300})
-    resend_after = fields.Integer(required=True, metadata={"description": "Seconds before another code may be asked",
-                                                           "example": 60})
-
-
-class PhoneVerifySchema(Schema):
-    phone = fields.String(required=True, validate=validate.Length(min=1, max=32), metadata={"example": EXAMPLE_PHONE})
-    code = fields.String(required=True, validate=validate.Regexp(r"^[0-9]{4}$", error="The code is 4 digits."),
-                         metadata={"description": "The 4 digits the SMS brought", "example": "4821"})
-
-
-class PhoneSessionSchema(SessionSchema):
-    created = fields.Boolean(required=True, metadata={"description": "True when this code created the account",
-                                                      "example": True})

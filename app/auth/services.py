@@ -1,21 +1,18 @@
-"""Accounts: email signup and login, phone sign-in by SMS code, token refresh and logout."""
+"""Accounts: email signup and login, token refresh and logout (phone sign-in is ``app.phone``)."""
 
 from flask import current_app
 from flask_jwt_extended import decode_token
 from flask_jwt_extended.exceptions import JWTExtendedException
 from jwt.exceptions import ExpiredSignatureError, PyJWTError
-from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import update
 
-from app.auth.limits import Hit, login_windows, reserve
+from app.auth.models import login_windows, revoke
+from app.core.limits import Hit, reserve
 from app.auth.passwords import hash_password, needs_rehash, verify_password
-from app.auth.phone_codes import (consume_code, issue_code, limit_verifications, normalize_phone, seal,
-                                  withdraw_code)
-from app.auth.tokens import access_token, issue_tokens, revoke
-from app.errors import (EmailTaken, InvalidCredentials, PhoneTaken, ServiceUnavailable, TooManyFailedLogins,
-                        ValidationFailed)
+from app.auth.tokens import access_token, issue_tokens
+from app.core.errors import (EmailTaken, InvalidCredentials, TooManyFailedLogins,
+                             ValidationFailed)
 from app.extensions import db
-from app.jobs import SEND_SMS_CODE, enqueue
 from app.profile_checks.services import CheckTarget, initial_check_statuses, queue_profile_checks
 from app.users.models import User
 from app.users.services import add_user, email_in_use, find_credentials, normalize_email
@@ -96,60 +93,3 @@ def refresh_claims(token: str, user: User) -> dict | None:
     if claims.get("type") != "refresh" or claims.get("sub") != str(user.id):
         raise ValidationFailed(fields={"refresh_token": ["Not a refresh token of this user."]})
     return claims
-
-
-def request_phone_code(*, phone: str, client_address: str) -> dict:
-    """Issue a sign-in code for ``phone`` and queue its delivery; the code is never returned."""
-    phone = normalize_phone(phone)
-    code = issue_code(phone, client_address)
-    if not enqueue(SEND_SMS_CODE, phone, seal(code)):
-        withdraw_code(phone)
-        raise ServiceUnavailable("SMS delivery is unavailable right now: try again shortly.",
-                                 headers={"Retry-After": "5"})
-    config = current_app.config
-    return {"phone": phone, "expires_in": config["PHONE_CODE_TTL_SECONDS"],
-            "resend_after": config["PHONE_CODE_RESEND_SECONDS"]}
-
-
-def verify_phone_code(*, phone: str, code: str, client_address: str, current: User | None = None) -> dict:
-    """Accept a code: log the phone's user in, create them (``created``), or add the phone to ``current``.
-
-    The code is checked first: who owns a phone is told only to someone who proved they hold it.
-    """
-    phone = normalize_phone(phone)
-    limit_verifications(client_address)
-    consume_code(phone, code)
-    owner = db.session.scalars(select(User).where(User.phone == phone)).first()
-    if current is not None and owner is not None and owner.id != current.id:
-        raise PhoneTaken()
-    created = False
-    if current is not None:
-        user = current
-        if user.phone != phone:
-            user.phone = phone
-            _commit_phone()
-    elif owner is not None:
-        user = owner
-    else:
-        user, created = _phone_user(phone)
-    return {"user": user, "created": created, **issue_tokens(user.id)}
-
-
-def _phone_user(phone: str) -> tuple[User, bool]:
-    """Create the user of a phone never seen before; if a concurrent verify just did, log that one in."""
-    user = User(phone=phone, email_status="skipped", enrichment_status="skipped")
-    try:
-        add_user(user)
-        db.session.commit()
-        return user, True
-    except PhoneTaken:
-        db.session.rollback()
-        return db.session.scalars(select(User).where(User.phone == phone)).one(), False
-
-
-def _commit_phone() -> None:
-    try:
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        raise PhoneTaken() from None

@@ -1,65 +1,30 @@
-"""JWTs: issuing them, revoking one or all of a user's, and the JSON answers to every token error.
+"""JWTs: issuing them, the request's user, and the JSON answers to every token error.
 
-Redis holds ``jwt:revoked:<jti>`` for each token logged out, and ``jwt:user:<id>:not-before``
-(milliseconds) once a user's password or email changed: every token issued before is refused.
-Tokens carry their issue time in milliseconds (``iat_ms``), since ``iat`` has whole seconds.
+Tokens carry their issue time in milliseconds (``iat_ms``), since ``iat`` has whole seconds:
+``models.is_revoked`` compares it with the user's session cut-off.
 """
 
-import time
-from datetime import datetime, timezone
 
-from flask import current_app, g
+from flask import g
 from flask_jwt_extended import create_access_token, create_refresh_token, get_jwt
 from werkzeug.local import LocalProxy
 
-from app.errors import TokenUserGone, error_response
-from app.extensions import db, jwt, redis_store
-from app.schemas import MAX_ID
+from app.auth.models import is_revoked, now_ms
+from app.core.errors import TokenUserGone, error_response
+from app.core.schemas import MAX_ID
+from app.extensions import db, jwt
 from app.users.models import User
 
 
-def _now_ms() -> int:
-    return time.time_ns() // 1_000_000
-
-
 def access_token(user_id: int) -> str:
-    return create_access_token(str(user_id), additional_claims={"iat_ms": _now_ms()})
+    return create_access_token(str(user_id), additional_claims={"iat_ms": now_ms()})
 
 
 def issue_tokens(user_id: int) -> dict:
     """A new access and refresh token for the user ``user_id``."""
     identity = str(user_id)
     return {"access_token": access_token(user_id),
-            "refresh_token": create_refresh_token(identity, additional_claims={"iat_ms": _now_ms()})}
-
-
-def revoke(claims: dict) -> None:
-    """Blocklist a token until it would have expired anyway."""
-    remaining = int(claims["exp"] - datetime.now(timezone.utc).timestamp())
-    if remaining > 0:
-        redis_store.client.set(redis_store.key("jwt", "revoked", claims["jti"]), "1", ex=remaining)
-
-
-def end_sessions(user_id: int) -> None:
-    """Refuse every token of ``user_id`` issued until now (a password or email change)."""
-    config = current_app.config
-    # Kept as long as the longest-lived token issued before could still be presented.
-    lifetime = max(config["JWT_ACCESS_TOKEN_EXPIRES"], config["JWT_REFRESH_TOKEN_EXPIRES"]).total_seconds()
-    redis_store.client.set(_not_before_key(user_id), _now_ms(), ex=int(lifetime) + 60)
-
-
-def _not_before_key(subject) -> str:
-    return redis_store.key("jwt", "user", subject, "not-before")
-
-
-def is_revoked(claims: dict) -> bool:
-    """True if the token was logged out, or issued before its user's sessions were ended: one round trip."""
-    revoked, not_before = redis_store.client.mget(redis_store.key("jwt", "revoked", claims["jti"]),
-                                                  _not_before_key(claims["sub"]))
-    if revoked is not None:
-        return True
-    issued_ms = claims.get("iat_ms", claims["iat"] * 1000)
-    return not_before is not None and issued_ms < int(not_before)
+            "refresh_token": create_refresh_token(identity, additional_claims={"iat_ms": now_ms()})}
 
 
 def user_id_of(claims: dict) -> int | None:

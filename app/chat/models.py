@@ -5,7 +5,7 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.database import UTCDateTime, utcnow
+from app.core.database import UTCDateTime, utcnow
 from app.extensions import db
 
 MESSAGE_KINDS = ("user", "reward")

@@ -3,12 +3,12 @@
 from flask.views import MethodView
 from flask_jwt_extended import jwt_required
 
-from app.api import Blueprint
+from app.core.api import Blueprint
 from app.auth.tokens import current_user, current_user_id
 from app.chat import services
 from app.chat.schemas import (ConversationCreateSchema, ConversationPageSchema, ConversationSchema,
                               MessageCreateSchema, MessagePageSchema, PostedMessageSchema)
-from app.schemas import BEARER_AUTH, ErrorSchema, PageArgsSchema
+from app.core.schemas import BEARER_AUTH, ErrorSchema, PageArgsSchema
 
 blp = Blueprint("chat", __name__, url_prefix="/api/v1/conversations", description="Conversations and points")
 

@@ -2,7 +2,7 @@
 
 from marshmallow import Schema, fields, validate
 
-from app.schemas import EXAMPLE_TIME, MAX_ID, TrimmedSchema, UserRefSchema, page_schema
+from app.core.schemas import EXAMPLE_TIME, MAX_ID, TrimmedSchema, UserRefSchema, page_schema
 
 TITLE_MAX = 200
 MESSAGE_MAX = 2000

@@ -3,11 +3,11 @@
 from sqlalchemy import bindparam, insert, select, text
 
 from app.chat.models import Conversation, Message, Participant
-from app.chat.rewards import congratulation
-from app.database import UTCDateTime, utcnow
-from app.errors import ConversationNotFound, ValidationFailed
+from app.chat.rules import congratulation
+from app.core.database import UTCDateTime, utcnow
+from app.core.errors import ConversationNotFound, ValidationFailed
 from app.extensions import db
-from app.pagination import paginate
+from app.core.pagination import paginate
 from app.users.models import User
 from app.users.services import ensure_can_write, ensure_writer_status
 

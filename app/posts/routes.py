@@ -3,12 +3,12 @@
 from flask.views import MethodView
 from flask_jwt_extended import jwt_required
 
-from app.api import Blueprint
+from app.core.api import Blueprint
 from app.auth.tokens import current_user, current_user_id
 from app.posts import services
 from app.posts.schemas import (LikePageSchema, LikeStatusSchema, PostCreateSchema, PostListArgsSchema,
                                PostPageSchema, PostSchema, PostUpdateSchema)
-from app.schemas import BEARER_AUTH, OPTIONAL_BEARER_AUTH, ErrorSchema, PageArgsSchema
+from app.core.schemas import BEARER_AUTH, OPTIONAL_BEARER_AUTH, ErrorSchema, PageArgsSchema
 
 blp = Blueprint("posts", __name__, url_prefix="/api/v1/posts", description="Posts and likes")
 

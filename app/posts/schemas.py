@@ -2,7 +2,7 @@
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from app.schemas import EXAMPLE_TIME, MAX_ID, PageArgsSchema, TrimmedSchema, UserRefSchema, page_schema
+from app.core.schemas import EXAMPLE_TIME, MAX_ID, PageArgsSchema, TrimmedSchema, UserRefSchema, page_schema
 
 TITLE_MAX = 200
 BODY_MAX = 10_000

@@ -8,10 +8,10 @@ take the caller's id, not a loaded user row: each is one statement, checking the
 from sqlalchemy import bindparam, exists, select, text, update
 from sqlalchemy.exc import IntegrityError
 
-from app.database import UTCDateTime, one_statement, utcnow
-from app.errors import CannotLikeOwnPost, NotAuthor, PostNotFound
+from app.core.database import UTCDateTime, one_statement, utcnow
+from app.core.errors import CannotLikeOwnPost, NotAuthor, PostNotFound
 from app.extensions import db
-from app.pagination import paginate
+from app.core.pagination import paginate
 from app.posts.models import Like, Post
 from app.users.models import User
 from app.users.services import ensure_can_write, ensure_writer_status

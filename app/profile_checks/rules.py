@@ -3,7 +3,7 @@
 import random
 
 from app.integrations.http import ProviderResponse, ProviderUnreachable
-from app.retries import Outcome, RetryPolicy, call_again
+from app.core.retries import Outcome, RetryPolicy, call_again
 
 # Hunter's `data.status` -> email_status. Webmail boxes (gmail.com, ...) are deliverable; accept-all
 # domains, disposable boxes and answers of unknown deliverability cannot be relied on.

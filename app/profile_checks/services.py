@@ -14,14 +14,14 @@ from flask import current_app
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.sql.functions import coalesce
 
-from app.database import utcnow
+from app.core.database import utcnow
 from app.extensions import db
 from app.integrations.clearbit import ClearbitClient
 from app.integrations.http import ProviderUnreachable
 from app.integrations.hunter import HunterClient
-from app.jobs import ENRICH_USER, VERIFY_EMAIL, enqueue
+from app.core.jobs import enqueue
 from app.profile_checks.rules import enrichment_outcome, verification_outcome
-from app.retries import Outcome, retry_policy
+from app.core.retries import Outcome, retry_policy
 from app.users.models import User
 
 log = logging.getLogger(__name__)
@@ -145,17 +145,16 @@ class CheckTarget:
     enrichment_status: str
 
 
-def queue_profile_checks(user) -> list[str]:
+def queue_profile_checks(user) -> None:
     """Queue the checks still pending for ``user``'s email, after the commit that made them due.
 
-    ``user`` is a User or a CheckTarget. Returns the names of the tasks handed over. Each task
-    gets the email it is for, so a check of an address the user has since changed records nothing.
+    ``user`` is a User or a CheckTarget. Each task gets the email it is for, so a check of an
+    address the user has since changed records nothing. A check the broker could not take stays
+    pending, and ``resume_profile_checks`` queues it again.
     """
-    queued = []
-    for status, name in ((user.email_status, VERIFY_EMAIL), (user.enrichment_status, ENRICH_USER)):
-        if status == "pending" and enqueue(name, user.id, user.email):
-            queued.append(name)
-    return queued
+    for status, attempt in ((user.email_status, verify_email_attempt), (user.enrichment_status, enrich_user_attempt)):
+        if status == "pending":
+            enqueue(attempt, user.id, user.email)
 
 
 def resume_profile_checks() -> int:

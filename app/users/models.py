@@ -5,7 +5,7 @@ from datetime import datetime
 from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, Integer, String, func
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.database import UTCDateTime, utcnow
+from app.core.database import UTCDateTime, utcnow
 from app.extensions import db
 
 EMAIL_STATUSES = ("pending", "valid", "invalid", "risky", "unknown", "failed", "skipped")
@@ -34,7 +34,7 @@ class User(db.Model):
     email_verification: Mapped[dict | None] = mapped_column(db.JSON)
     email_status_reason: Mapped[str | None] = mapped_column(String(120))
     enrichment_status_reason: Mapped[str | None] = mapped_column(String(120))
-    # When the checks were last handed to the queue: `flask enrichment resume` looks for stale ones.
+    # When the checks were last handed to the queue: `flask profile-checks resume` looks for stale ones.
     checks_queued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     invite_code: Mapped[str] = mapped_column(String(6), unique=True)
     activated_invite_code: Mapped[str | None] = mapped_column(String(6))

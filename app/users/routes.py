@@ -3,9 +3,9 @@
 from flask.views import MethodView
 from flask_jwt_extended import jwt_required
 
-from app.api import Blueprint
+from app.core.api import Blueprint
 from app.auth.tokens import current_user, current_user_id
-from app.schemas import BEARER_AUTH, OPTIONAL_BEARER_AUTH, ErrorSchema, PageArgsSchema
+from app.core.schemas import BEARER_AUTH, OPTIONAL_BEARER_AUTH, ErrorSchema, PageArgsSchema
 from app.users import services
 from app.users.schemas import (InviteActivationSchema, ProfileSchema, ProfileUpdateSchema, ProfileUpdatedSchema,
                                PublicProfileSchema, ReferralPageSchema)

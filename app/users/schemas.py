@@ -2,9 +2,10 @@
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from app.schemas import (EXAMPLE_ACCESS_TOKEN, EXAMPLE_EMAIL, EXAMPLE_NAME, EXAMPLE_PASSWORD, EXAMPLE_PHONE,
-                         EXAMPLE_REFRESH_TOKEN, EXAMPLE_TIME, TrimmedSchema, UserRefSchema, email_field, name_field,
-                         new_password_field, page_schema)
+from app.auth.passwords import new_password_field
+from app.core.schemas import (EXAMPLE_ACCESS_TOKEN, EXAMPLE_EMAIL, EXAMPLE_NAME, EXAMPLE_PASSWORD, EXAMPLE_PHONE,
+                              EXAMPLE_REFRESH_TOKEN, EXAMPLE_TIME, TrimmedSchema, UserRefSchema, email_field, name_field,
+                              page_schema)
 
 # What a found enrichment holds (app.profile_checks.rules.extract_enrichment): empty parts are left out.
 EXAMPLE_ENRICHMENT = {

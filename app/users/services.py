@@ -5,15 +5,16 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
 from app.auth.passwords import hash_password, verify_password
-from app.auth.tokens import end_sessions, issue_tokens
-from app.database import one_statement, utcnow
-from app.errors import (DomainError, EmailTaken, EmailUndeliverable, InviteAlreadyActivated, InviteCodeNotFound,
-                        OwnInviteCode, PhoneTaken, ReferralCycle, TokenUserGone, UserNotFound, ValidationFailed)
+from app.auth.models import end_sessions
+from app.auth.tokens import issue_tokens
+from app.core.database import one_statement, utcnow
+from app.core.errors import (DomainError, EmailTaken, EmailUndeliverable, InviteAlreadyActivated, InviteCodeNotFound,
+                             OwnInviteCode, PhoneTaken, ReferralCycle, TokenUserGone, UserNotFound, ValidationFailed)
 from app.extensions import db
-from app.pagination import paginate
+from app.core.pagination import paginate
 from app.profile_checks.services import CheckTarget, initial_check_statuses, queue_profile_checks
 from app.posts.models import Post
-from app.users.invite_codes import new_invite_code, normalize_invite_code
+from app.users.rules import new_invite_code, normalize_invite_code
 from app.users.models import User
 
 PROFILE_REFERRALS = 100

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.users.models import User
 from tests.conftest import build_app
+from tasks.registry import task_of
 
 
 def post_json(client, path, body, headers=None):
@@ -36,7 +37,8 @@ def test_signup_without_provider_keys_skips_both_checks(client):
 
 def test_signup_with_provider_keys_leaves_checks_pending_and_queues_them(tmp_path, monkeypatch):
     queued = []
-    monkeypatch.setattr("app.profile_checks.services.enqueue", lambda name, *args: queued.append((name, args)) or True)
+    monkeypatch.setattr("app.profile_checks.services.enqueue",
+                        lambda function, *args: queued.append((task_of(function).name, args)) or True)
     app = build_app(tmp_path, HUNTER_API_KEY="h-key", ENRICHMENT_PROVIDER="hunter")
     with app.app_context():
         db.create_all()

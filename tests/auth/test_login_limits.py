@@ -2,7 +2,7 @@
 
 import pytest
 
-from app.auth.limits import Window, reserve
+from app.core.limits import Window, reserve
 
 PASSWORD = "correct horse"
 OTHER = {"REMOTE_ADDR": "192.0.2.50"}

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import update
 
-from app.database import utcnow
+from app.core.database import utcnow
 from app.extensions import db
 from app.profile_checks.services import verify_email_attempt
 from app.users.models import User
@@ -153,7 +153,7 @@ def test_a_spent_quota_fails_without_retry_and_resume_finishes_it_later(checked_
     with app.app_context():
         db.session.execute(update(User).values(checks_queued_at=utcnow() - timedelta(minutes=5)))
         db.session.commit()
-    result = app.test_cli_runner().invoke(args=["enrichment", "resume"])
+    result = app.test_cli_runner().invoke(args=["profile-checks", "resume"])
     assert result.exit_code == 0 and result.output.strip() == "queued checks for 1 user"
     assert settled_profile(client, headers)["email_status"] == "valid"
 
@@ -168,7 +168,18 @@ def test_resume_leaves_recently_queued_and_finished_users_alone(checked_app, pro
                        enrichment_status="pending", checks_queued_at=utcnow())
         db.session.add(pending)
         db.session.commit()
-    assert app.test_cli_runner().invoke(args=["enrichment", "resume"]).output.strip() == "queued checks for 0 users"
+    assert app.test_cli_runner().invoke(args=["profile-checks", "resume"]).output.strip() == "queued checks for 0 users"
+
+
+def test_the_old_command_name_resumes_too(checked_app):
+    """`flask enrichment resume` was the documented name: it stays an alias of `flask profile-checks resume`."""
+    app = checked_app()
+    with app.app_context():
+        db.session.add(User(email="old@example.com", invite_code="OLD001", email_status="pending",
+                            enrichment_status="pending", checks_queued_at=None))
+        db.session.commit()
+    result = app.test_cli_runner().invoke(args=["enrichment", "resume"])
+    assert result.exit_code == 0 and result.output.strip() == "queued checks for 1 user"
 
 
 def test_an_undeliverable_email_blocks_writes_until_it_is_changed(checked_app, providers):

@@ -2,9 +2,9 @@
 
 import pytest
 
-from app.integrations.http import ProviderResponse, ProviderUnreachable, parse_retry_after
+from app.integrations.http import ProviderResponse, ProviderUnreachable
 from app.profile_checks.rules import enrichment_outcome, extract_enrichment, verification_outcome
-from app.retries import RetryPolicy, backoff_delay
+from app.core.retries import RetryPolicy, backoff_delay
 from tests.fakes import COMPANY, PERSON, hunter_error, hunter_verification
 
 POLICY = RetryPolicy(max_attempts=5, backoff_seconds=2.0, backoff_max_seconds=60.0)
@@ -182,12 +182,3 @@ def test_clearbit_rate_limit_honours_retry_after():
 def test_enrichment_gives_up_as_failed():
     outcome = enrichment_outcome("clearbit", ProviderUnreachable("timeout"), POLICY.max_attempts, POLICY)
     assert (outcome.status, outcome.reason) == ("failed", "timeout; gave up after 5 attempts")
-
-
-# --- Retry-After -----------------------------------------------------------------------------
-
-def test_retry_after_in_seconds_and_as_a_date():
-    assert parse_retry_after("120") == 120.0
-    assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0  # in the past: no wait
-    assert parse_retry_after("soon") is None
-    assert parse_retry_after(None) is None

@@ -10,6 +10,7 @@ from app.extensions import db
 from app.users.models import User
 from tests.conftest import build_app
 from tests.factories import PostFactory, UserFactory
+from tasks.registry import task_of
 
 PROFILE_FIELDS = {
     "id", "email", "phone", "name", "email_status", "enrichment_status", "enrichment", "invite_code",
@@ -88,7 +89,8 @@ def test_patch_me_to_my_own_email_in_another_case_keeps_the_checks(client, signu
 
 def test_a_new_email_is_verified_again(tmp_path, monkeypatch):
     queued = []
-    monkeypatch.setattr("app.profile_checks.services.enqueue", lambda name, *args: queued.append((name, args)) or True)
+    monkeypatch.setattr("app.profile_checks.services.enqueue",
+                        lambda function, *args: queued.append((task_of(function).name, args)) or True)
     app = build_app(tmp_path, HUNTER_API_KEY="h-key")
     with app.app_context():
         db.create_all()

@@ -1,0 +1,1 @@
+"""Shared plumbing: the API object, database sessions, errors, base schemas, pagination, limits, retries, queueing."""

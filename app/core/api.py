@@ -1,0 +1,116 @@
+"""flask-smorest's Api and Blueprint, set up for Agora's request parsing and error shape."""
+
+import json
+from copy import deepcopy
+
+import orjson
+from flask import request
+from flask.json.provider import DefaultJSONProvider
+from flask_smorest import Api as BaseApi
+from flask_smorest import Blueprint as BaseBlueprint
+from webargs.flaskparser import FlaskParser, abort
+
+from app.core.docs import TokenErrorsPlugin, swagger_ui_page, token_error_responses
+from app.core.schemas import ErrorSchema
+
+UNSTORABLE_TEXT = "Text must be valid Unicode without NUL characters."
+
+
+class RequestParser(FlaskParser):
+    """webargs' parser, made to answer every undecodable body as malformed JSON.
+
+    webargs catches only JSONDecodeError and UnicodeDecodeError; the json module can also
+    raise RecursionError (deep nesting) and ValueError (numbers over 4300 digits).
+    Strings holding NUL or lone surrogates decode fine but cannot be stored (PostgreSQL
+    refuses NUL; UTF-8 cannot encode a lone surrogate), so they are refused here, once,
+    for every field of every route.
+    """
+
+    def _raw_load_json(self, req):
+        try:
+            return super()._raw_load_json(req)
+        except json.JSONDecodeError:
+            raise  # webargs reads an empty body as "no body" and answers the rest itself
+        except (RecursionError, ValueError) as exc:
+            return self._handle_invalid_json_error(exc, req)
+
+    def load_json(self, req, schema):
+        data = super().load_json(req, schema)
+        if isinstance(data, dict):
+            unstorable = {key: [UNSTORABLE_TEXT] for key, value in data.items() if not storable(value)}
+            if unstorable:
+                abort(422, messages={"json": unstorable})
+        elif not storable(data):
+            abort(422, messages={"json": {"_schema": [UNSTORABLE_TEXT]}})
+        return data
+
+
+def storable(value) -> bool:
+    """True unless ``value`` holds, at any depth, a string with NUL or a lone surrogate."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            return False
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return False
+        return True
+    if isinstance(value, dict):
+        return all(storable(key) and storable(item) for key, item in value.items())
+    if isinstance(value, list):
+        return all(storable(item) for item in value)
+    return True
+
+
+class Blueprint(BaseBlueprint):
+    ARGUMENTS_PARSER = RequestParser()
+
+
+class Api(BaseApi):
+    """flask-smorest's Api, documenting Agora's error shape instead of its own, and its token errors."""
+
+    ERROR_SCHEMA = ErrorSchema
+
+    def _register_error_handlers(self):
+        """Errors are handled by ``app.core.errors``, registered by the factory."""
+
+    def _init_spec(self, *, extra_plugins=None, **kwargs):
+        """The spec, with 401 documented on every operation that reads a token (see ``app.core.docs``)."""
+        super()._init_spec(extra_plugins=[*(extra_plugins or ()), TokenErrorsPlugin()], **kwargs)
+        # apispec merges its options into every document it writes, and so writes into API_SPEC_OPTIONS's
+        # nested dicts, which would otherwise be shared by every app built from the same config class.
+        self.spec.options = deepcopy(self.spec.options)
+
+    def _register_responses(self):
+        super()._register_responses()
+        for name, response in token_error_responses(self.ERROR_SCHEMA).items():
+            self.spec.components.response(name, response, lazy=True)  # replaces flask-smorest's bare 401
+
+    def _openapi_swagger_ui(self):
+        """Swagger UI: flask-smorest's page, drawing optional-auth operations unlocked (see ``app.core.docs``)."""
+        return swagger_ui_page(title=self.spec.title, spec_endpoint=f"{self._make_doc_blueprint_name()}.openapi_json",
+                               assets_url=self._swagger_ui_url,
+                               config=self.config.get("OPENAPI_SWAGGER_UI_CONFIG", {}))
+
+
+class JSONProvider(DefaultJSONProvider):
+    """Responses written by orjson, several times faster than ``json``; requests are still read by ``json``,
+    whose errors (and acceptance of big numbers and lone surrogates) the request parser is built on."""
+
+    sort_keys = False  # fields keep the order the schemas declare
+    OPTIONS = orjson.OPT_APPEND_NEWLINE | orjson.OPT_NON_STR_KEYS
+
+    def response(self, *args, **kwargs):
+        obj = self._prepare_response_obj(args, kwargs)
+        if self._app.debug:
+            return super().response(obj)
+        try:
+            body = orjson.dumps(obj, default=self.default, option=self.OPTIONS)
+        except TypeError:  # what orjson cannot write (an integer over 64 bits): the standard library can
+            return super().response(obj)
+        return self._app.response_class(body, mimetype=self.mimetype)
+
+
+def client_address() -> str:
+    """The caller's address (the real client's behind TRUSTED_PROXIES hops)."""
+    return request.remote_addr or "unknown"

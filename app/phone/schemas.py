@@ -1,0 +1,44 @@
+"""Request and response bodies of phone sign-in and of the development SMS outbox."""
+
+from marshmallow import Schema, fields, validate
+
+from app.auth.schemas import SessionSchema
+from app.core.schemas import EXAMPLE_PHONE, EXAMPLE_TIME, QuerySchema
+
+
+class PhoneCodeRequestSchema(Schema):
+    phone = fields.String(required=True, validate=validate.Length(min=1, max=32),
+                          metadata={"description": "E.164 (+79991234567), or national with PHONE_DEFAULT_REGION",
+                                    "example": EXAMPLE_PHONE})
+
+
+class PhoneCodeSentSchema(Schema):
+    phone = fields.String(required=True, metadata={"description": "The number in E.164", "example": EXAMPLE_PHONE})
+    expires_in = fields.Integer(required=True, metadata={"description": "Seconds the code stays valid", "example": 300})
+    resend_after = fields.Integer(required=True, metadata={"description": "Seconds before another code may be asked",
+                                                           "example": 60})
+
+
+class PhoneVerifySchema(Schema):
+    phone = fields.String(required=True, validate=validate.Length(min=1, max=32), metadata={"example": EXAMPLE_PHONE})
+    code = fields.String(required=True, validate=validate.Regexp(r"^[0-9]{4}$", error="The code is 4 digits."),
+                         metadata={"description": "The 4 digits the SMS brought", "example": "4821"})
+
+
+class PhoneSessionSchema(SessionSchema):
+    created = fields.Boolean(required=True, metadata={"description": "True when this code created the account",
+                                                      "example": True})
+
+
+class OutboxArgsSchema(QuerySchema):
+    phone = fields.String(required=True, validate=validate.Length(min=1, max=32), metadata={"example": EXAMPLE_PHONE})
+
+
+class SmsSchema(Schema):
+    phone = fields.String(required=True, metadata={"example": EXAMPLE_PHONE})
+    body = fields.String(required=True, metadata={"example": "Your Agora code is 4821. It expires in 5 minutes."})
+    created_at = fields.DateTime(required=True, metadata={"example": EXAMPLE_TIME})
+
+
+class OutboxSchema(Schema):
+    items = fields.List(fields.Nested(SmsSchema), required=True)

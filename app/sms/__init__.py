@@ -1,1 +1,0 @@
-"""SMS delivery of sign-in codes, and the development outbox."""

@@ -1,0 +1,29 @@
+"""What a background task is, and one run of it, the same under Celery and the inline runner."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class BackgroundTask:
+    """A function of the services run off the request, on a queue, under a name workers know it by.
+
+    A ``retried`` function takes ``attempt=`` (1, 2, ...) and returns an ``Outcome``: while it is
+    not final, the task runs again after ``outcome.retry_in`` seconds (the rules cap the attempts).
+    ``every_seconds`` makes beat run it periodically (Celery only: the embedded default has no beat).
+    """
+
+    name: str
+    queue: str
+    function: Callable
+    retried: bool = True
+    every_seconds: float | None = None
+
+
+def run_once(task: BackgroundTask, args: tuple, attempt: int) -> float | None:
+    """Run one attempt of ``task``; the seconds before the next attempt, or None when it is done."""
+    if not task.retried:
+        task.function(*args)
+        return None
+    outcome = task.function(*args, attempt=attempt)
+    return outcome.retry_in if outcome is not None and not outcome.final else None

@@ -1,0 +1,16 @@
+"""Wiring background work into the app factory: Celery with a broker, the inline runner without."""
+
+from flask import Flask
+
+from tasks.celery_app import CeleryQueue, celery_init_app
+from tasks.inline import InlineRunner
+
+
+def install(app: Flask) -> None:
+    """Install the task queue of the mode ``app`` runs in as ``app.extensions["tasks"]``."""
+    if app.config["CELERY_BROKER_URL"]:
+        celery_app = celery_init_app(app)
+        app.extensions["celery"] = celery_app
+        app.extensions["tasks"] = CeleryQueue(celery_app)
+    else:
+        app.extensions["tasks"] = InlineRunner(app, app.config["INLINE_TASK_THREADS"])

@@ -1,0 +1,135 @@
+"""The task registry: one declaration per task, and both runtimes (Celery, inline) built from it."""
+
+import threading
+from types import SimpleNamespace
+
+import pytest
+from celery.exceptions import Retry
+
+from app.core.retries import Outcome
+from app.phone.services import deliver_code_attempt
+from app.profile_checks.services import enrich_user_attempt, resume_profile_checks, verify_email_attempt
+from tasks import registry
+from tasks.base import BackgroundTask, run_once
+from tasks.celery_app import CeleryQueue, celery_run
+from tasks.inline import InlineRunner
+from tests.conftest import build_app
+
+
+def test_every_task_is_declared_once_with_its_queue():
+    assert {name: (task.queue, task.function) for name, task in registry.TASKS.items()} == {
+        "tasks.verify_email": ("integrations", verify_email_attempt),
+        "tasks.enrich_user": ("integrations", enrich_user_attempt),
+        "tasks.resume_profile_checks": ("integrations", resume_profile_checks),
+        "tasks.send_sms_code": ("sms", deliver_code_attempt),
+    }
+    assert registry.QUEUES == ("integrations", "sms")
+
+
+def test_a_function_finds_its_task_and_a_stray_one_is_named():
+    assert registry.task_of(deliver_code_attempt).name == "tasks.send_sms_code"
+    with pytest.raises(KeyError, match="no background task runs tests.tasks.test_registry.stray"):
+        registry.task_of(stray)
+
+
+def stray():
+    """Queued by no service."""
+
+
+def test_celery_gets_its_tasks_routes_and_schedule_from_the_registry(tmp_path):
+    app = build_app(tmp_path, CELERY_BROKER_URL="redis://127.0.0.1:1/0")
+    try:
+        celery = app.extensions["celery"]
+        assert isinstance(app.extensions["tasks"], CeleryQueue)
+        assert set(registry.TASKS) <= set(celery.tasks)
+        assert celery.conf.task_routes == {"tasks.verify_email": {"queue": "integrations"},
+                                           "tasks.enrich_user": {"queue": "integrations"},
+                                           "tasks.resume_profile_checks": {"queue": "integrations"},
+                                           "tasks.send_sms_code": {"queue": "sms"}}
+        assert celery.conf.beat_schedule == {"tasks.resume_profile_checks": {
+            "task": "tasks.resume_profile_checks", "schedule": 300.0}}
+        assert [queue.name for queue in celery.conf.task_queues] == ["integrations", "sms"]
+    finally:
+        app.extensions["tasks"].shutdown()
+
+
+def test_the_embedded_default_runs_the_registry_inline(app):
+    assert isinstance(app.extensions["tasks"], InlineRunner)
+    assert "celery" not in app.extensions
+    assert set(app.extensions["tasks"].pools) == set(registry.QUEUES)
+
+
+def flaky(log: list, *, attempt: int) -> Outcome:
+    log.append(attempt)
+    return Outcome(retry_in=0.01) if attempt < 3 else Outcome(status="done")
+
+
+def test_one_run_reports_the_delay_before_the_next_attempt():
+    task = BackgroundTask("tests.flaky", "sms", flaky)
+    assert run_once(task, ([],), attempt=1) == 0.01
+    assert run_once(task, ([],), attempt=3) is None
+    once = BackgroundTask("tests.once", "sms", lambda log: log.append("ran"), retried=False)
+    log = []
+    assert run_once(once, (log,), attempt=1) is None and log == ["ran"]
+
+
+def test_the_inline_runner_retries_on_its_timer_until_the_outcome_is_final(app):
+    attempts = []
+    done = threading.Event()
+
+    def counting(log, *, attempt):
+        outcome = flaky(log, attempt=attempt)
+        if outcome.final:
+            done.set()
+        return outcome
+
+    app.extensions["tasks"].submit(BackgroundTask("tests.flaky", "integrations", counting), (attempts,))
+    assert done.wait(5)
+    assert attempts == [1, 2, 3]
+
+
+def test_a_celery_run_asks_celery_for_a_retry_with_the_outcomes_delay():
+    run = celery_run(BackgroundTask("tests.flaky", "sms", flaky))
+    retries = []
+
+    def retry(*, countdown, max_retries):
+        retries.append((countdown, max_retries))
+        return Retry()
+
+    calls = []
+    with pytest.raises(Retry):
+        run(SimpleNamespace(request=SimpleNamespace(retries=0), retry=retry), calls)
+    assert retries == [(0.01, None)] and calls == [1]
+    run(SimpleNamespace(request=SimpleNamespace(retries=2), retry=retry), calls)  # attempt 3: final, no retry
+    assert calls == [1, 3] and len(retries) == 1
+
+
+def test_a_broker_that_refuses_is_false_not_an_error(tmp_path):
+    app = build_app(tmp_path, CELERY_BROKER_URL="redis://127.0.0.1:1/0")
+    try:
+        with app.app_context():
+            assert app.extensions["tasks"].enqueue(deliver_code_attempt, ("+79991234567", "sealed")) is False
+    finally:
+        app.extensions["tasks"].shutdown()
+
+
+def test_a_retry_due_after_shutdown_is_dropped_not_an_error(tmp_path):
+    app = build_app(tmp_path)
+    runner = app.extensions["tasks"]
+    runner.shutdown(wait=True)
+    assert runner.submit(BackgroundTask("tests.flaky", "sms", flaky), ([],), attempt=2) is False
+    with app.app_context():
+        assert runner.enqueue(deliver_code_attempt, ("+79991234567", "sealed")) is False
+
+
+def test_each_celery_app_has_tasks_of_its_own(tmp_path):
+    """Tasks run in their own Flask app's context: two apps in one process never share a task object."""
+    apps = [build_app(tmp_path / name, CELERY_BROKER_URL="redis://127.0.0.1:1/0") for name in ("one", "two")]
+    try:
+        first, second = (app.extensions["celery"] for app in apps)
+        for name in registry.TASKS:
+            assert first.tasks[name] is not second.tasks[name]
+            assert first.tasks[name].app is first and second.tasks[name].app is second
+    finally:
+        for app in apps:
+            app.extensions["tasks"].shutdown()
