@@ -60,6 +60,9 @@ class BaseConfig:
     INLINE_TASK_THREADS = 4
     # Redis broker: an unacknowledged task (its worker died) is delivered again after this long.
     CELERY_VISIBILITY_TIMEOUT = 3600
+    # Workers write a heartbeat this often; /readyz wants one younger than WORKER_HEARTBEAT_MAX_AGE_SECONDS.
+    WORKER_HEARTBEAT_SECONDS = 10
+    WORKER_HEARTBEAT_MAX_AGE_SECONDS = 60
 
     RATELIMIT_ENABLED = True
     # Failed logins: per account and address, per account, per address (SPEC 4), and their windows.
@@ -162,6 +165,7 @@ def build_config(environ: Mapping[str, str], instance_path: str) -> dict:
     for name in ("JWT_ACCESS_MINUTES", "JWT_REFRESH_DAYS", "PASSWORD_HASH_TIME_COST",
                  "PASSWORD_HASH_MEMORY_KIB", "PASSWORD_HASH_PARALLELISM", "INTEGRATION_MAX_ATTEMPTS",
                  "CHECKS_RESUME_AFTER_SECONDS", "INLINE_TASK_THREADS", "CELERY_VISIBILITY_TIMEOUT",
+                 "WORKER_HEARTBEAT_SECONDS", "WORKER_HEARTBEAT_MAX_AGE_SECONDS",
                  "PHONE_CODE_TTL_SECONDS", "PHONE_CODE_RESEND_SECONDS", "PHONE_CODE_MAX_ATTEMPTS",
                  "PHONE_CODES_PER_HOUR", "PHONE_REQUESTS_PER_IP_PER_HOUR",
                  "LOGIN_FAILURES_PER_ACCOUNT_AND_ADDRESS", "LOGIN_FAILURES_PER_ACCOUNT", "LOGIN_FAILURES_PER_ADDRESS",
