@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-stamp
 NEWMAN := postman/node_modules/.bin/newman
 PYTEST_ARGS ?=
 
-.PHONY: help install bot test test-fast test-stack bench serve worker beat migrate clean
+.PHONY: help install bot test test-fast test-stack bench serve worker beat up migrate clean
 
 help:
 	@echo "make bot       create the environment, migrate, and run the bot (bot.json) on the embedded default"
@@ -16,6 +16,7 @@ help:
 	@echo "make serve     gunicorn on 127.0.0.1:8000 (migrates first)"
 	@echo "make worker    a Celery worker, restarted after a crash (needs CELERY_BROKER_URL or REDIS_URL)"
 	@echo "make beat      Celery beat: re-queues unfinished profile checks every 5 minutes"
+	@echo "make up        web, worker and beat together on PostgreSQL and Redis (the Procfile), stopped together"
 	@echo "make migrate   apply database migrations"
 
 $(STAMP): setup.cfg pyproject.toml
@@ -70,6 +71,20 @@ worker: $(STAMP)
 beat: $(STAMP)
 	mkdir -p instance
 	$(BIN)/celery -A tasks.worker beat --loglevel=INFO --schedule instance/celerybeat-schedule
+
+# The full stack for trying it: the Procfile's web, worker and beat under honcho, their logs interleaved,
+# all stopped by one Ctrl-C (or when one of them exits). Without DATABASE_URL and REDIS_URL it uses the
+# local PostgreSQL (database agora, created if missing) and Redis.
+UP_DATABASE ?= agora
+up: $(STAMP)
+	@if [ -z "$$DATABASE_URL" ]; then \
+		psql -h 127.0.0.1 -U postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '$(UP_DATABASE)'" | grep -q 1 \
+			|| createdb -h 127.0.0.1 -U postgres $(UP_DATABASE); \
+	fi
+	mkdir -p instance
+	export DATABASE_URL="$${DATABASE_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/$(UP_DATABASE)}" \
+		REDIS_URL="$${REDIS_URL:-redis://127.0.0.1:6379/0}" PATH="$(abspath $(BIN)):$$PATH"; \
+		flask --app wsgi db upgrade && exec honcho --procfile Procfile start
 
 clean:
 	rm -rf $(VENV) .pytest_cache *.egg-info

@@ -7,8 +7,11 @@ from flask import Flask
 
 from tasks import registry
 from tasks.base import BackgroundTask, run_once
+from tasks.heartbeat import Heartbeat
 
 log = logging.getLogger(__name__)
+# One ZRANGE on the broker's unacked index per sweep: cheap enough to run this often on every worker.
+RESTORE_SWEEP_SECONDS = 2
 
 
 def celery_init_app(app: Flask) -> Celery:
@@ -20,6 +23,8 @@ def celery_init_app(app: Flask) -> Celery:
                 return self.run(*args, **kwargs)
 
     celery_app = Celery(app.name, task_cls=FlaskTask)
+    celery_app.flask_app = app
+    celery_app.steps["worker"].add(Heartbeat)
     celery_app.config_from_object("tasks.celeryconfig")
     celery_app.conf.task_queues = registry.queue_declarations()
     celery_app.conf.task_routes = registry.routes()
@@ -31,6 +36,11 @@ def celery_init_app(app: Flask) -> Celery:
             "visibility_timeout": app.config["CELERY_VISIBILITY_TIMEOUT"],
             # Queues live under the deployment's prefix, so test runs and tenants never share one.
             "global_keyprefix": app.config["REDIS_KEY_PREFIX"],
+            # A running worker looks for messages left unacknowledged by a dead one every
+            # RESTORE_SWEEP_SECONDS (kombu's default sweep is about every 100 s: 10 s x a throttle of 10),
+            # so such a task runs again within seconds of CELERY_VISIBILITY_TIMEOUT, not minutes.
+            "unacked_restore_interval": RESTORE_SWEEP_SECONDS,
+            "unacked_restore_throttle": 1,
         }
     for task in registry.TASKS.values():
         # shared=False: a task of this app only (a shared one would be given to every later Celery app too).

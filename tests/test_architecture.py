@@ -7,8 +7,6 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("app", "tasks", "bot", "bench")
-# Domain folders that answer API requests, and the one that stores nothing (its probes only ask).
-STORES_NOTHING = {"ops"}
 
 
 def module_name(path: Path) -> str:
@@ -95,6 +93,12 @@ def test_the_bot_speaks_http_only():
     assert {name: targets for name, targets in reaching.items() if targets} == {}
 
 
+def test_tasks_never_import_routes():
+    offenders = {name: sorted(t for t in GRAPH[name] if t.endswith(".routes"))
+                 for name in GRAPH if in_package(name, "tasks")}
+    assert {name: targets for name, targets in offenders.items() if targets} == {}
+
+
 def test_services_never_import_routes():
     offenders = {name: sorted(t for t in GRAPH[name] if t.endswith(".routes"))
                  for name in GRAPH if name.endswith(".services")}
@@ -146,7 +150,7 @@ def test_api_domains_are_found():
 @pytest.mark.parametrize("domain", API_DOMAINS)
 def test_every_api_domain_has_the_same_shape(domain):
     files = {path.name for path in (ROOT / "app" / domain).glob("*.py")}
-    expected = {"__init__.py", "routes.py", "schemas.py", "services.py"} | (set() if domain in STORES_NOTHING else {"models.py"})
+    expected = {"__init__.py", "models.py", "routes.py", "schemas.py", "services.py"}
     assert expected <= files, sorted(expected - files)
 
 

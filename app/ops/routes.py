@@ -17,7 +17,7 @@ def healthz():
 
 @blp.route("/readyz")
 @blp.response(200, ReadySchema)
-@blp.alt_response(503, schema=ErrorSchema, description="`not_ready`: `checks` names the unreachable part")
+@blp.alt_response(503, schema=ErrorSchema, description="`not_ready`: `checks` names the part that is missing")
 def readyz():
-    """The database and Redis answer"""
+    """The database and Redis answer; with a broker, it answers too and a worker was seen recently"""
     return {"status": "ready", "checks": services.readiness()}

@@ -9,5 +9,7 @@ class HealthSchema(Schema):
 
 class ReadySchema(Schema):
     status = fields.String(required=True, metadata={"example": "ready"})
-    checks = fields.Dict(keys=fields.String(), values=fields.String(), required=True,
-                         metadata={"example": {"database": "ok", "redis": "ok"}})
+    checks = fields.Dict(keys=fields.String(), values=fields.String(), required=True, metadata={
+        "description": "Each part and its state: `database` and `redis` always; `broker` and `worker` when tasks "
+                       "go to a broker. `ok`, or `unreachable`; a worker can also be `missing`, `stale` or `unknown`",
+        "example": {"database": "ok", "redis": "ok", "broker": "ok", "worker": "ok"}})

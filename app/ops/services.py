@@ -1,21 +1,35 @@
-"""Readiness: each part the service needs, and whether it answers."""
+"""Readiness: each part the service needs, and whether it answers.
+
+Always the database and Redis. With a broker (CELERY_BROKER_URL, or REDIS_URL) also the broker,
+and a worker: one must have written its heartbeat within WORKER_HEARTBEAT_MAX_AGE_SECONDS, or
+queued work would wait for nobody. Without a broker, tasks run in this process: nothing more to ask.
+"""
 
 import logging
+import time
 
+from flask import current_app
+from kombu import Connection
 from sqlalchemy import text
 
 from app.core.errors import NotReady
 from app.extensions import db, redis_store
+from app.ops import models
 
 log = logging.getLogger(__name__)
+BROKER_TIMEOUT_SECONDS = 2
 
 
 def readiness() -> dict:
-    """``{"database": "ok", "redis": "ok"}``; 503 ``not_ready`` naming the parts that do not answer."""
+    """``{"database": "ok", "redis": "ok", ...}``; 503 ``not_ready`` naming the parts that do not answer."""
     checks = {"database": _check_database(), "redis": _check_redis()}
-    failing = [name for name, state in checks.items() if state != "ok"]
+    broker = current_app.config["CELERY_BROKER_URL"]
+    if broker:
+        checks["broker"] = _check_broker(broker)
+        checks["worker"] = _check_worker(checks["redis"])
+    failing = [f"{name} ({state})" for name, state in checks.items() if state != "ok"]
     if failing:
-        raise NotReady(f"Unreachable: {', '.join(failing)}.", extra={"checks": checks}, headers={"Retry-After": "5"})
+        raise NotReady(f"Not ready: {', '.join(failing)}.", extra={"checks": checks}, headers={"Retry-After": "5"})
     return checks
 
 
@@ -36,3 +50,28 @@ def _check_redis() -> str:
     except Exception as exc:
         log.warning("readiness: redis failed: %s", exc)
         return "unreachable"
+
+
+def _check_broker(url: str) -> str:
+    """A fresh connection to the broker (Redis or AMQP), given one try (max_retries=0: no retry, no sleep)."""
+    try:
+        with Connection(url, connect_timeout=BROKER_TIMEOUT_SECONDS) as connection:
+            connection.ensure_connection(max_retries=0, timeout=BROKER_TIMEOUT_SECONDS)
+        return "ok"
+    except Exception as exc:
+        log.warning("readiness: broker failed: %s", type(exc).__name__)  # the URL may carry a password
+        return "unreachable"
+
+
+def _check_worker(redis_state: str) -> str:
+    """``ok``, ``missing`` (no heartbeat for a day), ``stale`` (too old), or ``unknown`` when Redis is down."""
+    if redis_state != "ok":
+        return "unknown"
+    try:
+        newest = models.newest_heartbeat()
+    except Exception as exc:
+        log.warning("readiness: reading worker heartbeats failed: %s", exc)
+        return "unknown"
+    if newest is None:
+        return "missing"
+    return "ok" if time.time() - newest <= current_app.config["WORKER_HEARTBEAT_MAX_AGE_SECONDS"] else "stale"

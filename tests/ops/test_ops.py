@@ -1,8 +1,11 @@
 """Liveness and readiness probes."""
 
+import time
+
 import pytest
 
-from app.extensions import db
+from app.extensions import db, redis_store
+from app.ops.models import newest_heartbeat, record_heartbeat
 from tests.conftest import build_app, teardown_app
 
 DEAD_REDIS = "redis://127.0.0.1:1/0"
@@ -80,3 +83,50 @@ def test_readyz_recovers_after_a_database_failure(dead_database_app):
     second = client.get("/readyz")
     assert first.status_code == second.status_code == 503
     assert second.get_json()["error"]["code"] == "not_ready"
+
+
+# --- with a broker: the broker and a worker's heartbeat -----------------------------------------
+
+@pytest.fixture
+def broker_app(tmp_path):
+    """Redis in process (fakeredis), tasks to a broker that does not answer (nothing listens on port 1)."""
+    app = build_app(tmp_path, CELERY_BROKER_URL=DEAD_REDIS, WORKER_HEARTBEAT_MAX_AGE_SECONDS=30)
+    with app.app_context():
+        db.create_all()
+    yield app
+    teardown_app(app)
+
+
+def readiness_checks(app) -> dict:
+    response = app.test_client().get("/readyz")
+    assert response.status_code == 503, response.get_data(as_text=True)
+    return response.get_json()["error"]["checks"]
+
+
+def test_readyz_names_an_unreachable_broker_and_a_worker_never_seen(broker_app):
+    assert readiness_checks(broker_app) == {"database": "ok", "redis": "ok", "broker": "unreachable",
+                                            "worker": "missing"}
+
+
+def test_a_recent_heartbeat_is_a_worker_seen_and_an_old_one_is_stale(broker_app):
+    with broker_app.app_context():
+        record_heartbeat("celery@one", now=time.time() - 5)
+    assert readiness_checks(broker_app)["worker"] == "ok"
+    with broker_app.app_context():
+        record_heartbeat("celery@one", now=time.time() - 31)
+    assert readiness_checks(broker_app)["worker"] == "stale"
+    with broker_app.app_context():
+        record_heartbeat("celery@two", now=time.time())  # another worker is alive: ready for work
+    assert readiness_checks(broker_app)["worker"] == "ok"
+
+
+def test_heartbeats_older_than_a_day_are_forgotten(broker_app):
+    with broker_app.app_context():
+        record_heartbeat("celery@gone", now=time.time() - 90_000)
+        assert newest_heartbeat() == pytest.approx(time.time() - 90_000, abs=5)  # old, but the newest known
+        record_heartbeat("celery@here", now=time.time())
+        assert redis_store.client.zrange(redis_store.key("workers", "heartbeats"), 0, -1) == ["celery@here"]
+
+
+def test_without_a_broker_readiness_asks_no_broker_or_worker(client):
+    assert set(client.get("/readyz").get_json()["checks"]) == {"database", "redis"}

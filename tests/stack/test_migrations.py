@@ -4,12 +4,10 @@ import warnings
 from datetime import datetime, timezone
 
 import flask_migrate
-import psycopg
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect, text
-from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
@@ -18,21 +16,6 @@ from tests.conftest import build_app, teardown_app
 pytestmark = pytest.mark.stack
 
 MODEL_TABLES = {table.name for table in db.metadata.sorted_tables}
-
-
-@pytest.fixture
-def empty_database_url(postgres_url):
-    """A database of its own on the same server, created empty (from template0) and force-dropped afterwards."""
-    url = make_url(postgres_url)
-    name = f"{url.database}_mig"
-    dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
-    with psycopg.connect(dsn, autocommit=True, connect_timeout=5) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.execute(f'CREATE DATABASE "{name}" TEMPLATE template0')
-        try:
-            yield url.set(database=name).render_as_string(hide_password=False)
-        finally:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ from flask_jwt_extended import decode_token
 from sqlalchemy import text
 
 from app.extensions import db
+from app.ops.models import record_heartbeat
 from tests.factories import PostFactory, UserFactory
 
 pytestmark = pytest.mark.stack
@@ -130,11 +131,16 @@ def test_logout_blocklists_tokens_in_real_redis(pg_app, pg_client, redis_client)
     assert revoked_refresh.json["error"]["code"] == "token_revoked"
 
 
-def test_readyz_reports_database_and_redis_ok(pg_client):
-    response = pg_client.get("/readyz")
+def test_readyz_reports_every_part_ok_once_a_worker_has_beaten(pg_app, pg_client):
+    missing = pg_client.get("/readyz")  # Redis is the broker here, and no worker has run yet
+    assert missing.status_code == 503, missing.json
+    assert missing.json["error"]["checks"] == {"database": "ok", "redis": "ok", "broker": "ok", "worker": "missing"}
 
+    with pg_app.app_context():
+        record_heartbeat("celery@test")
+    response = pg_client.get("/readyz")
     assert response.status_code == 200, response.json
-    assert response.json["checks"] == {"database": "ok", "redis": "ok"}
+    assert response.json["checks"] == {"database": "ok", "redis": "ok", "broker": "ok", "worker": "ok"}
 
 
 def test_keyset_pagination_walks_posts_with_tied_timestamps(pg_app, pg_client):

@@ -257,6 +257,51 @@ def test_a_task_whose_worker_was_killed_is_delivered_again_and_completes(stack):
     assert len(calls_for(providers, CLEARBIT_COMBINED, email)) == 1
 
 
+def test_a_running_worker_takes_over_a_dead_workers_task_within_seconds(stack):
+    """kombu sweeps for unacknowledged messages at a worker's start and then only about every 100 s by
+    default; with the sweep every few seconds, a worker already running redelivers the dead one's task
+    soon after CELERY_VISIBILITY_TIMEOUT, without anyone restarting anything."""
+    visibility = 6
+    first = stack.worker(HUNTER_TIMEOUT_SECONDS=30, CELERY_VISIBILITY_TIMEOUT=visibility)
+    app = stack.app(HUNTER_TIMEOUT_SECONDS=30, CELERY_VISIBILITY_TIMEOUT=visibility)
+    client = app.test_client()
+    providers = stack.providers
+    email = "taken.over@example.com"
+    providers.script(HUNTER_VERIFY, Answer(200, hunter_verification(email), delay=25.0))
+
+    user, headers = sign_up(client, email)
+    wait_until(lambda: calls_for(providers, HUNTER_VERIFY, email), "the first worker to call Hunter")
+    # The second worker is up before the message is old enough to be restored, so its start-up
+    # sweep leaves it alone: only the periodic sweep can hand it over.
+    stack.worker(HUNTER_TIMEOUT_SECONDS=30, CELERY_VISIBILITY_TIMEOUT=visibility)
+    first.kill()
+    killed_at = time.monotonic()
+    assert user_row(app, user["id"])["email_status"] == "pending"
+
+    wait_until(lambda: len(calls_for(providers, HUNTER_VERIFY, email)) == 2, "the second worker to call Hunter",
+               timeout=visibility + 10)
+    assert time.monotonic() - killed_at < visibility + 10
+    assert final_row(app, user["id"])["email_status"] == "valid"
+
+
+def test_readyz_sees_a_worker_and_notices_when_it_dies(stack):
+    app = stack.app(WORKER_HEARTBEAT_MAX_AGE_SECONDS=3)
+    client = app.test_client()
+    worker = stack.worker(WORKER_HEARTBEAT_SECONDS=1)
+    ready = wait_until(lambda: client.get("/readyz").status_code == 200 or None, "readyz to see the worker",
+                       timeout=10)
+    assert ready
+    assert client.get("/readyz").get_json()["checks"] == {"database": "ok", "redis": "ok", "broker": "ok",
+                                                         "worker": "ok"}
+    worker.kill()
+    response = wait_until(lambda: (lambda r: r if r.status_code == 503 else None)(client.get("/readyz")),
+                          "readyz to notice the dead worker", timeout=10)
+    error = response.get_json()["error"]
+    assert error["code"] == "not_ready"
+    assert error["checks"]["worker"] == "stale" and error["checks"]["broker"] == "ok"
+    assert "worker (stale)" in error["message"]
+
+
 # --- 4. the broker down at signup, then `flask profile-checks resume` ------------------------------------
 
 def test_a_signup_with_the_broker_down_is_saved_and_resumed_later(stack):

@@ -49,6 +49,9 @@ def test_celery_gets_its_tasks_routes_and_schedule_from_the_registry(tmp_path):
         assert celery.conf.beat_schedule == {"tasks.resume_profile_checks": {
             "task": "tasks.resume_profile_checks", "schedule": 300.0}}
         assert [queue.name for queue in celery.conf.task_queues] == ["integrations", "sms"]
+        # A running worker sweeps for a dead worker's unacknowledged tasks every 2 s (kombu: ~100 s).
+        options = celery.conf.broker_transport_options
+        assert (options["unacked_restore_interval"], options["unacked_restore_throttle"]) == (2, 1)
     finally:
         app.extensions["tasks"].shutdown()
 
