@@ -4,6 +4,7 @@ from flask.views import MethodView
 from flask_jwt_extended import get_jwt, jwt_required
 
 from app.core.api import Blueprint, client_address
+from app.core.docs import link, links
 from app.auth.tokens import current_user
 from app.auth import services
 from app.auth.schemas import AccessTokenSchema, LoginSchema, LogoutSchema, SessionSchema, SignupSchema
@@ -18,6 +19,8 @@ class Signup(MethodView):
     @blp.arguments(SignupSchema)
     @blp.response(201, SessionSchema)
     @blp.alt_response(409, schema=ErrorSchema, description="`email_taken`")
+    @blp.doc(**links(201, GetPublicProfile=link("get", "/api/v1/users/{user_id}", "The new account's public profile",
+                                                 user_id="$response.body#/user/id")))
     def post(self, data):
         """Create an email account and log it in"""
         user_id, tokens = services.signup(**data)

@@ -4,7 +4,7 @@ from marshmallow import Schema, fields, validate
 
 from app.auth.passwords import new_password_field
 from app.core.schemas import (EXAMPLE_ACCESS_TOKEN, EXAMPLE_EMAIL, EXAMPLE_NAME, EXAMPLE_PASSWORD,
-                              EXAMPLE_REFRESH_TOKEN, TrimmedSchema, email_field, name_field)
+                              EXAMPLE_REFRESH_TOKEN, RequestSchema, TrimmedSchema, email_field, name_field)
 from app.users.schemas import ProfileSchema
 
 
@@ -14,13 +14,13 @@ class SignupSchema(TrimmedSchema):
     name = name_field(load_default=None, allow_none=True, metadata={"example": EXAMPLE_NAME})
 
 
-class LoginSchema(Schema):
+class LoginSchema(RequestSchema):
     email = fields.String(required=True, validate=validate.Length(min=1, max=254), metadata={"example": EXAMPLE_EMAIL})
     password = fields.String(required=True, validate=validate.Length(min=1, max=128),
                              metadata={"example": EXAMPLE_PASSWORD})
 
 
-class LogoutSchema(Schema):
+class LogoutSchema(RequestSchema):
     refresh_token = fields.String(load_default=None, validate=validate.Length(min=1, max=4096),
                                   metadata={"description": "Also revoked, when given",
                                             "example": EXAMPLE_REFRESH_TOKEN})

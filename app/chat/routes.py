@@ -4,6 +4,7 @@ from flask.views import MethodView
 from flask_jwt_extended import jwt_required
 
 from app.core.api import Blueprint
+from app.core.docs import link, links
 from app.auth.tokens import current_user, current_user_id
 from app.chat import services
 from app.chat.schemas import (ConversationCreateSchema, ConversationPageSchema, ConversationSchema,
@@ -11,6 +12,14 @@ from app.chat.schemas import (ConversationCreateSchema, ConversationPageSchema, 
 from app.core.schemas import BEARER_AUTH, ErrorSchema, PageArgsSchema
 
 blp = Blueprint("chat", __name__, url_prefix="/api/v1/conversations", description="Conversations and points")
+
+CONVERSATION = "/api/v1/conversations/{conversation_id}"
+
+
+def conversation_links(conversation_id: str) -> dict:
+    return {"GetConversation": link("get", CONVERSATION, "The conversation", conversation_id=conversation_id),
+            "ListMessages": link("get", f"{CONVERSATION}/messages", "Its messages", conversation_id=conversation_id),
+            "PostMessage": link("post", f"{CONVERSATION}/messages", "Write in it", conversation_id=conversation_id)}
 
 
 @blp.route("")
@@ -25,9 +34,13 @@ class Conversations(MethodView):
         return services.list_conversations(current_user, **args)
 
     @blp.doc(security=BEARER_AUTH)
-    @blp.arguments(ConversationCreateSchema)
+    # The example names no other participant: ids of users that do not exist are 422.
+    @blp.arguments(ConversationCreateSchema, example={"title": "Saturday hike", "participant_ids": []})
     @blp.response(201, ConversationSchema)
     @blp.alt_response(403, schema=ErrorSchema, description="`email_undeliverable`")
+    @blp.alt_response(422, schema=ErrorSchema, description="`validation_error`: also when a participant id "
+                                                           "names no user")
+    @blp.doc(**links(201, **conversation_links("$response.body#/id")))
     def post(self, data):
         """Start a conversation (I take part in it)"""
         return services.create_conversation(current_user, **data)
@@ -61,6 +74,7 @@ class Messages(MethodView):
     @blp.response(201, PostedMessageSchema)
     @blp.alt_response(403, schema=ErrorSchema, description="`email_undeliverable`")
     @blp.alt_response(404, schema=ErrorSchema, description="`conversation_not_found`")
+    @blp.doc(**links(201, **conversation_links("$response.body#/message/conversation_id")))
     def post(self, data, conversation_id):
         """Post a message: +1 point, and a congratulation at every 10 points"""
         return services.post_message(current_user_id(), conversation_id, **data)

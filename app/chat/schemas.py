@@ -2,7 +2,7 @@
 
 from marshmallow import Schema, fields, validate
 
-from app.core.schemas import EXAMPLE_TIME, MAX_ID, TrimmedSchema, UserRefSchema, page_schema
+from app.core.schemas import EXAMPLE_TIME, MAX_ID, TrimmedSchema, UserRefSchema, page_schema, text_field
 
 TITLE_MAX = 200
 MESSAGE_MAX = 2000
@@ -12,12 +12,12 @@ EXAMPLE_MESSAGE = "Meet at the station at nine?"
 
 
 class ConversationCreateSchema(TrimmedSchema):
-    title = fields.String(required=True, validate=validate.Length(min=1, max=TITLE_MAX),
-                          metadata={"example": EXAMPLE_TITLE})
+    title = text_field(TITLE_MAX, required=True, metadata={"example": EXAMPLE_TITLE})
     participant_ids = fields.List(
         fields.Integer(validate=validate.Range(min=1, max=MAX_ID)), load_default=list,
         validate=validate.Length(max=PARTICIPANTS_MAX),
-        metadata={"description": "Who else takes part; the creator always does", "example": [7, 12]},
+        metadata={"description": "Who else takes part (ids of existing users: 422 otherwise); the creator always does",
+                  "example": [7, 12]},
     )
 
 
@@ -29,8 +29,7 @@ class ConversationSchema(Schema):
 
 
 class MessageCreateSchema(TrimmedSchema):
-    body = fields.String(required=True, validate=validate.Length(min=1, max=MESSAGE_MAX),
-                         metadata={"example": EXAMPLE_MESSAGE})
+    body = text_field(MESSAGE_MAX, required=True, metadata={"example": EXAMPLE_MESSAGE})
 
 
 class MessageSchema(Schema):

@@ -8,12 +8,15 @@ from flask import request
 from flask.json.provider import DefaultJSONProvider
 from flask_smorest import Api as BaseApi
 from flask_smorest import Blueprint as BaseBlueprint
+from marshmallow import fields
 from webargs.flaskparser import FlaskParser, abort
 
-from app.core.docs import TokenErrorsPlugin, swagger_ui_page, token_error_responses
-from app.core.schemas import ErrorSchema
+from app.core.docs import (SchemaExtrasPlugin, TokenErrorsPlugin, nul_free_strings, request_error_responses,
+                           swagger_ui_page, token_error_responses)
+from app.core.schemas import NO_NUL, ErrorSchema, RequestSchema
 
 UNSTORABLE_TEXT = "Text must be valid Unicode without NUL characters."
+REPEATED_PARAMETER = "Give this parameter once."
 
 
 class RequestParser(FlaskParser):
@@ -34,6 +37,15 @@ class RequestParser(FlaskParser):
         except (RecursionError, ValueError) as exc:
             return self._handle_invalid_json_error(exc, req)
 
+    def load_querystring(self, req, schema):
+        """A parameter the schema reads as one value, given more than once, is refused (422), not
+        silently read as its first value: the document types it as a single value."""
+        repeated = {name: [REPEATED_PARAMETER] for name in req.args
+                    if len(req.args.getlist(name)) > 1 and single_valued(schema, name)}
+        if repeated:
+            abort(422, messages={"query": repeated})
+        return super().load_querystring(req, schema)
+
     def load_json(self, req, schema):
         data = super().load_json(req, schema)
         if isinstance(data, dict):
@@ -43,6 +55,14 @@ class RequestParser(FlaskParser):
         elif not storable(data):
             abort(422, messages={"json": {"_schema": [UNSTORABLE_TEXT]}})
         return data
+
+
+def single_valued(schema, name: str) -> bool:
+    """True when ``schema`` reads the parameter ``name`` as one value (not a list)."""
+    for field_name, field in schema.load_fields.items():
+        if (field.data_key or field_name) == name:
+            return not isinstance(field, (fields.List, fields.Tuple))
+    return False  # unknown parameters are ignored (QuerySchema)
 
 
 def storable(value) -> bool:
@@ -70,13 +90,19 @@ class Api(BaseApi):
     """flask-smorest's Api, documenting Agora's error shape instead of its own, and its token errors."""
 
     ERROR_SCHEMA = ErrorSchema
+    # No catch-all `default` response: each operation lists the statuses it can answer, so a client
+    # (and the contract test's status_code_conformance) learns of any other as a mismatch.
+    DEFAULT_ERROR_RESPONSE_NAME = None
 
     def _register_error_handlers(self):
         """Errors are handled by ``app.core.errors``, registered by the factory."""
 
     def _init_spec(self, *, extra_plugins=None, **kwargs):
-        """The spec, with 401 documented on every operation that reads a token (see ``app.core.docs``)."""
-        super()._init_spec(extra_plugins=[*(extra_plugins or ()), TokenErrorsPlugin()], **kwargs)
+        """The spec, with the errors every operation of a kind can answer, the request schemas'
+        extra keywords, and NUL-free request strings (see ``app.core.docs``)."""
+        super()._init_spec(extra_plugins=[*(extra_plugins or ()), TokenErrorsPlugin(), SchemaExtrasPlugin()],
+                           **kwargs)
+        self.ma_plugin.converter.add_attribute_function(nul_free_strings(NO_NUL, RequestSchema))
         # apispec merges its options into every document it writes, and so writes into API_SPEC_OPTIONS's
         # nested dicts, which would otherwise be shared by every app built from the same config class.
         self.spec.options = deepcopy(self.spec.options)
@@ -85,6 +111,8 @@ class Api(BaseApi):
         super()._register_responses()
         for name, response in token_error_responses(self.ERROR_SCHEMA).items():
             self.spec.components.response(name, response, lazy=True)  # replaces flask-smorest's bare 401
+        for name, response in request_error_responses(self.ERROR_SCHEMA).items():
+            self.spec.components.response(name, response, lazy=True)  # and its bare 422
 
     def _openapi_swagger_ui(self):
         """Swagger UI: flask-smorest's page, drawing optional-auth operations unlocked (see ``app.core.docs``)."""

@@ -1,6 +1,13 @@
-"""Schemas shared by every domain: the error shape, pagination, and small nested objects."""
+r"""Schemas shared by every domain: the error shape, pagination, and small nested objects.
 
-from marshmallow import EXCLUDE, Schema, fields, pre_load, validate
+Request schemas derive from ``RequestSchema``, so that the document states what the server checks:
+every string they read is documented without NUL (``app.core.api`` refuses NUL in every body), and
+the patterns below are written so that Python's ``re`` and JSON Schema's (ECMA) regular expressions
+read them alike: anchored with ``^...$`` and checked by ``FullMatch`` (``re.fullmatch``), no
+shorthand classes (``\s`` and ``\w`` differ between the two), only ``\xNN``/``\uNNNN`` escapes.
+"""
+
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, pre_load, validate
 
 MAX_ID = 2**31 - 1
 
@@ -21,35 +28,91 @@ EXAMPLE_REFRESH_TOKEN = (
     "cXq6gLpoU9T5XRfWV15nQaJQzl-ajnYg6RmtAFTzCcg")
 EXAMPLE_CURSOR = "WyIyMDI2LTExLTIzVDA5OjMwOjAwLjEyMzQ1NiswMDowMCIsMTdd.fnU955oaloQKHC2sPTe9CyolSto"
 
+# The characters Python's str.strip() removes (str.isspace()), as a character class body. ECMA's \s is
+# another set (it has U+FEFF, and lacks U+001C..U+001F and U+0085), so the set is spelt out.
+WHITESPACE = r"\t\n\x0b\x0c\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+# Any text without NUL (which app.core.api refuses in every body: PostgreSQL cannot store it).
+NO_NUL = r"^[^\x00]*$"
+# Text with at least one character that trimming keeps, and no NUL.
+NOT_BLANK = rf"^[^\x00]*[^{WHITESPACE}\x00][^\x00]*$"
+# What pagination.encode_cursor issues: itsdangerous' URL-safe payload (a leading "." when
+# compressed), a dot, the signature. ASCII only, so a cursor always fits in a request line.
+CURSOR_PATTERN = r"^\.?[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$"
+CURSOR_MAX = 512
+
 
 class ErrorBodySchema(Schema):
-    status = fields.Integer(required=True, metadata={"example": 422})
-    code = fields.String(required=True, metadata={"description": "Stable snake_case error code", "example": "validation_error"})
+    status = fields.Integer(required=True, validate=validate.Range(min=400, max=599), metadata={"example": 422})
+    code = fields.String(required=True, validate=validate.Regexp(r"^[a-z][a-z0-9]*(_[a-z0-9]+)*$"), metadata={
+        "description": "Stable snake_case error code", "example": "validation_error"})
     message = fields.String(required=True, metadata={"example": "The request is not valid."})
     field_errors = fields.Dict(
         data_key="fields", keys=fields.String(), values=fields.Raw(),
         metadata={"description": "Per-field messages, for validation errors",
                   "example": {"email": ["Not a valid email address."]}},
     )
+    request_id = fields.String(metadata={
+        "description": "The request's id, also in the `X-Request-ID` header: quote it when reporting a problem",
+        "example": "7f3c2a9e4b1d4e0a9c552d8e1f3b7a10"})
+    retry_after = fields.Integer(validate=validate.Range(min=0), metadata={
+        "description": "429 only: seconds to wait before trying again (as the `Retry-After` header)", "example": 55})
+    attempts_left = fields.Integer(validate=validate.Range(min=0), metadata={
+        "description": "`invalid_code` only: wrong codes this code still allows", "example": 4})
+    checks = fields.Dict(keys=fields.String(), values=fields.String(), metadata={
+        "description": "`not_ready` only (`/readyz`): each dependency and what is wrong with it, or `ok`",
+        "example": {"database": "ok", "redis": "unreachable"}})
 
 
 class ErrorSchema(Schema):
     error = fields.Nested(ErrorBodySchema, required=True)
 
 
-class TrimmedSchema(Schema):
-    """A request body whose text values are trimmed before validation (passwords are kept as typed)."""
+class FullMatch(validate.Regexp):
+    """``validate.Regexp`` matching the whole value, as JSON Schema reads an anchored ``pattern``.
+
+    (``re.match`` with ``$`` would also accept one trailing newline; apispec writes the pattern all the same.)
+    """
+
+    def __call__(self, value):
+        if self.regex.fullmatch(value) is None:
+            raise ValidationError(self._format_error(value))
+        return value
+
+
+class RequestSchema(Schema):
+    """What a client sends: the document states that its strings hold no NUL (see ``app.core.docs``).
+
+    ``json_schema`` (a class attribute) adds JSON Schema keywords apispec cannot derive from the
+    fields, such as ``minProperties`` (see ``app.core.docs.SchemaExtrasPlugin``).
+    """
+
+    json_schema: dict = {}
+
+
+class TrimmedSchema(RequestSchema):
+    """A request body whose text values are trimmed before validation (passwords are kept as typed).
+
+    Lengths are those of the value as sent, as the document's ``maxLength`` says: a value longer
+    than its field allows is not trimmed, and so is refused whatever spaces it holds.
+    """
 
     @pre_load
     def trim(self, data, **kwargs):
         if not isinstance(data, dict):
             return data  # a list or a scalar: marshmallow answers "Invalid input type."
-        return {key: value.strip() if isinstance(value, str) and "password" not in key else value
+        return {key: value.strip() if isinstance(value, str) and "password" not in key
+                and len(value) <= self._max_length(key) else value
                 for key, value in data.items()}
 
+    def _max_length(self, data_key) -> float:
+        field = next((field for name, field in self.load_fields.items() if (field.data_key or name) == data_key), None)
+        validators = getattr(field, "validators", ())
+        limits = [v.max for v in validators if isinstance(v, validate.Length) and v.max is not None]
+        return min(limits, default=float("inf"))
 
-class QuerySchema(Schema):
-    """Query strings tolerate unknown parameters (cache busters, tracking tags)."""
+
+class QuerySchema(RequestSchema):
+    """Query strings tolerate unknown parameters (cache busters, tracking tags); a known one is given once."""
 
     class Meta:
         unknown = EXCLUDE
@@ -58,8 +121,11 @@ class QuerySchema(Schema):
 class PageArgsSchema(QuerySchema):
     limit = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100), metadata={"example": 20})
     # No example: a cursor is only valid as the server issued it (the previous page's next_cursor).
-    cursor = fields.String(load_default=None, validate=validate.Length(min=1, max=512),
-                           metadata={"description": "The previous page's `next_cursor`"})
+    # The pattern is the shape of every cursor issued; one of that shape not issued here is 400 invalid_cursor.
+    cursor = fields.String(load_default=None, validate=validate.Length(min=1, max=CURSOR_MAX),
+                           metadata={"description": "The previous page's `next_cursor` (400 `invalid_cursor` "
+                                                    "for any other value)",
+                                     "pattern": CURSOR_PATTERN})
 
 
 class UserRefSchema(Schema):
@@ -83,9 +149,15 @@ BEARER_AUTH = [{"bearerAuth": []}]
 OPTIONAL_BEARER_AUTH = [{}, {"bearerAuth": []}]
 
 
+def text_field(max_length: int, **kwargs):
+    """Trimmed text (in a ``TrimmedSchema``): 1..``max_length`` characters as sent, not only whitespace."""
+    return fields.String(validate=[validate.Length(min=1, max=max_length), FullMatch(NOT_BLANK,
+                         error="Must hold a character other than whitespace.")], **kwargs)
+
+
 def name_field(**kwargs):
-    """A display name: trimmed, 1..100 characters."""
-    return fields.String(validate=validate.Length(min=1, max=100), **kwargs)
+    """A display name: trimmed, 1..100 characters, not only whitespace."""
+    return text_field(100, **kwargs)
 
 
 def email_field(**kwargs):

@@ -3,13 +3,23 @@
 from marshmallow import Schema, fields, validate
 
 from app.auth.schemas import SessionSchema
-from app.core.schemas import EXAMPLE_PHONE, EXAMPLE_TIME, QuerySchema
+from app.core.schemas import EXAMPLE_PHONE, EXAMPLE_TIME, FullMatch, QuerySchema, RequestSchema
+
+# What may be a phone number: digits with the usual separators, an optional leading +. Whether it is
+# one (phonenumbers: a valid number of a real region) JSON Schema cannot say: that is a 422.
+PHONE_PATTERN = r"^\+?[0-9][0-9 ().-]{5,30}$"
+PHONE_DESCRIPTION = ("E.164 (+79991234567), or national with PHONE_DEFAULT_REGION; "
+                     "a number phonenumbers does not find valid is 422")
 
 
-class PhoneCodeRequestSchema(Schema):
-    phone = fields.String(required=True, validate=validate.Length(min=1, max=32),
-                          metadata={"description": "E.164 (+79991234567), or national with PHONE_DEFAULT_REGION",
-                                    "example": EXAMPLE_PHONE})
+def phone_field(**kwargs):
+    return fields.String(required=True, validate=[
+        validate.Length(min=1, max=32), FullMatch(PHONE_PATTERN, error="Not a phone number: digits, an optional +.")],
+        **kwargs)
+
+
+class PhoneCodeRequestSchema(RequestSchema):
+    phone = phone_field(metadata={"description": PHONE_DESCRIPTION, "example": EXAMPLE_PHONE})
 
 
 class PhoneCodeSentSchema(Schema):
@@ -19,8 +29,8 @@ class PhoneCodeSentSchema(Schema):
                                                            "example": 60})
 
 
-class PhoneVerifySchema(Schema):
-    phone = fields.String(required=True, validate=validate.Length(min=1, max=32), metadata={"example": EXAMPLE_PHONE})
+class PhoneVerifySchema(RequestSchema):
+    phone = phone_field(metadata={"description": PHONE_DESCRIPTION, "example": EXAMPLE_PHONE})
     code = fields.String(required=True, validate=validate.Regexp(r"^[0-9]{4}$", error="The code is 4 digits."),
                          metadata={"description": "The 4 digits the SMS brought", "example": "4821"})
 
@@ -31,7 +41,7 @@ class PhoneSessionSchema(SessionSchema):
 
 
 class OutboxArgsSchema(QuerySchema):
-    phone = fields.String(required=True, validate=validate.Length(min=1, max=32), metadata={"example": EXAMPLE_PHONE})
+    phone = phone_field(metadata={"description": PHONE_DESCRIPTION, "example": EXAMPLE_PHONE})
 
 
 class SmsSchema(Schema):

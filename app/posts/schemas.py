@@ -2,7 +2,7 @@
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from app.core.schemas import EXAMPLE_TIME, MAX_ID, PageArgsSchema, TrimmedSchema, UserRefSchema, page_schema
+from app.core.schemas import EXAMPLE_TIME, MAX_ID, PageArgsSchema, TrimmedSchema, UserRefSchema, page_schema, text_field
 
 TITLE_MAX = 200
 BODY_MAX = 10_000
@@ -11,17 +11,15 @@ EXAMPLE_BODY = "It might act upon other things besides number: music, for one."
 
 
 class PostCreateSchema(TrimmedSchema):
-    title = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=TITLE_MAX),
-                          metadata={"example": EXAMPLE_TITLE})
-    body = fields.String(required=True, validate=validate.Length(min=1, max=BODY_MAX),
-                         metadata={"example": EXAMPLE_BODY})
+    title = text_field(TITLE_MAX, load_default=None, allow_none=True, metadata={"example": EXAMPLE_TITLE})
+    body = text_field(BODY_MAX, required=True, metadata={"example": EXAMPLE_BODY})
 
 
 class PostUpdateSchema(TrimmedSchema):
-    title = fields.String(allow_none=True, validate=validate.Length(min=1, max=TITLE_MAX),
-                          metadata={"example": "Notes on the Analytical Engine, revised"})
-    body = fields.String(validate=validate.Length(min=1, max=BODY_MAX),
-                         metadata={"example": "It might compose elaborate pieces of music, of any length."})
+    json_schema = {"minProperties": 1}  # the rule of not_empty (unknown fields are refused)
+
+    title = text_field(TITLE_MAX, allow_none=True, metadata={"example": "Notes on the Analytical Engine, revised"})
+    body = text_field(BODY_MAX, metadata={"example": "It might compose elaborate pieces of music, of any length."})
 
     @validates_schema
     def not_empty(self, data, **kwargs):

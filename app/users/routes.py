@@ -4,6 +4,7 @@ from flask.views import MethodView
 from flask_jwt_extended import jwt_required
 
 from app.core.api import Blueprint
+from app.core.docs import link, links
 from app.auth.tokens import current_user, current_user_id
 from app.core.schemas import BEARER_AUTH, OPTIONAL_BEARER_AUTH, ErrorSchema, PageArgsSchema
 from app.users import services
@@ -19,14 +20,20 @@ class Me(MethodView):
 
     @blp.doc(security=BEARER_AUTH)
     @blp.response(200, ProfileSchema)
+    @blp.doc(**links(200, GetPublicProfile=link("get", "/api/v1/users/{user_id}", "My public profile",
+                                                 user_id="$response.body#/id"),
+                     ListMyPosts=link("get", "/api/v1/posts", "My posts", author_id="$response.body#/id")))
     def get(self):
         """Show my profile"""
         return services.profile_of(current_user_id())
 
     @blp.doc(security=BEARER_AUTH)
-    @blp.arguments(ProfileUpdateSchema)
+    # The example changes the name only: a new email or password ends every earlier session.
+    @blp.arguments(ProfileUpdateSchema, example={"name": "Ada Lovelace"})
     @blp.response(200, ProfileUpdatedSchema)
     @blp.alt_response(409, schema=ErrorSchema, description="`email_taken`")
+    @blp.alt_response(422, schema=ErrorSchema, description="`validation_error`: also when `current_password` is "
+                                                           "missing or wrong for a new password")
     def patch(self, changes):
         """Change my name, email or password (a new email is verified again; either ends my other sessions)"""
         return services.update_profile(current_user, **changes)

@@ -4,8 +4,12 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from app.auth.passwords import new_password_field
 from app.core.schemas import (EXAMPLE_ACCESS_TOKEN, EXAMPLE_EMAIL, EXAMPLE_NAME, EXAMPLE_PASSWORD, EXAMPLE_PHONE,
-                              EXAMPLE_REFRESH_TOKEN, EXAMPLE_TIME, TrimmedSchema, UserRefSchema, email_field, name_field,
-                              page_schema)
+                              EXAMPLE_REFRESH_TOKEN, EXAMPLE_TIME, WHITESPACE, FullMatch, RequestSchema, TrimmedSchema,
+                              UserRefSchema, email_field, name_field, page_schema)
+from app.users.rules import LENGTH as INVITE_CODE_LENGTH
+
+# An invite code in any case, with the whitespace the service trims around it.
+INVITE_CODE_PATTERN = rf"^[{WHITESPACE}]*[0-9A-Za-z]{{{INVITE_CODE_LENGTH}}}[{WHITESPACE}]*$"
 
 # What a found enrichment holds (app.profile_checks.rules.extract_enrichment): empty parts are left out.
 EXAMPLE_ENRICHMENT = {
@@ -65,6 +69,9 @@ class PublicProfileSchema(Schema):
 
 
 class ProfileUpdateSchema(TrimmedSchema):
+    # The rule of not_empty: current_password alone changes nothing.
+    json_schema = {"anyOf": [{"required": ["name"]}, {"required": ["email"]}, {"required": ["password"]}]}
+
     name = name_field(allow_none=True, metadata={"example": EXAMPLE_NAME})
     email = email_field(metadata={"example": "ada.lovelace@example.com"})
     password = new_password_field(metadata={"description": "A new password", "example": "violet canoe hums"})
@@ -78,9 +85,11 @@ class ProfileUpdateSchema(TrimmedSchema):
             raise ValidationError("Send at least one field to change: name, email or password.")
 
 
-class InviteActivationSchema(Schema):
-    invite_code = fields.String(required=True, validate=validate.Length(min=1, max=32),
-                                metadata={"description": "Someone else's invite code (any case)", "example": "AB12CD"})
+class InviteActivationSchema(RequestSchema):
+    invite_code = fields.String(required=True, validate=[
+        validate.Length(min=1, max=32),
+        FullMatch(INVITE_CODE_PATTERN, error=f"An invite code is {INVITE_CODE_LENGTH} letters and digits.")],
+        metadata={"description": "Someone else's invite code (any case)", "example": "AB12CD"})
 
 
 class ReferralSchema(Schema):

@@ -275,3 +275,44 @@ def test_every_route_answers_junk_without_5xx(app, client, in_app, user_id, auth
             response.close()
     assert walked >= 20, walked  # every API route was reached
     assert not failures, "\n".join(failures)
+
+
+# --- what the document says, the server does (tests/contract runs schemathesis on both) ---------
+
+@pytest.mark.parametrize("query", ["cursor=a.b&cursor=c.d", "limit=5&limit=6"])
+def test_a_query_parameter_given_twice_is_422_naming_it(client, query):
+    response = client.get(f"{POSTS}?{query}")
+    error = assert_error(response, 422, "validation_error")
+    assert error["fields"] == {query.split("=")[0]: ["Give this parameter once."]}
+
+
+def test_an_unknown_query_parameter_given_twice_is_still_ignored(client):
+    assert client.get(f"{POSTS}?utm_source=a&utm_source=b").status_code == 200
+
+
+def test_a_cursor_of_another_shape_is_400_invalid_cursor(client):
+    assert_error(client.get(f"{POSTS}?cursor=not-a-cursor"), 400, "invalid_cursor")
+
+
+def test_length_is_measured_before_trimming(client, headers):
+    """maxLength is the document's: 200 characters with spaces around them are over a title's 200."""
+    response = client.post(POSTS, json={"title": f" {'t' * 200} ", "body": "hello"}, headers=headers)
+    assert_field_error(response, "title")
+    fits = client.post(POSTS, json={"title": f" {'t' * 198} ", "body": "hello"}, headers=headers)
+    assert fits.status_code == 201 and fits.json["title"] == "t" * 198
+
+
+@pytest.mark.parametrize("blank", ["\f", "\u00a0", " \u3000 ", "\x1c", "\u2028"])
+def test_text_of_whitespace_only_is_422(client, headers, blank):
+    """The document's pattern (a character trimming keeps) is Python's str.strip() set."""
+    assert_field_error(client.post(POSTS, json={"body": blank}, headers=headers), "body")
+
+
+def test_text_starting_with_a_byte_order_mark_is_text(client, headers):
+    """U+FEFF is whitespace to ECMA's \\s but not to str.strip(): the document's pattern lists the set."""
+    assert client.post(POSTS, json={"body": "\ufeff"}, headers=headers).status_code == 201
+
+
+def test_an_empty_post_change_is_422(client, headers):
+    post_id = client.post(POSTS, json={"body": "hello"}, headers=headers).json["id"]
+    assert_error(client.patch(f"{POSTS}/{post_id}", json={}, headers=headers), 422, "validation_error")

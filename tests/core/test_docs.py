@@ -488,3 +488,94 @@ def test_swagger_ui_keeps_the_token_and_sends_it_to_optional_auth_operations(doc
         listing.locator(".execute").click()
     assert sent.value.headers.get("authorization") == f"Bearer {token}"
     assert not page.errors, page.errors
+
+
+# --- the document says exactly what the server does (tests/contract checks it with schemathesis) ---
+
+def every_operation(spec):
+    for path, item in spec["paths"].items():
+        for method, operation in item.items():
+            if method in HTTP_METHODS:
+                yield path, method, operation
+
+
+def test_the_error_schema_documents_every_field_an_error_can_carry(spec):
+    body = resolve(spec, resolve(spec, spec["components"]["schemas"]["Error"])["properties"]["error"])
+    assert {"request_id", "retry_after", "attempts_left", "checks"} <= set(body["properties"])
+    assert body["additionalProperties"] is False
+    assert body["properties"]["code"]["pattern"] == "^[a-z][a-z0-9]*(_[a-z0-9]+)*$"
+
+
+def test_no_operation_hides_its_statuses_behind_a_default_response(spec):
+    with_default = [f"{method} {path}" for path, method, operation in every_operation(spec) if "default" in operation["responses"]]
+    assert not with_default
+
+
+def test_every_body_operation_documents_415_and_every_body_400_and_413(spec):
+    for path, method, operation in every_operation(spec):
+        responses = operation["responses"]
+        if method in ("post", "put", "patch"):
+            assert "415" in responses, (method, path)
+        if "requestBody" in operation:
+            assert {"400", "413", "422"} <= set(responses), (method, path)
+            assert "malformed_json" in json.dumps(resolve(spec, responses["400"])), (method, path)
+        if path.startswith("/api/v1/"):
+            assert {"414", "431", "503"} <= set(responses), (method, path)
+
+
+def test_every_list_documents_400_invalid_cursor_and_the_cursors_shape(spec):
+    lists = [(path, operation) for path, method, operation in every_operation(spec)
+             if any(parameter["name"] == "cursor" for parameter in operation.get("parameters", []))]
+    assert len(lists) == 5
+    for path, operation in lists:
+        assert "invalid_cursor" in json.dumps(resolve(spec, operation["responses"]["400"])), path
+        cursor = next(parameter for parameter in operation["parameters"] if parameter["name"] == "cursor")
+        assert cursor["schema"]["pattern"].isascii() and "nullable" not in cursor["schema"], path
+
+
+def test_every_request_string_is_documented_without_nul(spec):
+    bodies = {operation["requestBody"]["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
+              for _, _, operation in every_operation(spec) if "requestBody" in operation}
+    assert len(bodies) >= 10
+    for name in bodies:
+        for field, schema in spec["components"]["schemas"][name]["properties"].items():
+            if schema.get("type") == "string":
+                pattern = re.compile(schema["pattern"])  # its own pattern, or the NUL-free one
+                assert pattern.search("a\x00b") is None, (name, field)
+
+
+def test_changes_say_they_need_a_field(spec):
+    schemas = spec["components"]["schemas"]
+    assert schemas["PostUpdate"]["minProperties"] == 1
+    assert {tuple(alternative["required"]) for alternative in schemas["ProfileUpdate"]["anyOf"]} == {
+        ("name",), ("email",), ("password",)}
+
+
+def test_the_patterns_are_the_servers(spec, client, headers):
+    """The document's patterns, read as JSON Schema reads them, refuse what the server refuses."""
+    schemas = spec["components"]["schemas"]
+    body = re.compile(schemas["PostCreate"]["properties"]["body"]["pattern"])
+    invite = re.compile(schemas["InviteActivation"]["properties"]["invite_code"]["pattern"])
+    phone = re.compile(schemas["PhoneCodeRequest"]["properties"]["phone"]["pattern"])
+    assert body.search("hello") and not body.search(" \u3000\f") and not body.search("a\x00")
+    assert invite.search(" ab12cd ") and not invite.search("AB12C") and not invite.search("AB12CDE")
+    assert phone.search("+7 (999) 123-45-67") and not phone.search("call me")
+    assert client.post("/api/v1/users/me/invite", json={"invite_code": "AB12C!"}, headers=headers).status_code == 422
+    assert client.post("/api/v1/auth/phone/code", json={"phone": "call me"}).status_code == 422
+
+
+def test_links_point_at_operations_of_the_document(spec):
+    found = 0
+    for path, method, operation in every_operation(spec):
+        for status, response in operation["responses"].items():
+            for name, link in resolve(spec, response).get("links", {}).items():
+                found += 1
+                target_path, target_method = link["operationRef"][len("#/paths/"):].rsplit("/", 1)
+                target_path = target_path.replace("~1", "/").replace("~0", "~")
+                target = spec["paths"][target_path][target_method]
+                parameters = {parameter["name"] for parameter in target.get("parameters", [])} | set(
+                    re.findall(r"\{(\w+)\}", target_path))
+                assert set(link["parameters"]) <= parameters, (method, path, status, name)
+    assert found >= 20
+    deleted = spec["paths"]["/api/v1/posts/{post_id}"]["delete"]["responses"]["204"]["links"]
+    assert deleted["GetPost"]["parameters"] == {"post_id": "$request.path.post_id"}

@@ -1,0 +1,59 @@
+"""schemathesis hooks of the contract test (loaded through SCHEMATHESIS_HOOKS): authentication as a client has it.
+
+Auth providers, so that schemathesis knows the credentials are auth (``ignored_auth`` still sends requests
+without them, or with a bad token, on purpose). The first provider whose filter matches an operation wins:
+
+- ``PATCH /api/v1/users/me``: a throw-away account per test case. A new email or password ends every
+  session of the account (SPEC 4: revoked tokens answer 401 ``token_revoked``), which would otherwise
+  revoke the token every later request uses.
+- ``POST /api/v1/auth/refresh``: the refresh token (it takes no access token).
+- everything else: the access token of the account the test signed up.
+"""
+
+import itertools
+import os
+
+import requests
+import schemathesis
+
+BASE_URL = os.environ["AGORA_BASE_URL"]
+ACCESS_TOKEN = os.environ["AGORA_ACCESS_TOKEN"]
+REFRESH_TOKEN = os.environ["AGORA_REFRESH_TOKEN"]
+THROWAWAY_PASSWORD = "Quartz-Falcon-97-Lantern"
+_throwaways = itertools.count(1)
+
+
+def bearer(case, token: str) -> None:
+    case.headers = {**(case.headers or {}), "Authorization": f"Bearer {token}"}
+
+
+@schemathesis.auth(refresh_interval=None).apply_to(name="PATCH /api/v1/users/me")
+class ThrowAwayAccount:
+    """A fresh account for every case: whatever the case changes, no other case loses its session."""
+
+    def get(self, case, ctx):
+        response = requests.post(f"{BASE_URL}/api/v1/auth/signup", timeout=30, json={
+            "email": f"throwaway-{next(_throwaways)}@example.com", "password": THROWAWAY_PASSWORD})
+        response.raise_for_status()
+        return response.json()["access_token"]
+
+    def set(self, case, data, ctx):
+        bearer(case, data)
+
+
+@schemathesis.auth(refresh_interval=None).apply_to(name="POST /api/v1/auth/refresh")
+class RefreshToken:
+    def get(self, case, ctx):
+        return REFRESH_TOKEN
+
+    def set(self, case, data, ctx):
+        bearer(case, data)
+
+
+@schemathesis.auth(refresh_interval=None)
+class AccessToken:
+    def get(self, case, ctx):
+        return ACCESS_TOKEN
+
+    def set(self, case, data, ctx):
+        bearer(case, data)
