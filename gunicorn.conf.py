@@ -1,10 +1,43 @@
 """gunicorn settings: one process with threads on the embedded default, several workers with a Redis server."""
 
+import atexit
 import os
+import shutil
+import tempfile
 
 from dotenv import load_dotenv
 
 load_dotenv()
+
+
+def prepare_metrics_directory() -> None:
+    """Multiprocess mode of prometheus_client: every worker writes its samples to PROMETHEUS_MULTIPROC_DIR.
+
+    Done here, when the master reads this file: before it loads the app (preload_app), whose first import
+    of prometheus_client picks the mode, and before any worker forks. A directory given by the environment
+    is created, or emptied of the sample files a previous run left; without one, the master makes a
+    private one and removes it at exit (on_exit). gunicorn reads this file again on a reload (SIGHUP): the
+    master's pid marks the directory as prepared, so a reload keeps the counts.
+    """
+    if os.environ.get("AGORA_METRICS_PREPARED_BY") == str(os.getpid()):
+        return
+    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if directory:
+        os.makedirs(directory, exist_ok=True)
+        for name in os.listdir(directory):
+            if name.endswith(".db"):
+                os.remove(os.path.join(directory, name))
+    else:
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="agora-metrics-")
+        os.environ["AGORA_METRICS_DIR_OWNED"] = str(os.getpid())
+        atexit.register(remove_own_metrics_directory)  # also when loading the app fails and the master exits
+    os.environ["AGORA_METRICS_PREPARED_BY"] = str(os.getpid())
+
+
+def remove_own_metrics_directory() -> None:
+    """The master removes the sample directory it made (a directory given by the environment stays)."""
+    if os.environ.get("AGORA_METRICS_DIR_OWNED") == str(os.getpid()):
+        shutil.rmtree(os.environ["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)
 
 
 def whole_number(name: str, default: int) -> int:
@@ -22,10 +55,14 @@ bind = os.environ.get("BIND", "127.0.0.1:8000")
 SHARED_REDIS = bool(os.environ.get("REDIS_URL"))
 workers = whole_number("WEB_CONCURRENCY", (os.cpu_count() or 1) + 1 if SHARED_REDIS else 1)
 threads = whole_number("GUNICORN_THREADS", 4 if SHARED_REDIS else 8)
-worker_class = "gthread"
+prepare_metrics_directory()  # after the settings above are known good, before the app is loaded
+# gthread, answering an oversized request line or headers (414, 431) in the API's JSON error shape.
+worker_class = "app.core.serving.JsonErrorThreadWorker"
 timeout = 30
 graceful_timeout = 20
-accesslog = "-"
+# The app writes one access line per request itself (logger agora.access: route, status, duration and the
+# request id, in LOG_FORMAT): gunicorn's own would be a second, without them.
+accesslog = None
 # The master builds the app once: a configuration error stops it with one line and a non-zero
 # status, instead of every worker failing the same way in turn.
 preload_app = True
@@ -44,3 +81,14 @@ def post_fork(server, worker):
     flask_app = server.app.wsgi()
     with flask_app.app_context():
         db.engine.dispose(close=False)
+
+
+def child_exit(server, worker):
+    """A worker is gone: prometheus_client drops its live-gauge files (its counters and histograms stay counted)."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server):
+    remove_own_metrics_directory()

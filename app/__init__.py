@@ -1,6 +1,5 @@
 """Agora: the application factory."""
 
-import logging
 import os
 from collections.abc import Mapping
 from contextlib import contextmanager
@@ -12,6 +11,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from app.config import ConfigError, build_config, finalize, validate
 from app.core.errors import error_response, register_error_handlers
 from app.core.api import Api, JSONProvider
+from app.core.observability import register_request_observability
 from app.extensions import db, jwt, migrate, redis_store
 
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
@@ -28,6 +28,7 @@ def create_app(config: Mapping | None = None, *, instance_path: str | None = Non
     os.makedirs(app.instance_path, exist_ok=True)
 
     register_logging(app)
+    register_request_observability(app)  # first: its before_request runs even when a later one answers early
     register_proxies(app)
     api = register_extensions(app)
     register_error_handlers(app)
@@ -47,9 +48,11 @@ def create_app_or_exit() -> Flask:
 
 
 def register_logging(app: Flask) -> None:
+    """LOG_LEVEL and LOG_FORMAT on the root logger, the request id on every line, secrets blanked in URLs."""
+    from app.core.logs import configure_logging
     from app.integrations.http import install_log_redaction
 
-    logging.basicConfig(level=app.config["LOG_LEVEL"], format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    configure_logging(app.config["LOG_LEVEL"], app.config["LOG_FORMAT"])
     install_log_redaction()
 
 
@@ -128,6 +131,7 @@ def register_blueprints(app: Flask, api: Api) -> None:
     from app.core import docs
     from app.auth.routes import blp as auth_blp
     from app.chat.routes import blp as chat_blp
+    from app.ops.metrics import register_metrics
     from app.ops.routes import blp as ops_blp
     from app.posts.routes import blp as posts_blp
     from app.phone.routes import blp as phone_blp
@@ -141,6 +145,7 @@ def register_blueprints(app: Flask, api: Api) -> None:
         api.register_blueprint(outbox_blp)
     app.register_blueprint(docs.blp)
     app.register_blueprint(ui_blp)
+    register_metrics(app)  # GET /metrics: a plain blueprint, outside the OpenAPI document
 
 
 def register_commands(app: Flask, overrides: dict) -> None:

@@ -1,5 +1,6 @@
 """Configuration: one class per APP_ENV, fed once from the environment."""
 
+import ipaddress
 import json
 import os
 import secrets
@@ -9,6 +10,7 @@ from pathlib import Path
 
 ENVIRONMENTS = ("development", "testing", "production")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+LOG_FORMATS = ("text", "json")
 SMS_BACKENDS = ("console", "outbox", "twilio")
 TWILIO_SETTINGS = ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_FROM")
 # HS256 keys: anything shorter than the hash's 32 bytes is guessable offline from one token.
@@ -23,6 +25,14 @@ class BaseConfig:
     APP_ENV = "development"
     TESTING = False
     LOG_LEVEL = "INFO"
+    # text: "<time> <LEVEL> <logger> [<request id>] <message>"; json: one JSON object per line.
+    LOG_FORMAT = "text"
+    # Who may read GET /metrics: clients in these networks, or anyone presenting METRICS_TOKEN as a bearer token.
+    METRICS_ALLOWED_NETWORKS = ("127.0.0.1/32", "::1/128")
+    METRICS_TOKEN = None
+    # A Celery worker serves its own metrics on this port (unset: it serves none), on WORKER_METRICS_ADDRESS.
+    WORKER_METRICS_PORT = None
+    WORKER_METRICS_ADDRESS = "127.0.0.1"
     # Reverse proxies in front of the app: their X-Forwarded-For/-Proto hops are believed (0: none).
     TRUSTED_PROXIES = 0
 
@@ -176,6 +186,16 @@ def build_config(environ: Mapping[str, str], instance_path: str) -> dict:
         config["TRUSTED_PROXIES"] = non_negative_int("TRUSTED_PROXIES", environ["TRUSTED_PROXIES"])
     if environ.get("LOG_LEVEL"):
         config["LOG_LEVEL"] = choice("LOG_LEVEL", environ["LOG_LEVEL"], LOG_LEVELS)
+    if environ.get("LOG_FORMAT"):
+        config["LOG_FORMAT"] = choice("LOG_FORMAT", environ["LOG_FORMAT"], LOG_FORMATS)
+    if environ.get("METRICS_ALLOWED_NETWORKS"):
+        config["METRICS_ALLOWED_NETWORKS"] = networks("METRICS_ALLOWED_NETWORKS", environ["METRICS_ALLOWED_NETWORKS"])
+    if environ.get("METRICS_TOKEN"):
+        config["METRICS_TOKEN"] = environ["METRICS_TOKEN"]
+    if environ.get("WORKER_METRICS_PORT"):
+        config["WORKER_METRICS_PORT"] = port("WORKER_METRICS_PORT", environ["WORKER_METRICS_PORT"])
+    if environ.get("WORKER_METRICS_ADDRESS"):
+        config["WORKER_METRICS_ADDRESS"] = environ["WORKER_METRICS_ADDRESS"].strip()
     for name in ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_FROM", "TWILIO_BASE_URL"):
         if environ.get(name):
             config[name] = environ[name].rstrip("/") if name.endswith("_URL") else environ[name]
@@ -220,6 +240,12 @@ def validate(config: dict) -> None:
         missing = [name for name in TWILIO_SETTINGS if not config.get(name)]
         if missing:
             problems.append(f"SMS_BACKEND=twilio needs {names(missing)}")
+    if config["LOG_FORMAT"] not in LOG_FORMATS:
+        problems.append(f"LOG_FORMAT must be one of {', '.join(LOG_FORMATS)}, not {config['LOG_FORMAT']!r}")
+    try:
+        networks("METRICS_ALLOWED_NETWORKS", ",".join(config["METRICS_ALLOWED_NETWORKS"]) or "none")
+    except ConfigError as error:
+        problems.append(str(error))
     if config["APP_ENV"] == "production" and (refused := production_problems(config)):
         problems.append(f"APP_ENV=production refuses to start: {'; '.join(refused)}")
     if problems:
@@ -244,6 +270,24 @@ def production_problems(config: dict) -> list[str]:
         problems.append("SMS_BACKEND is not set (production allows twilio only)")
     elif backend != "twilio":
         problems.append(f"SMS_BACKEND={backend} would let others read the codes (production allows twilio only)")
+    problems.extend(metrics_problems(config))
+    return problems
+
+
+def metrics_problems(config: dict) -> list[str]:
+    """/metrics must not be open to everyone, nor guarded by a guessable token."""
+    problems = []
+    try:
+        allowed = networks("METRICS_ALLOWED_NETWORKS", ",".join(config["METRICS_ALLOWED_NETWORKS"]) or "none")
+    except ConfigError:
+        allowed = ()  # validate() reports the bad value itself
+    everyone = [network for network in allowed if network.endswith("/0")]
+    if everyone:
+        problems.append(f"METRICS_ALLOWED_NETWORKS={names(everyone)} opens /metrics to every address "
+                        "(name the scrapers' networks, or use METRICS_TOKEN)")
+    token = config.get("METRICS_TOKEN") or ""
+    if token and len(token.encode()) < MIN_SECRET_BYTES:
+        problems.append(f"METRICS_TOKEN has {len(token.encode())} bytes (it needs at least {MIN_SECRET_BYTES})")
     return problems
 
 
@@ -333,6 +377,30 @@ def non_negative_int(name: str, value: str) -> int:
         raise ConfigError(f"{name} must be a whole number, not {value!r}") from None
     if number < 0:
         raise ConfigError(f"{name} must be 0 or more, not {number}")
+    return number
+
+
+def networks(name: str, value: str) -> tuple[str, ...]:
+    """Comma-separated addresses or CIDR networks (``127.0.0.1/32,10.0.0.0/8``), or ``none``; each as ``a.b.c.d/n``."""
+    if value.strip().lower() == "none":
+        return ()
+    parsed = []
+    for item in value.split(","):
+        item = item.strip()
+        if not item:
+            continue
+        try:
+            parsed.append(str(ipaddress.ip_network(item, strict=False)))
+        except ValueError:
+            raise ConfigError(f"{name} must list addresses or networks like 10.0.0.0/8 (or be none), "
+                              f"not {item!r}") from None
+    return tuple(parsed)
+
+
+def port(name: str, value: str) -> int:
+    number = positive_int(name, value)
+    if number > 65535:
+        raise ConfigError(f"{name} must be a port number (1-65535), not {number}")
     return number
 
 

@@ -9,6 +9,8 @@ from sqlalchemy.exc import DataError, DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
+from app.core.observability import current_request_id
+
 log = logging.getLogger(__name__)
 
 HTTP_CODES = {
@@ -156,11 +158,14 @@ class NotReady(DomainError):
 
 
 def error_response(status, code, message, *, fields=None, extra=None, headers=None):
-    """The one JSON error body of SPEC 3."""
+    """The one JSON error body of SPEC 3, with the request's id (``request_id``) to quote to an operator."""
     body = {"status": status, "code": code, "message": message}
     if fields:
         body["fields"] = fields
     body.update(extra or {})
+    request_id = current_request_id()
+    if request_id is not None:
+        body["request_id"] = request_id
     response = jsonify(error=body)
     response.status_code = status
     for name, value in (headers or {}).items():

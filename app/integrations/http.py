@@ -8,8 +8,20 @@ from email.utils import parsedate_to_datetime
 from datetime import datetime, timezone
 
 import requests
+from prometheus_client import Counter, Histogram
 
 log = logging.getLogger("agora.integrations")
+
+# Recorded where each call is logged. prometheus_client is a library, not the app: this package still
+# knows neither Flask nor the app. Labels: the provider, its endpoint (a fixed path name), and the HTTP
+# status or the kind of failure (timeout, ConnectionError, ...): never the URL, which carries addresses and keys.
+PROVIDER_CALLS = Counter("agora_provider_calls_total", "Calls to Hunter, Clearbit and Twilio by provider, endpoint "
+                         "and status (the HTTP status, or timeout / the connection error's kind).",
+                         ("provider", "endpoint", "status"))
+PROVIDER_CALL_DURATION = Histogram("agora_provider_call_duration_seconds",
+                                   "Time a provider call took, answered or not, by provider and endpoint.",
+                                   ("provider", "endpoint"),
+                                   buckets=(0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0))
 
 SECRET_PARAMETER = re.compile(r"((?:api_key|token|key)=)[^&\s\"']+", re.IGNORECASE)
 
@@ -79,7 +91,10 @@ def call_provider(session: requests.Session, *, provider: str, endpoint: str, ur
 
 
 def _log(provider, endpoint, status, started, attempt):
-    latency_ms = round((time.monotonic() - started) * 1000)
+    elapsed = time.monotonic() - started
+    PROVIDER_CALLS.labels(provider, endpoint, str(status)).inc()
+    PROVIDER_CALL_DURATION.labels(provider, endpoint).observe(elapsed)
+    latency_ms = round(elapsed * 1000)
     log.info("provider_call provider=%s endpoint=%s status=%s latency_ms=%d attempt=%d",
              provider, endpoint, status, latency_ms, attempt,
              extra={"provider": provider, "endpoint": endpoint, "status": status,

@@ -13,6 +13,7 @@ from typing import Protocol
 
 from flask import current_app
 
+from app.core import metrics
 from app.core.retries import Outcome, call_again, retry_policy
 from app.integrations.http import ProviderUnreachable
 from app.integrations.twilio import TwilioClient
@@ -29,6 +30,8 @@ class SmsBackend(Protocol):
 class SimulatedGateway:
     """A development backend: the gateway's delay, then ``deliver``."""
 
+    name = "simulated"
+
     def __init__(self, delay_seconds: tuple[float, float]):
         self.delay_seconds = delay_seconds
 
@@ -36,6 +39,7 @@ class SimulatedGateway:
         if attempt == 1:
             time.sleep(random.uniform(*self.delay_seconds))  # in the worker's slot, never the request's
         self.deliver(phone, body)
+        metrics.PHONE_CODES_DELIVERED.labels(self.name).inc()
         return Outcome(status="sent")
 
     def deliver(self, phone: str, body: str) -> None:
@@ -45,12 +49,16 @@ class SimulatedGateway:
 class ConsoleBackend(SimulatedGateway):
     """Writes the message to the log: the console backend exists to show the code."""
 
+    name = "console"
+
     def deliver(self, phone: str, body: str) -> None:
         log.info("sms_console to=%s body=%r", phone, body)
 
 
 class OutboxBackend(SimulatedGateway):
     """Keeps the message in the phone's outbox in Redis, readable at ``GET /api/v1/dev/sms-outbox``."""
+
+    name = "outbox"
 
     def deliver(self, phone: str, body: str) -> None:
         add_to_outbox(phone, body)
@@ -71,6 +79,11 @@ class TwilioBackend:
             outcome = twilio_outcome(answer.status_code, answer.body, answer.retry_after, attempt, retry_policy())
         if outcome.final:
             log.info("sms_twilio to=%s status=%s reason=%s", phone, outcome.status, outcome.reason)
+            if outcome.status == "sent":
+                metrics.PHONE_CODES_DELIVERED.labels("twilio").inc()
+            else:  # the reason's first word only (status_400, timeout): Twilio's own codes would be unbounded
+                reason = (outcome.reason or outcome.status or "failed").split()[0]
+                metrics.PHONE_CODES_UNDELIVERED.labels("twilio", reason).inc()
         return outcome
 
 

@@ -7,7 +7,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from app.auth.tokens import issue_tokens
-from app.core.errors import PhoneTaken, ServiceUnavailable, SmsOutboxDisabled
+from app.core import metrics
+from app.core.errors import DomainError, PhoneTaken, ServiceUnavailable, SmsOutboxDisabled
 from app.core.jobs import enqueue
 from app.core.retries import Outcome
 from app.extensions import db
@@ -28,13 +29,18 @@ def phone_number(raw: str) -> str:
 
 def request_code(*, phone: str, client_address: str) -> dict:
     """Issue a sign-in code for ``phone`` and queue its delivery; the code is never returned."""
-    phone = phone_number(phone)
-    code = new_code()
-    models.store_code(phone, code_digest(phone, code), client_address)
-    if not enqueue(deliver_code_attempt, phone, seal(code)):
-        models.withdraw_code(phone)
-        raise ServiceUnavailable("SMS delivery is unavailable right now: try again shortly.",
-                                 headers={"Retry-After": "5"})
+    try:
+        phone = phone_number(phone)
+        code = new_code()
+        models.store_code(phone, code_digest(phone, code), client_address)
+        if not enqueue(deliver_code_attempt, phone, seal(code)):
+            models.withdraw_code(phone)
+            raise ServiceUnavailable("SMS delivery is unavailable right now: try again shortly.",
+                                     headers={"Retry-After": "5"})
+    except DomainError as refused:
+        metrics.PHONE_CODES_REFUSED.labels("issue", refused.code).inc()
+        raise
+    metrics.PHONE_CODES_ISSUED.inc()
     config = current_app.config
     return {"phone": phone, "expires_in": config["PHONE_CODE_TTL_SECONDS"],
             "resend_after": config["PHONE_CODE_RESEND_SECONDS"]}
@@ -49,6 +55,7 @@ def deliver_code_attempt(phone: str, sealed_code: str, *, attempt: int = 1) -> O
     code = unseal(sealed_code)
     if code is None or not models.is_live(phone, code_digest(phone, code)):
         log.info("sms_skipped phone=%s reason=code_no_longer_live", phone)
+        metrics.PHONE_CODES_UNDELIVERED.labels(current_app.config["SMS_BACKEND"], "replaced").inc()
         return None
     return configured_backend().send(phone, message_text(code, current_app.config["PHONE_CODE_TTL_SECONDS"]), attempt)
 
@@ -58,6 +65,16 @@ def verify_code(*, phone: str, code: str, client_address: str, current: User | N
 
     The code is checked first: who owns a phone is told only to someone who proved they hold it.
     """
+    try:
+        verified = _verify_code(phone, code, client_address, current)
+    except DomainError as refused:
+        metrics.PHONE_CODES_REFUSED.labels("verify", refused.code).inc()
+        raise
+    metrics.PHONE_CODES_VERIFIED.inc()
+    return verified
+
+
+def _verify_code(phone: str, code: str, client_address: str, current: User | None) -> dict:
     phone = phone_number(phone)
     models.limit_verifications(client_address)
     models.consume_code(phone, code_digest(phone, code))

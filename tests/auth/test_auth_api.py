@@ -107,8 +107,9 @@ def test_login_failure_is_one_answer_for_unknown_email_and_wrong_password(client
     signup(email="ann@example.com")
     response = post_json(client, "/api/v1/auth/login", {"email": email, "password": password})
     assert response.status_code == 401
-    assert response.json == {"error": {"status": 401, "code": "invalid_credentials",
-                                       "message": "The email or password is wrong."}}
+    error = dict(response.json["error"])
+    assert error.pop("request_id") == response.headers["X-Request-ID"]
+    assert error == {"status": 401, "code": "invalid_credentials", "message": "The email or password is wrong."}
 
 
 def test_refresh_gives_a_working_access_token(client):

@@ -147,12 +147,46 @@ def test_log_level_is_info_by_default_and_read_in_any_case(tmp_path):
     assert build_config({"APP_ENV": "testing", "LOG_LEVEL": "warning"}, str(tmp_path))["LOG_LEVEL"] == "WARNING"
 
 
-def test_the_app_logs_at_the_configured_level(tmp_path, monkeypatch):
+def test_the_app_logs_at_the_configured_level_and_format(tmp_path, monkeypatch):
     calls = []
-    monkeypatch.setattr("logging.basicConfig", lambda **kwargs: calls.append(kwargs))
+    monkeypatch.setattr("app.core.logs.configure_logging", lambda *args: calls.append(args))
     monkeypatch.setenv("LOG_LEVEL", "error")
+    monkeypatch.setenv("LOG_FORMAT", "JSON")
     create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'a.db'}"}, instance_path=str(tmp_path))
-    assert calls[0]["level"] == "ERROR"
+    assert calls == [("ERROR", "json")]
+
+
+@pytest.mark.parametrize("overrides, message", [
+    ({"LOG_FORMAT": "xml"}, "LOG_FORMAT must be one of text, json, not 'xml'"),
+    ({"METRICS_ALLOWED_NETWORKS": ("10.0.0.0/33",)}, "METRICS_ALLOWED_NETWORKS must list addresses or networks"),
+])
+def test_bad_overrides_of_the_observability_settings_are_one_line(tmp_path, overrides, message):
+    with pytest.raises(ConfigError, match=message) as refused:
+        create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'a.db'}", **overrides},
+                   instance_path=str(tmp_path))
+    assert "\n" not in str(refused.value)
+
+
+def test_log_format_is_text_by_default(tmp_path):
+    assert build_config({"APP_ENV": "testing"}, str(tmp_path))["LOG_FORMAT"] == "text"
+
+
+def test_metrics_settings_default_to_loopback_without_a_token(tmp_path):
+    config = build_config({"APP_ENV": "testing"}, str(tmp_path))
+    assert config["METRICS_ALLOWED_NETWORKS"] == ("127.0.0.1/32", "::1/128")
+    assert (config["METRICS_TOKEN"], config["WORKER_METRICS_PORT"], config["WORKER_METRICS_ADDRESS"]) == (
+        None, None, "127.0.0.1")
+
+
+def test_metrics_settings_are_read_from_their_names(tmp_path):
+    config = build_config({"APP_ENV": "testing", "METRICS_ALLOWED_NETWORKS": " 10.1.2.3, 10.0.0.0/8 ,fd00::/8",
+                           "METRICS_TOKEN": "t" * 40, "WORKER_METRICS_PORT": "9808",
+                           "WORKER_METRICS_ADDRESS": "0.0.0.0"}, str(tmp_path))
+    assert config["METRICS_ALLOWED_NETWORKS"] == ("10.1.2.3/32", "10.0.0.0/8", "fd00::/8")
+    assert (config["METRICS_TOKEN"], config["WORKER_METRICS_PORT"], config["WORKER_METRICS_ADDRESS"]) == (
+        "t" * 40, 9808, "0.0.0.0")
+    assert build_config({"APP_ENV": "testing", "METRICS_ALLOWED_NETWORKS": "none"},
+                        str(tmp_path))["METRICS_ALLOWED_NETWORKS"] == ()
 
 
 def test_trusted_proxies_is_zero_unless_given(tmp_path):
@@ -179,6 +213,10 @@ def test_login_limits_come_from_their_names(tmp_path):
 
 @pytest.mark.parametrize("environ, message", [
     ({"LOG_LEVEL": "loud"}, "LOG_LEVEL"),
+    ({"LOG_FORMAT": "xml"}, "LOG_FORMAT must be one of text, json, not 'xml'"),
+    ({"METRICS_ALLOWED_NETWORKS": "127.0.0.1,everyone"}, "METRICS_ALLOWED_NETWORKS must list addresses or networks"),
+    ({"WORKER_METRICS_PORT": "70000"}, "WORKER_METRICS_PORT must be a port number"),
+    ({"WORKER_METRICS_PORT": "http"}, "WORKER_METRICS_PORT must be a whole number"),
     ({"TRUSTED_PROXIES": "-1"}, "TRUSTED_PROXIES"),
     ({"TRUSTED_PROXIES": "one"}, "TRUSTED_PROXIES"),
     *[({name: "0"}, name) for name in LOGIN_LIMITS],

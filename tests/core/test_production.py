@@ -87,12 +87,27 @@ def test_production_starts_with_strong_keys_real_services_and_twilio(tmp_path):
     (without("TWILIO_ACCOUNT_SID"), "SMS_BACKEND=twilio needs TWILIO_ACCOUNT_SID"),
     (without("TWILIO_AUTH_TOKEN"), "SMS_BACKEND=twilio needs TWILIO_AUTH_TOKEN"),
     (without("TWILIO_FROM"), "SMS_BACKEND=twilio needs TWILIO_FROM"),
+    ({**PRODUCTION, "METRICS_ALLOWED_NETWORKS": "10.0.0.0/8,0.0.0.0/0"},
+     "METRICS_ALLOWED_NETWORKS=0.0.0.0/0 opens /metrics to every address"),
+    ({**PRODUCTION, "METRICS_ALLOWED_NETWORKS": "::/0", "METRICS_TOKEN": "t" * 32},
+     "METRICS_ALLOWED_NETWORKS=::/0 opens /metrics to every address"),
+    ({**PRODUCTION, "METRICS_TOKEN": "short"}, "METRICS_TOKEN has 5 bytes (it needs at least 32)"),
 ])
 def test_production_refuses_to_start_naming_the_setting(tmp_path, environ, message):
     with pytest.raises(ConfigError) as refused:
         loaded(environ, tmp_path)
     assert message in str(refused.value)
     assert "\n" not in str(refused.value)
+
+
+def test_production_accepts_named_scraper_networks_and_a_strong_metrics_token(tmp_path):
+    config = loaded({**PRODUCTION, "METRICS_ALLOWED_NETWORKS": "10.0.0.0/8", "METRICS_TOKEN": "t" * 32}, tmp_path)
+    assert (config["METRICS_ALLOWED_NETWORKS"], config["METRICS_TOKEN"]) == (("10.0.0.0/8",), "t" * 32)
+
+
+def test_metrics_open_to_everyone_are_allowed_outside_production(tmp_path):
+    environ = {"APP_ENV": "development", "METRICS_ALLOWED_NETWORKS": "0.0.0.0/0", "METRICS_TOKEN": "short"}
+    assert loaded(environ, tmp_path)["METRICS_ALLOWED_NETWORKS"] == ("0.0.0.0/0",)
 
 
 def test_signing_keys_are_measured_in_bytes(tmp_path):
