@@ -10,7 +10,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.config import ConfigError, build_config, finalize, validate
 from app.core.errors import error_response, register_error_handlers
-from app.core.api import Api, JSONProvider
+from app.core.api import Api, App, JSONProvider
 from app.core.observability import register_request_observability
 from app.extensions import db, jwt, migrate, redis_store
 
@@ -19,7 +19,7 @@ BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 
 def create_app(config: Mapping | None = None, *, instance_path: str | None = None) -> Flask:
     """Build the app from the environment, then ``config`` (tests pass overrides here)."""
-    app = Flask(__name__, instance_path=instance_path, instance_relative_config=True)
+    app = App(__name__, instance_path=instance_path, instance_relative_config=True)
     app.json = JSONProvider(app)
     app.config.update(build_config(os.environ, app.instance_path))
     app.config.update(config or {})
@@ -167,12 +167,15 @@ def bot_server_app(app: Flask, overrides: dict):
 
     from bot.cli import ServerNotReady
 
+    from app.core.observability import quiet_access_log
+
     served = create_app({**overrides, "RATELIMIT_ENABLED": False}, instance_path=app.instance_path)
     try:
         with served.app_context():
             if not inspect(db.engine).has_table("users"):
                 raise ServerNotReady("the database has no tables: run `flask db upgrade` first (make bot does)")
-        yield served
+        with quiet_access_log():
+            yield served
     finally:
         served.extensions["tasks"].shutdown(wait=True)
         with served.app_context():

@@ -58,6 +58,7 @@ def embedded_server():
     from flask_migrate import upgrade
 
     from app import create_app
+    from app.core.observability import quiet_access_log
     from bot.cli import serve_in_process
 
     with tempfile.TemporaryDirectory(prefix="agora-bench-") as instance:
@@ -66,7 +67,7 @@ def embedded_server():
                          instance_path=instance)
         with app.app_context():
             upgrade()
-        with serve_in_process(app) as base_url:
+        with quiet_access_log(), serve_in_process(app) as base_url:  # as `flask run-bot` serves it
             yield base_url, configured_hash_cost(app.config)
         app.extensions["tasks"].shutdown(wait=True)
 

@@ -164,3 +164,18 @@ def test_routes_hold_no_schemas(domain):
 def test_the_app_root_is_short():
     loose = sorted(path.name for path in (ROOT / "app").glob("*.py"))
     assert loose == ["__init__.py", "config.py", "extensions.py"]
+
+
+def test_each_redis_key_family_belongs_to_one_models_module():
+    """A domain's Redis keys are its own: only its models.py names them (``redis_store.key("<family>", ...)``)."""
+    owners: dict[str, set[str]] = {}
+    for name, path in MODULES.items():
+        for node in ast.walk(ast.parse(path.read_text())):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "key"
+                    and isinstance(node.func.value, ast.Name) and node.func.value.id == "redis_store"):
+                first = node.args[0] if node.args else None
+                family = first.value if isinstance(first, ast.Constant) else "<computed>"
+                owners.setdefault(family, set()).add(name)
+    assert owners, "no Redis keys found: the test no longer reads the code"
+    assert {family: sorted(names) for family, names in owners.items()
+            if len(names) != 1 or not next(iter(names)).endswith(".models")} == {}

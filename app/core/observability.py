@@ -9,6 +9,7 @@ import logging
 import re
 import time
 import uuid
+from contextlib import contextmanager
 from contextvars import ContextVar
 
 from flask import Flask, g, request
@@ -23,6 +24,18 @@ UNMATCHED = "unmatched"
 
 _request_id: ContextVar[str | None] = ContextVar("agora_request_id", default=None)
 access_log = logging.getLogger("agora.access")
+
+
+@contextmanager
+def quiet_access_log():
+    """No access line per request while inside: for the bot's own in-process server, which sends
+    thousands of requests and reports them itself (its terminal shows progress bars, not a log)."""
+    previous = access_log.level
+    access_log.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        access_log.setLevel(previous)
 
 
 def current_request_id() -> str | None:

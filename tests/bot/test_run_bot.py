@@ -1,6 +1,7 @@
 """`flask run-bot`: configuration errors, an unreachable server, and a real run checked against the database."""
 
 import json
+import logging
 
 import pytest
 from sqlalchemy import func, select
@@ -113,3 +114,11 @@ def test_the_same_seed_gives_the_same_run_shape(app, tmp_path):
 def test_quiet_prints_nothing(app, tmp_path):
     result = run_bot(app, "--config", config_file(tmp_path, GOOD), "--quiet")
     assert result.exit_code == 0 and result.output == ""
+
+
+def test_the_bots_own_server_writes_no_access_line_per_request(app, tmp_path, caplog):
+    caplog.set_level(logging.INFO, logger="agora.access")
+    result = run_bot(app, "--config", config_file(tmp_path, GOOD), "--quiet")
+    assert result.exit_code == 0, result.output
+    assert [record for record in caplog.records if record.name == "agora.access"] == []
+    assert logging.getLogger("agora.access").level == logging.INFO  # put back after the run
