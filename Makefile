@@ -60,7 +60,8 @@ migrate: $(STAMP)
 serve: migrate
 	$(BIN)/gunicorn --config gunicorn.conf.py wsgi:app
 
-# Restarted after a crash (2 s apart); not after a warm shutdown (0), a missing broker (78) or a signal.
+# Restarted after a crash (2 s apart); not after a warm shutdown (0), a configuration error or a missing
+# broker (78), or a signal.
 worker: $(STAMP)
 	@while :; do \
 		$(BIN)/celery -A tasks.worker worker --loglevel=INFO; status=$$?; \
@@ -87,4 +88,4 @@ up: $(STAMP)
 		flask --app wsgi db upgrade && exec honcho --procfile Procfile start
 
 clean:
-	rm -rf $(VENV) .pytest_cache *.egg-info
+	rm -rf $(VENV) .pytest_cache *.egg-info postman/node_modules

@@ -40,7 +40,7 @@ def create_app(config: Mapping | None = None, *, instance_path: str | None = Non
 
 
 def create_app_or_exit() -> Flask:
-    """The app for an entry point (wsgi.py, the Celery worker): a configuration error exits with its one line."""
+    """The app for the web entry point (wsgi.py): a configuration error exits with its one line (status 1)."""
     try:
         return create_app()
     except ConfigError as error:

@@ -10,10 +10,20 @@ from dotenv import load_dotenv
 from kombu.transport import redis as kombu_redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 
-from app import create_app_or_exit
+from app import create_app
+from app.config import ConfigError
 
 # sysexits.h EX_CONFIG: `make worker` (and a systemd unit's RestartPreventExitStatus) never restarts on it.
-EXIT_NO_BROKER = 78
+EXIT_CONFIG = 78
+
+
+def create_app_or_stop():
+    """The app; a configuration error is one line on stderr and EX_CONFIG: restarting could not mend it."""
+    try:
+        return create_app()
+    except ConfigError as error:
+        print(f"Agora configuration error: {error}", file=sys.stderr)
+        raise SystemExit(EXIT_CONFIG) from None
 
 
 def refuse_without_broker(config) -> None:
@@ -21,7 +31,7 @@ def refuse_without_broker(config) -> None:
     if not config["CELERY_BROKER_URL"]:
         print("agora worker: no broker configured: set CELERY_BROKER_URL or REDIS_URL "
               "(e.g. redis://127.0.0.1:6379/0)", file=sys.stderr)
-        raise SystemExit(EXIT_NO_BROKER)
+        raise SystemExit(EXIT_CONFIG)
 
 
 def closed_redis_channels_raise_connection_errors() -> None:
@@ -50,7 +60,7 @@ def closed_redis_channels_raise_connection_errors() -> None:
 
 
 load_dotenv()
-flask_app = create_app_or_exit()  # a configuration error is one line and exit 1
+flask_app = create_app_or_stop()
 refuse_without_broker(flask_app.config)
 closed_redis_channels_raise_connection_errors()
 celery = flask_app.extensions["celery"]  # its tasks come from tasks.registry

@@ -39,13 +39,28 @@ def test_make_worker_without_a_broker_stops_at_once_instead_of_restarting():
     assert "restarting" not in finished.stderr
 
 
+def worker_pids(session: int) -> list[int]:
+    """The celery processes in the process group ``session`` (not make, nor the shell running its loop)."""
+    listing = subprocess.run(["ps", "-o", "pid=,args=", "-g", str(session)], capture_output=True, text=True).stdout
+    return [int(line.split()[0]) for line in listing.splitlines()
+            if "celery -A tasks.worker worker" in line and "while" not in line]
+
+
 def test_make_worker_restarts_a_worker_that_crashed():
-    env = environment(APP_ENV="no-such-environment")  # the worker fails at every start (a usage error: status 2)
+    # A broker nobody answers: the worker starts and keeps trying it, until it is killed (as an OOM kill would).
+    env = environment(CELERY_BROKER_URL="redis://127.0.0.1:1/0")
     process = subprocess.Popen([*MAKE, "worker"], cwd=ROOT, env=env, stdin=subprocess.DEVNULL,
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True)
     try:
-        lines = []
         deadline = time.monotonic() + 30
+        while not worker_pids(process.pid) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        first = worker_pids(process.pid)
+        assert first, "make worker started no worker"
+        time.sleep(1.0)  # let it get past its imports
+        for pid in first:
+            os.kill(pid, signal.SIGKILL)
+        lines = []
         while time.monotonic() < deadline and not any("restarting" in line for line in lines):
             line = process.stderr.readline()
             if not line:
@@ -59,11 +74,19 @@ def test_make_worker_restarts_a_worker_that_crashed():
         process.stderr.close()
 
 
+def test_make_worker_stops_at_once_on_a_configuration_error():
+    finished = subprocess.run([*MAKE, "worker"], cwd=ROOT, env=environment(APP_ENV="no-such-environment"),
+                              capture_output=True, text=True, timeout=60)
+    assert finished.returncode != 0
+    assert "restarting" not in finished.stderr
+    assert [line for line in finished.stderr.splitlines() if "Agora configuration error" in line]
+
+
 def test_a_configuration_error_stops_the_worker_with_one_line():
     finished = subprocess.run([sys.executable, "-m", "celery", "-A", "tasks.worker", "worker"], cwd=ROOT,
                               env=environment(LOG_LEVEL="loud", REDIS_URL="redis://127.0.0.1:1/0"),
                               capture_output=True, text=True, timeout=60)
-    assert finished.returncode == 1
+    assert finished.returncode == 78  # EX_CONFIG: make worker and systemd do not restart it
     lines = [line for line in finished.stderr.splitlines() if "Agora configuration error" in line]
     assert len(lines) == 1 and "LOG_LEVEL" in lines[0]
     assert "Traceback" not in finished.stderr
