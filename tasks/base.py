@@ -1,6 +1,6 @@
 """What a background task is, and one run of it, the same under Celery and the inline runner."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 
@@ -11,6 +11,7 @@ class BackgroundTask:
     A ``retried`` function takes ``attempt=`` (1, 2, ...) and returns an ``Outcome``: while it is
     not final, the task runs again after ``outcome.retry_in`` seconds (the rules cap the attempts).
     ``every_seconds`` makes beat run it periodically (Celery only: the embedded default has no beat).
+    ``provider`` names, from the app's configuration, the provider a run calls (a metric label).
     """
 
     name: str
@@ -18,6 +19,7 @@ class BackgroundTask:
     function: Callable
     retried: bool = True
     every_seconds: float | None = None
+    provider: Callable[[Mapping], str | None] | None = None
 
 
 def run_once(task: BackgroundTask, args: tuple, attempt: int) -> float | None:

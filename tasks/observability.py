@@ -40,10 +40,8 @@ _runs_lock = threading.Lock()
 
 def task_providers(config) -> dict[str, str]:
     """The provider each task calls under this configuration (its metric label); tasks calling none are absent."""
-    providers = {"tasks.verify_email": "hunter", "tasks.send_sms_code": config["SMS_BACKEND"] or ""}
-    if config["ENRICHMENT_PROVIDER"]:
-        providers["tasks.enrich_user"] = config["ENRICHMENT_PROVIDER"]
-    return {name: provider for name, provider in providers.items() if name in registry.TASKS and provider}
+    providers = {task.name: task.provider(config) for task in registry.TASKS.values() if task.provider}
+    return {name: provider for name, provider in providers.items() if provider}
 
 
 def connect(app) -> None:

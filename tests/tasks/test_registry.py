@@ -13,6 +13,7 @@ from tasks import registry
 from tasks.base import BackgroundTask, run_once
 from tasks.celery_app import CeleryQueue, celery_run
 from tasks.inline import InlineRunner
+from tasks.observability import task_providers
 from tests.conftest import build_app
 
 
@@ -136,3 +137,10 @@ def test_each_celery_app_has_tasks_of_its_own(tmp_path):
     finally:
         for app in apps:
             app.extensions["tasks"].shutdown()
+
+
+def test_each_task_names_the_provider_it_calls_from_the_configuration():
+    assert task_providers({"ENRICHMENT_PROVIDER": "clearbit", "SMS_BACKEND": "outbox"}) == {
+        "tasks.verify_email": "hunter", "tasks.enrich_user": "clearbit", "tasks.send_sms_code": "outbox"}
+    assert task_providers({"ENRICHMENT_PROVIDER": None, "SMS_BACKEND": "twilio"}) == {
+        "tasks.verify_email": "hunter", "tasks.send_sms_code": "twilio"}
