@@ -9,7 +9,8 @@ answered (SPEC 3)::
     431 {"error": {"status": 431, "code": "headers_too_large", "message": "...", "request_id": "..."}}
 
 and leave every other error to gunicorn. Select one with ``worker_class`` (``gunicorn.conf.py``)
-or ``--worker-class app.core.serving:JsonErrorThreadWorker`` (or ``JsonErrorSyncWorker``).
+or ``--worker-class app.core.serving.JsonErrorThreadWorker`` (or ``JsonErrorSyncWorker``, which gunicorn keeps
+only with ``--threads 1``): gunicorn 27 loads a worker class by its dotted path, not ``module:Class``.
 """
 
 import json
