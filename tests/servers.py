@@ -21,11 +21,14 @@ SERVER_TIMEOUT = 30.0
 
 
 @contextmanager
-def gunicorn(env: dict, log_path: Path):
-    """``make serve``'s gunicorn on a free 127.0.0.1 port with exactly ``env``; yields its URL, always stopped."""
+def gunicorn(env: dict, log_path: Path, *options: str):
+    """``make serve``'s gunicorn on a free 127.0.0.1 port with exactly ``env``; yields its URL, always stopped.
+
+    ``options`` go on the command line, where they win over gunicorn.conf.py (e.g. ``--worker-class``).
+    """
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py", "wsgi:app"],
+            [sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py", *options, "wsgi:app"],
             cwd=ROOT, env={**env, "BIND": "127.0.0.1:0"}, stdin=subprocess.DEVNULL, stdout=log,
             stderr=subprocess.STDOUT, start_new_session=True,
         )

@@ -7,6 +7,8 @@ read them alike: anchored with ``^...$`` and checked by ``FullMatch`` (``re.full
 shorthand classes (``\s`` and ``\w`` differ between the two), only ``\xNN``/``\uNNNN`` escapes.
 """
 
+from functools import cached_property
+
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, pre_load, validate
 
 MAX_ID = 2**31 - 1
@@ -105,10 +107,17 @@ class TrimmedSchema(RequestSchema):
                 for key, value in data.items()}
 
     def _max_length(self, data_key) -> float:
-        field = next((field for name, field in self.load_fields.items() if (field.data_key or name) == data_key), None)
-        validators = getattr(field, "validators", ())
-        limits = [v.max for v in validators if isinstance(v, validate.Length) and v.max is not None]
-        return min(limits, default=float("inf"))
+        return self._max_lengths.get(data_key, float("inf"))
+
+    @cached_property
+    def _max_lengths(self) -> dict:
+        """Each field's ``Length`` maximum by its key in the body, read once per schema instance."""
+        limits = {}
+        for name, field in self.load_fields.items():
+            maxima = [v.max for v in field.validators if isinstance(v, validate.Length) and v.max is not None]
+            if maxima:
+                limits[field.data_key or name] = min(maxima)
+        return limits
 
 
 class QuerySchema(RequestSchema):

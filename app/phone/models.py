@@ -20,8 +20,6 @@ from app.core.errors import CodeExpired, CodeLimitReached, InvalidCode, RateLimi
 from app.core.limits import Window, reserve
 from app.extensions import redis_store
 
-HOUR_MS = 3_600_000
-
 # Issue a code: the resend cooldown and the hourly cap per phone (rules of the code, always on)
 # and the per-address window (off with RATELIMIT_ENABLED=false) are checked and recorded
 # together, then the new code replaces the old one. Returns {verdict, wait}.

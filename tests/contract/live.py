@@ -5,10 +5,10 @@ import os
 import secrets
 import subprocess
 import sys
-from contextlib import contextmanager
 from pathlib import Path
 
-from tests.servers import ROOT, stop, wait_until_serving
+from tests import servers
+from tests.servers import ROOT
 
 BIN = Path(sys.executable).parent
 # gunicorn 27 loads a worker class by its dotted path (module.Class): ``module:Class`` is not understood.
@@ -35,23 +35,12 @@ def migrate(env: dict, timeout: float = 60) -> None:
     assert done.returncode == 0, done.stdout + done.stderr
 
 
-@contextmanager
 def gunicorn(env: dict, log_path: Path, worker_class: str = THREAD_WORKER):
-    """``gunicorn --config gunicorn.conf.py --worker-class WORKER wsgi:app`` on a free 127.0.0.1 port (the
-    command line wins over the config file); yields its URL, and always stops it.
+    """``make serve``'s gunicorn with ``--worker-class WORKER`` (the command line wins over the config
+    file) on a free 127.0.0.1 port; a context manager yielding its URL, and always stopping it.
 
     A sync worker runs with ``--threads 1``: with more threads (gunicorn.conf.py's 8), gunicorn replaces
     any class whose name ends in ``SyncWorker`` by its plain gthread worker.
     """
     threads = ["--threads", "1"] if worker_class.endswith("SyncWorker") else []
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py", "--worker-class", worker_class,
-             *threads, "wsgi:app"],
-            cwd=ROOT, env={**env, "BIND": "127.0.0.1:0"}, stdin=subprocess.DEVNULL, stdout=log,
-            stderr=subprocess.STDOUT, start_new_session=True,
-        )
-        try:
-            yield wait_until_serving(process, log_path)
-        finally:
-            stop(process)
+    return servers.gunicorn(env, log_path, "--worker-class", worker_class, *threads)
