@@ -9,6 +9,7 @@ import redis
 from flask import current_app
 from flask_jwt_extended import JWTManager
 from flask_jwt_extended.config import config as jwt_config
+from jwt import get_unverified_header as jwt_get_unverified_header
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import MetaData
@@ -55,8 +56,9 @@ class CachingJWTManager(JWTManager):
 
     A client sends the same token on every request for its 15 minutes of life; checking its
     signature and claims again each time was most of the cost of an authenticated read. A token
-    is remembered under the key that verified it, and its expiry is checked again at every use;
-    revocation is not cached (the blocklist is read on every request).
+    is remembered, with its header, under the key that verified it, and its expiry is checked
+    again at every use; revocation is not cached (``app.auth.tokens`` reads the blocklist on every
+    request).
     """
 
     CACHE_SIZE = 4096
@@ -66,23 +68,24 @@ class CachingJWTManager(JWTManager):
         self._verified_lock = threading.Lock()
         super().__init__(app, add_context_processor)
 
-    def _decode_jwt_from_config(self, encoded_token: str, csrf_value=None, allow_expired: bool = False) -> dict:
-        if csrf_value is not None or allow_expired:
-            return super()._decode_jwt_from_config(encoded_token, csrf_value, allow_expired)
+    def verified_token(self, encoded_token: str) -> tuple[dict, dict]:
+        """The header and claims of a token whose signature and expiry hold; raises flask-jwt-extended's
+        and PyJWT's errors (answered by the loaders ``app.auth.tokens`` registers) when they do not."""
         key = (jwt_config.decode_key, encoded_token)
         with self._verified_lock:
-            claims = self._verified.get(key)
-            if claims is not None:
+            entry = self._verified.get(key)
+            if entry is not None:
                 self._verified.move_to_end(key)
-        if claims is not None and time.time() < claims["exp"] + jwt_config.leeway:
-            return dict(claims)
-        claims = super()._decode_jwt_from_config(encoded_token, csrf_value, allow_expired)  # raises when invalid
+        if entry is not None and time.time() < entry[1]["exp"] + jwt_config.leeway:
+            return entry[0], dict(entry[1])
+        claims = self._decode_jwt_from_config(encoded_token)  # raises when invalid
+        header = jwt_get_unverified_header(encoded_token)
         if "exp" in claims:
             with self._verified_lock:
-                self._verified[key] = claims
+                self._verified[key] = (header, claims)
                 if len(self._verified) > self.CACHE_SIZE:
                     self._verified.popitem(last=False)
-        return dict(claims)
+        return header, dict(claims)
 
 
 db = SQLAlchemy(model_class=Model)

@@ -1,11 +1,10 @@
 """Email signup, login, token refresh and logout (phone sign-in: ``app.phone.routes``)."""
 
 from flask.views import MethodView
-from flask_jwt_extended import get_jwt, jwt_required
 
 from app.core.api import Blueprint, client_address
 from app.core.docs import link, links
-from app.auth.tokens import current_user
+from app.auth.tokens import current_claims, current_user, token_required
 from app.auth import services
 from app.auth.schemas import AccessTokenSchema, LoginSchema, LogoutSchema, SessionSchema, SignupSchema
 from app.core.schemas import BEARER_AUTH, ErrorSchema
@@ -41,7 +40,7 @@ class Login(MethodView):
 
 @blp.route("/refresh")
 class Refresh(MethodView):
-    @jwt_required(refresh=True)
+    @token_required(refresh=True)
     @blp.doc(security=BEARER_AUTH)
     @blp.response(200, AccessTokenSchema)
     def post(self):
@@ -51,10 +50,10 @@ class Refresh(MethodView):
 
 @blp.route("/logout")
 class Logout(MethodView):
-    @jwt_required(verify_type=False)
+    @token_required(verify_type=False)
     @blp.doc(security=BEARER_AUTH)
     @blp.arguments(LogoutSchema)
     @blp.response(204)
     def post(self, data):
         """Revoke the presented token, and the refresh token given in the body"""
-        services.logout(current_user, get_jwt(), data["refresh_token"])
+        services.logout(current_user, current_claims(), data["refresh_token"])

@@ -1,11 +1,10 @@
 """Conversations and their messages."""
 
 from flask.views import MethodView
-from flask_jwt_extended import jwt_required
 
 from app.core.api import Blueprint
 from app.core.docs import link, links
-from app.auth.tokens import current_user, current_user_id
+from app.auth.tokens import current_user, current_user_id, token_required
 from app.chat import services
 from app.chat.schemas import (ConversationCreateSchema, ConversationPageSchema, ConversationSchema,
                               MessageCreateSchema, MessagePageSchema, PostedMessageSchema)
@@ -24,7 +23,7 @@ def conversation_links(conversation_id: str) -> dict:
 
 @blp.route("")
 class Conversations(MethodView):
-    decorators = [jwt_required()]
+    decorators = [token_required()]
 
     @blp.doc(security=BEARER_AUTH)
     @blp.arguments(PageArgsSchema, location="query")
@@ -48,7 +47,7 @@ class Conversations(MethodView):
 
 @blp.route("/<id:conversation_id>")
 class ConversationItem(MethodView):
-    @jwt_required()
+    @token_required()
     @blp.doc(security=BEARER_AUTH)
     @blp.response(200, ConversationSchema)
     @blp.alt_response(404, schema=ErrorSchema, description="`conversation_not_found`: none, or not mine")
@@ -59,7 +58,7 @@ class ConversationItem(MethodView):
 
 @blp.route("/<id:conversation_id>/messages")
 class Messages(MethodView):
-    decorators = [jwt_required()]
+    decorators = [token_required()]
 
     @blp.doc(security=BEARER_AUTH)
     @blp.arguments(PageArgsSchema, location="query")

@@ -1,9 +1,8 @@
 """Phone sign-in by SMS code, and the development SMS outbox."""
 
 from flask.views import MethodView
-from flask_jwt_extended import jwt_required
 
-from app.auth.tokens import current_user
+from app.auth.tokens import current_user, token_required
 from app.core.api import Blueprint, client_address
 from app.core.schemas import OPTIONAL_BEARER_AUTH, ErrorSchema
 from app.phone import services
@@ -31,7 +30,7 @@ class PhoneCode(MethodView):
 
 @blp.route("/verify")
 class PhoneVerify(MethodView):
-    @jwt_required(optional=True)
+    @token_required(optional=True)
     @blp.doc(security=OPTIONAL_BEARER_AUTH)
     @blp.arguments(PhoneVerifySchema)
     @blp.response(200, PhoneSessionSchema)

@@ -1,11 +1,10 @@
 """Posts and likes."""
 
 from flask.views import MethodView
-from flask_jwt_extended import jwt_required
 
 from app.core.api import Blueprint
 from app.core.docs import link, links
-from app.auth.tokens import current_user, current_user_id
+from app.auth.tokens import current_user, current_user_id, token_required
 from app.posts import services
 from app.posts.schemas import (LikePageSchema, LikeStatusSchema, PostCreateSchema, PostListArgsSchema,
                                PostPageSchema, PostSchema, PostUpdateSchema)
@@ -32,7 +31,7 @@ def post_links(post_id: str) -> dict:
 
 @blp.route("")
 class Posts(MethodView):
-    @jwt_required(optional=True)
+    @token_required(optional=True)
     @blp.doc(security=OPTIONAL_BEARER_AUTH)
     @blp.arguments(PostListArgsSchema, location="query")
     @blp.response(200, PostPageSchema)
@@ -46,7 +45,7 @@ class Posts(MethodView):
         """List posts, newest first"""
         return services.list_posts(viewer_id=current_user_id(), **args)
 
-    @jwt_required()
+    @token_required()
     @blp.doc(security=BEARER_AUTH)
     @blp.arguments(PostCreateSchema)
     @blp.response(201, PostSchema)
@@ -61,7 +60,7 @@ class Posts(MethodView):
 
 @blp.route("/<id:post_id>")
 class PostItem(MethodView):
-    @jwt_required(optional=True)
+    @token_required(optional=True)
     @blp.doc(security=OPTIONAL_BEARER_AUTH)
     @blp.response(200, PostSchema)
     @blp.alt_response(404, schema=ErrorSchema, description="`post_not_found`")
@@ -70,7 +69,7 @@ class PostItem(MethodView):
         """Show a post"""
         return services.get_post(post_id, viewer_id=current_user_id())
 
-    @jwt_required()
+    @token_required()
     @blp.doc(security=BEARER_AUTH)
     @blp.arguments(PostUpdateSchema)
     @blp.response(200, PostSchema)
@@ -81,7 +80,7 @@ class PostItem(MethodView):
         """Change my post"""
         return services.update_post(current_user, post_id, **changes)
 
-    @jwt_required()
+    @token_required()
     @blp.doc(security=BEARER_AUTH)
     @blp.response(204)
     @blp.alt_response(403, schema=ErrorSchema, description="`not_author`, `email_undeliverable`")
@@ -102,7 +101,7 @@ def like_links() -> dict:
 
 @blp.route("/<id:post_id>/like")
 class PostLike(MethodView):
-    decorators = [jwt_required()]
+    decorators = [token_required()]
 
     @blp.doc(security=BEARER_AUTH)
     @blp.response(201, LikeStatusSchema, description="The like was created")

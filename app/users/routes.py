@@ -1,11 +1,10 @@
 """The signed-in user's profile, and public profiles."""
 
 from flask.views import MethodView
-from flask_jwt_extended import jwt_required
 
 from app.core.api import Blueprint
 from app.core.docs import link, links
-from app.auth.tokens import current_user, current_user_id
+from app.auth.tokens import current_user, current_user_id, token_required
 from app.core.schemas import BEARER_AUTH, OPTIONAL_BEARER_AUTH, ErrorSchema, PageArgsSchema
 from app.users import services
 from app.users.schemas import (InviteActivationSchema, ProfileSchema, ProfileUpdateSchema, ProfileUpdatedSchema,
@@ -16,7 +15,7 @@ blp = Blueprint("users", __name__, url_prefix="/api/v1/users", description="Prof
 
 @blp.route("/me")
 class Me(MethodView):
-    decorators = [jwt_required()]
+    decorators = [token_required()]
 
     @blp.doc(security=BEARER_AUTH)
     @blp.response(200, ProfileSchema)
@@ -41,7 +40,7 @@ class Me(MethodView):
 
 @blp.route("/me/invite")
 class Invite(MethodView):
-    @jwt_required()
+    @token_required()
     @blp.doc(security=BEARER_AUTH)
     @blp.arguments(InviteActivationSchema)
     @blp.response(200, ProfileSchema)
@@ -55,7 +54,7 @@ class Invite(MethodView):
 
 @blp.route("/me/referrals")
 class Referrals(MethodView):
-    @jwt_required()
+    @token_required()
     @blp.doc(security=BEARER_AUTH)
     @blp.arguments(PageArgsSchema, location="query")
     @blp.response(200, ReferralPageSchema)
@@ -66,7 +65,7 @@ class Referrals(MethodView):
 
 @blp.route("/<id:user_id>")
 class PublicProfile(MethodView):
-    @jwt_required(optional=True)
+    @token_required(optional=True)
     @blp.doc(security=OPTIONAL_BEARER_AUTH)
     @blp.response(200, PublicProfileSchema)
     @blp.alt_response(404, schema=ErrorSchema, description="`user_not_found`")

@@ -1,0 +1,75 @@
+"""``token_required``: Agora's own check of the bearer token, answering as flask-jwt-extended's ``jwt_required`` does."""
+
+import pytest
+from flask_jwt_extended import create_access_token
+from flask_jwt_extended.exceptions import InvalidHeaderError, NoAuthorizationError
+from flask_jwt_extended.view_decorators import _decode_jwt_from_headers
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from app.auth.tokens import bearer_token
+from app.extensions import jwt
+from tests.errors import ME, assert_error
+
+HEADER_PARTS = st.sampled_from(["Bearer", "bearer", "Basic", "abc.def.ghi", "x", ",", ", ", " ", "  ", "\t", "="])
+
+
+def reference_reading(app, value: str):
+    """What flask-jwt-extended's own header reader makes of ``value``: the token, or the error it raises."""
+    with app.test_request_context(headers={"Authorization": value}):
+        try:
+            return _decode_jwt_from_headers()[0]
+        except (NoAuthorizationError, InvalidHeaderError) as error:
+            return type(error), str(error)
+        except IndexError:  # its reader fails on a blank credential between commas (", ,"): a 500
+            return NoAuthorizationError, "Missing 'Bearer' type in 'Authorization' header. " \
+                                         "Expected 'Authorization: Bearer <JWT>'"
+
+
+def our_reading(app, value: str):
+    with app.app_context():
+        try:
+            return bearer_token(value)
+        except (NoAuthorizationError, InvalidHeaderError) as error:
+            return type(error), str(error)
+
+
+@pytest.mark.parametrize("value", [
+    "", " ", ",", "Bearer", "Bearer ", "Bearer a.b.c", "  Bearer a.b.c , ", "Bearer a.b.c, Basic xyz",
+    "Basic xyz, Bearer a.b.c", "Bearer a.b.c, Bearer d.e.f", "Bearer a.b.c d", "bearer a.b.c", "Basic xyz",
+    "Bearer\ta.b.c", ",Bearer a.b.c,", ", ,", "Bearer a.b.c, ,",
+])
+def test_header_shapes_read_as_flask_jwt_extended_reads_them(app, value):
+    assert our_reading(app, value) == reference_reading(app, value)
+
+
+# The app only supplies configuration and a request context: nothing it holds changes between examples.
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(HEADER_PARTS, max_size=8).map("".join))
+def test_any_header_reads_as_flask_jwt_extended_reads_it(app, value):
+    assert our_reading(app, value) == reference_reading(app, value)
+
+
+def test_a_blank_credential_between_commas_is_401_authorization_required(client):
+    assert_error(client.get(ME, headers={"Authorization": ", ,"}), 401, "authorization_required")
+
+
+def test_a_token_naming_no_user_is_401_invalid_token(client, in_app):
+    token = in_app(create_access_token, "admin")
+    assert_error(client.get(ME, headers={"Authorization": f"Bearer {token}"}), 401, "invalid_token")
+
+
+def test_an_optional_token_may_be_absent_but_a_bad_one_is_refused(client):
+    assert client.get("/api/v1/posts").status_code == 200
+    assert_error(client.get("/api/v1/posts", headers={"Authorization": "Bearer a.b.c"}), 401, "invalid_token")
+
+
+def test_a_verified_token_is_remembered_with_its_header_and_handed_out_as_a_copy(app, in_app):
+    token = in_app(create_access_token, "7")
+    with app.app_context():
+        header, claims = jwt.verified_token(token)
+        claims["sub"] = "8"  # a caller changing its copy
+        again_header, again = jwt.verified_token(token)
+    assert header == again_header and header["alg"] == "HS256"
+    assert again["sub"] == "7"
+    assert len(jwt._verified) >= 1
