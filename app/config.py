@@ -311,7 +311,8 @@ def engine_options(url: str) -> dict:
     if url.startswith("sqlite"):
         return {**options, "connect_args": {"timeout": 30, "check_same_thread": False}}
     if url.startswith("postgresql"):
-        return {**options, "pool_pre_ping": True, "connect_args": {"connect_timeout": 5}}
+        # No pool_pre_ping: app.core.database checks each checked-out connection without a round trip.
+        return {**options, "connect_args": {"connect_timeout": 5}}
     return options
 
 

@@ -248,3 +248,44 @@ def test_any_failure_ending_the_session_is_logged_once_and_its_connection_discar
     with pg_app.app_context():
         assert db.engine.pool.checkedout() == 0
     assert client.get("/test/backend-pid").json["pid"] != failed.json["pid"]  # invalidated, not returned to the pool
+
+
+# --- the checkout check that replaces pool_pre_ping --------------------------------------------
+
+
+def wait_until_gone(admin: psycopg.Connection, pid: int) -> None:
+    assert admin.execute("SELECT pg_terminate_backend(%s, 5000)", (pid,)).fetchone() == (True,)
+
+
+def test_a_pooled_connection_the_server_closed_is_replaced_before_it_is_handed_out(pg_app):
+    admin = admin_connection(pg_app.config["SQLALCHEMY_DATABASE_URI"])
+    statements = []
+    try:
+        with pg_app.app_context():
+            engine = db.engine
+            event.listen(engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
+            with engine.connect() as connection:
+                first = connection.execute(text("SELECT pg_backend_pid()")).scalar_one()
+            # back in the pool, idle: the server now ends it
+            wait_until_gone(admin, first)
+            statements.clear()
+            with engine.connect() as connection:
+                second = connection.execute(text("SELECT pg_backend_pid()")).scalar_one()
+    finally:
+        admin.close()
+
+    assert second != first
+    assert statements == ["SELECT pg_backend_pid()"], "the checkout made a round trip of its own (a ping)"
+
+
+def test_a_live_pooled_connection_is_handed_out_again_without_a_round_trip(pg_app):
+    statements = []
+    with pg_app.app_context():
+        engine = db.engine
+        with engine.connect() as connection:
+            first = connection.execute(text("SELECT pg_backend_pid()")).scalar_one()
+        event.listen(engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
+        with engine.connect() as connection:
+            again = connection.execute(text("SELECT pg_backend_pid()")).scalar_one()
+    assert again == first
+    assert statements == ["SELECT pg_backend_pid()"]
