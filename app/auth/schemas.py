@@ -1,10 +1,11 @@
 """Request and response bodies of the auth endpoints."""
 
-from marshmallow import Schema, fields, validate
+from marshmallow import fields, validate
 
 from app.auth.passwords import new_password_field
 from app.core.schemas import (EXAMPLE_ACCESS_TOKEN, EXAMPLE_EMAIL, EXAMPLE_NAME, EXAMPLE_PASSWORD,
-                              EXAMPLE_REFRESH_TOKEN, RequestSchema, TrimmedSchema, email_field, name_field)
+                              EXAMPLE_REFRESH_TOKEN, RequestSchema, ResponseSchema, TrimmedSchema, email_field,
+                              name_field)
 from app.users.schemas import ProfileSchema
 
 
@@ -26,7 +27,7 @@ class LogoutSchema(RequestSchema):
                                             "example": EXAMPLE_REFRESH_TOKEN})
 
 
-class SessionSchema(Schema):
+class SessionSchema(ResponseSchema):
     user = fields.Nested(ProfileSchema, required=True)
     access_token = fields.String(required=True, metadata={
         "description": "Send as `Authorization: Bearer <token>`; lasts 15 minutes by default",
@@ -36,5 +37,5 @@ class SessionSchema(Schema):
         "example": EXAMPLE_REFRESH_TOKEN})
 
 
-class AccessTokenSchema(Schema):
+class AccessTokenSchema(ResponseSchema):
     access_token = fields.String(required=True, metadata={"example": EXAMPLE_ACCESS_TOKEN})

@@ -1,8 +1,9 @@
 """Conversation and message bodies."""
 
-from marshmallow import Schema, fields, validate
+from marshmallow import fields, validate
 
-from app.core.schemas import EXAMPLE_TIME, MAX_ID, TrimmedSchema, UserRefSchema, page_schema, text_field
+from app.core.schemas import (EXAMPLE_TIME, MAX_ID, ResponseSchema, TrimmedSchema, UserRefSchema, page_schema,
+                              text_field)
 
 TITLE_MAX = 200
 MESSAGE_MAX = 2000
@@ -21,7 +22,7 @@ class ConversationCreateSchema(TrimmedSchema):
     )
 
 
-class ConversationSchema(Schema):
+class ConversationSchema(ResponseSchema):
     id = fields.Integer(required=True, metadata={"example": 5})
     title = fields.String(required=True, metadata={"example": EXAMPLE_TITLE})
     participants = fields.List(fields.Nested(UserRefSchema), required=True)
@@ -32,7 +33,7 @@ class MessageCreateSchema(TrimmedSchema):
     body = text_field(MESSAGE_MAX, required=True, metadata={"example": EXAMPLE_MESSAGE})
 
 
-class MessageSchema(Schema):
+class MessageSchema(ResponseSchema):
     id = fields.Integer(required=True, metadata={"example": 230})
     conversation_id = fields.Integer(required=True, metadata={"example": 5})
     author = fields.Nested(UserRefSchema, allow_none=True, required=True,
@@ -43,7 +44,7 @@ class MessageSchema(Schema):
     created_at = fields.DateTime(required=True, metadata={"example": EXAMPLE_TIME})
 
 
-class PostedMessageSchema(Schema):
+class PostedMessageSchema(ResponseSchema):
     message = fields.Nested(MessageSchema, required=True)
     points = fields.Integer(required=True, metadata={"description": "My point total after this message",
                                                      "example": 10})

@@ -11,6 +11,8 @@ from functools import cached_property
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, pre_load, validate
 
+from app.core.dumping import compile_dump, compile_many
+
 MAX_ID = 2**31 - 1
 
 # Examples shown by /docs and /redoc (field metadata only): realistic values the server would accept or send.
@@ -43,7 +45,25 @@ CURSOR_PATTERN = r"^\.?[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$"
 CURSOR_MAX = 512
 
 
-class ErrorBodySchema(Schema):
+class ResponseSchema(Schema):
+    """What the server sends: dumped by a plan compiled at the first dump (``app.core.dumping``),
+    or by marshmallow when the schema needs it. Every response schema derives from this one."""
+
+    @cached_property
+    def _dump_one(self):
+        return compile_dump(self)
+
+    @cached_property
+    def _dump_many(self):
+        return compile_many(self)
+
+    def dump(self, obj, *, many: bool | None = None):
+        many = self.many if many is None else bool(many)
+        plan = self._dump_many if many else self._dump_one
+        return super().dump(obj, many=many) if plan is None else plan(obj)
+
+
+class ErrorBodySchema(ResponseSchema):
     status = fields.Integer(required=True, validate=validate.Range(min=400, max=599), metadata={"example": 422})
     code = fields.String(required=True, validate=validate.Regexp(r"^[a-z][a-z0-9]*(_[a-z0-9]+)*$"), metadata={
         "description": "Stable snake_case error code", "example": "validation_error"})
@@ -65,7 +85,7 @@ class ErrorBodySchema(Schema):
         "example": {"database": "ok", "redis": "unreachable"}})
 
 
-class ErrorSchema(Schema):
+class ErrorSchema(ResponseSchema):
     error = fields.Nested(ErrorBodySchema, required=True)
 
 
@@ -137,14 +157,14 @@ class PageArgsSchema(QuerySchema):
                                      "pattern": CURSOR_PATTERN})
 
 
-class UserRefSchema(Schema):
+class UserRefSchema(ResponseSchema):
     id = fields.Integer(required=True, metadata={"example": 7})
     name = fields.String(allow_none=True, metadata={"example": "Grace Hopper"})
 
 
 def page_schema(item_schema: type[Schema], name: str) -> type[Schema]:
     """The ``{items, next_cursor}`` envelope for a list of ``item_schema``."""
-    return Schema.from_dict(
+    return ResponseSchema.from_dict(
         {
             "items": fields.List(fields.Nested(item_schema), required=True),
             "next_cursor": fields.String(allow_none=True, required=True, metadata={

@@ -1,13 +1,15 @@
 """Response bodies of the probes."""
 
-from marshmallow import Schema, fields
+from marshmallow import fields
+
+from app.core.schemas import ResponseSchema
 
 
-class HealthSchema(Schema):
+class HealthSchema(ResponseSchema):
     status = fields.String(required=True, metadata={"example": "ok"})
 
 
-class ReadySchema(Schema):
+class ReadySchema(ResponseSchema):
     status = fields.String(required=True, metadata={"example": "ready"})
     checks = fields.Dict(keys=fields.String(), values=fields.String(), required=True, metadata={
         "description": "Each part and its state: `database` and `redis` always; `broker` and `worker` when tasks "

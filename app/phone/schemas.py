@@ -1,9 +1,9 @@
 """Request and response bodies of phone sign-in and of the development SMS outbox."""
 
-from marshmallow import Schema, fields, validate
+from marshmallow import fields, validate
 
 from app.auth.schemas import SessionSchema
-from app.core.schemas import EXAMPLE_PHONE, EXAMPLE_TIME, FullMatch, QuerySchema, RequestSchema
+from app.core.schemas import EXAMPLE_PHONE, EXAMPLE_TIME, FullMatch, QuerySchema, RequestSchema, ResponseSchema
 
 # What may be a phone number: digits with the usual separators, an optional leading +. Whether it is
 # one (phonenumbers: a valid number of a real region) JSON Schema cannot say: that is a 422.
@@ -22,7 +22,7 @@ class PhoneCodeRequestSchema(RequestSchema):
     phone = phone_field(metadata={"description": PHONE_DESCRIPTION, "example": EXAMPLE_PHONE})
 
 
-class PhoneCodeSentSchema(Schema):
+class PhoneCodeSentSchema(ResponseSchema):
     phone = fields.String(required=True, metadata={"description": "The number in E.164", "example": EXAMPLE_PHONE})
     expires_in = fields.Integer(required=True, metadata={"description": "Seconds the code stays valid", "example": 300})
     resend_after = fields.Integer(required=True, metadata={"description": "Seconds before another code may be asked",
@@ -44,11 +44,11 @@ class OutboxArgsSchema(QuerySchema):
     phone = phone_field(metadata={"description": PHONE_DESCRIPTION, "example": EXAMPLE_PHONE})
 
 
-class SmsSchema(Schema):
+class SmsSchema(ResponseSchema):
     phone = fields.String(required=True, metadata={"example": EXAMPLE_PHONE})
     body = fields.String(required=True, metadata={"example": "Your Agora code is 4821. It expires in 5 minutes."})
     created_at = fields.DateTime(required=True, metadata={"example": EXAMPLE_TIME})
 
 
-class OutboxSchema(Schema):
+class OutboxSchema(ResponseSchema):
     items = fields.List(fields.Nested(SmsSchema), required=True)

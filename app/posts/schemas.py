@@ -1,8 +1,9 @@
 """Post and like bodies."""
 
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import ValidationError, fields, validate, validates_schema
 
-from app.core.schemas import EXAMPLE_TIME, MAX_ID, PageArgsSchema, TrimmedSchema, UserRefSchema, page_schema, text_field
+from app.core.schemas import (EXAMPLE_TIME, MAX_ID, PageArgsSchema, ResponseSchema, TrimmedSchema, UserRefSchema,
+                              page_schema, text_field)
 
 TITLE_MAX = 200
 BODY_MAX = 10_000
@@ -32,7 +33,7 @@ class PostListArgsSchema(PageArgsSchema):
                                metadata={"description": "Only this user's posts", "example": 42})
 
 
-class PostSchema(Schema):
+class PostSchema(ResponseSchema):
     id = fields.Integer(required=True, metadata={"example": 17})
     author = fields.Nested(UserRefSchema, required=True)
     title = fields.String(allow_none=True, metadata={"example": EXAMPLE_TITLE})
@@ -44,13 +45,13 @@ class PostSchema(Schema):
     updated_at = fields.DateTime(required=True, metadata={"example": EXAMPLE_TIME})
 
 
-class LikeStatusSchema(Schema):
+class LikeStatusSchema(ResponseSchema):
     post_id = fields.Integer(required=True, metadata={"example": 17})
     liked = fields.Boolean(required=True, metadata={"example": True})
     like_count = fields.Integer(required=True, metadata={"example": 4})
 
 
-class LikeSchema(Schema):
+class LikeSchema(ResponseSchema):
     user = fields.Nested(UserRefSchema, required=True)
     created_at = fields.DateTime(required=True, metadata={"description": "To the microsecond", "example": EXAMPLE_TIME})
 

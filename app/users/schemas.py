@@ -1,11 +1,11 @@
 """Profile schemas."""
 
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import ValidationError, fields, validate, validates_schema
 
 from app.auth.passwords import new_password_field
 from app.core.schemas import (EXAMPLE_ACCESS_TOKEN, EXAMPLE_EMAIL, EXAMPLE_NAME, EXAMPLE_PASSWORD, EXAMPLE_PHONE,
-                              EXAMPLE_REFRESH_TOKEN, EXAMPLE_TIME, WHITESPACE, FullMatch, RequestSchema, TrimmedSchema,
-                              UserRefSchema, email_field, name_field, page_schema)
+                              EXAMPLE_REFRESH_TOKEN, EXAMPLE_TIME, WHITESPACE, FullMatch, RequestSchema, ResponseSchema,
+                              TrimmedSchema, UserRefSchema, email_field, name_field, page_schema)
 from app.users.rules import LENGTH as INVITE_CODE_LENGTH
 
 # An invite code in any case, with the whitespace the service trims around it.
@@ -23,7 +23,7 @@ EXAMPLE_ENRICHMENT = {
 }
 
 
-class ProfileSchema(Schema):
+class ProfileSchema(ResponseSchema):
     id = fields.Integer(attribute="user.id", required=True, metadata={"example": 42})
     email = fields.String(attribute="user.email", allow_none=True, metadata={"example": EXAMPLE_EMAIL})
     phone = fields.String(attribute="user.phone", allow_none=True, metadata={"example": EXAMPLE_PHONE})
@@ -59,7 +59,7 @@ class ProfileUpdatedSchema(ProfileSchema):
     refresh_token = fields.String(metadata={"example": EXAMPLE_REFRESH_TOKEN})
 
 
-class PublicProfileSchema(Schema):
+class PublicProfileSchema(ResponseSchema):
     id = fields.Integer(attribute="user.id", required=True, metadata={"example": 42})
     name = fields.String(attribute="user.name", allow_none=True, metadata={"example": EXAMPLE_NAME})
     points = fields.Integer(attribute="user.points", required=True, metadata={"example": 12})
@@ -92,7 +92,7 @@ class InviteActivationSchema(RequestSchema):
         metadata={"description": "Someone else's invite code (any case)", "example": "AB12CD"})
 
 
-class ReferralSchema(Schema):
+class ReferralSchema(ResponseSchema):
     user = fields.Nested(UserRefSchema, required=True)
     contact = fields.String(allow_none=True, metadata={"description": "Their phone, or email where there is none",
                                                        "example": "+79997654321"})
