@@ -49,15 +49,23 @@ def whole_number(name: str, default: int) -> int:
 
 
 bind = os.environ.get("BIND", "127.0.0.1:8000")
-# fakeredis lives inside one process: without REDIS_URL, every request must reach the same process.
-# With Redis, cores + 1 processes of 4 threads: measured on 2 cores (make bench's routes), it served
-# 3-10% more than 2 x cores + 1 processes of 8 threads, with fewer database connections.
+# fakeredis lives inside one process: without REDIS_URL, every request must reach the same process,
+# so the embedded default is one process of 8 threads.
+# With Redis, 2 x cores + 1 single-threaded (sync) processes, gunicorn's own advice. Measured on 2
+# cores (make bench's routes, wrk's 8 keep-alive connections): a threaded process keeps the
+# connections it accepted, and one process often held all of them while the others idled, halving
+# the rate from one run to the next; a sync process takes a connection only when it is free, so the
+# load spreads by itself. 5 sync processes served 20-60% more than 3 of 4 threads on every route,
+# and more than 3, 4 or 7 processes. Sync processes do not keep connections alive and are held up by
+# slow clients: run them behind a buffering reverse proxy (nginx), as gunicorn's docs ask.
 SHARED_REDIS = bool(os.environ.get("REDIS_URL"))
-workers = whole_number("WEB_CONCURRENCY", (os.cpu_count() or 1) + 1 if SHARED_REDIS else 1)
-threads = whole_number("GUNICORN_THREADS", 4 if SHARED_REDIS else 8)
+CORES = os.cpu_count() or 1
+workers = whole_number("WEB_CONCURRENCY", 2 * CORES + 1 if SHARED_REDIS else 1)
+threads = whole_number("GUNICORN_THREADS", 1 if SHARED_REDIS else 8)
 prepare_metrics_directory()  # after the settings above are known good, before the app is loaded
-# gthread, answering an oversized request line or headers (414, 431) in the API's JSON error shape.
-worker_class = "app.core.serving.JsonErrorThreadWorker"
+# Both answer an oversized request line or headers (414, 431) in the API's JSON error shape. A custom
+# sync class would ignore `threads`, so more than one thread selects the threaded (gthread) one.
+worker_class = "app.core.serving." + ("JsonErrorThreadWorker" if threads > 1 else "JsonErrorSyncWorker")
 timeout = 30
 graceful_timeout = 20
 # The app writes one access line per request itself (logger agora.access: route, status, duration and the

@@ -91,6 +91,9 @@ def postgres_stack(admin_url: str, redis_url: str):
                  "--concurrency=2", "-Q", "integrations,sms"],
                 cwd=ROOT, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             try:
+                # The bot keeps one connection alive per thread: threaded processes serve it (sync ones,
+                # make serve's shape, close every connection, and the bot's Python client then spends
+                # more on reconnecting than the server saves: 16.8 s against 12.9 s, measured).
                 with gunicorn(env, workers=2 * (os.cpu_count() or 1) + 1, threads=4) as base_url:
                     yield base_url, hash_cost
             finally:

@@ -208,6 +208,30 @@ def test_gunicorn_stops_with_one_line_on_a_bad_thread_count(tmp_path):
                                      "GUNICORN_THREADS must be a positive whole number, not 'many'")
 
 
+def served_shape(env: dict) -> dict:
+    """gunicorn's workers, threads and worker class for ``env``, as gunicorn.conf.py sets them (--print-config)."""
+    result = run_entry_point([sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py", "--print-config",
+                              "wsgi:app"], env)
+    assert result.returncode == 0, result.stderr
+    settings = dict(re.findall(r"^(workers|threads|worker_class)\s+= (\S+)$", result.stdout, re.M))
+    return {"workers": int(settings["workers"]), "threads": int(settings["threads"]),
+            "worker_class": settings["worker_class"]}
+
+
+@pytest.mark.parametrize("variables, expected", [
+    # Redis shared by processes: 2 x cores + 1 single-threaded (sync) processes
+    ({"REDIS_URL": "redis://127.0.0.1:6379/0"},
+     {"workers": 2 * (os.cpu_count() or 1) + 1, "threads": 1, "worker_class": "app.core.serving.JsonErrorSyncWorker"}),
+    # the embedded default: fakeredis lives in one process, so one process of 8 threads
+    ({}, {"workers": 1, "threads": 8, "worker_class": "app.core.serving.JsonErrorThreadWorker"}),
+    # threads asked for with Redis: the threaded worker, since a sync one would ignore them
+    ({"REDIS_URL": "redis://127.0.0.1:6379/0", "WEB_CONCURRENCY": "3", "GUNICORN_THREADS": "4"},
+     {"workers": 3, "threads": 4, "worker_class": "app.core.serving.JsonErrorThreadWorker"}),
+])
+def test_gunicorn_runs_the_process_shape_chosen_for_its_mode(tmp_path, variables, expected):
+    assert served_shape(embedded_server_env(tmp_path, BIND="127.0.0.1:0", **variables)) == expected
+
+
 # --- gunicorn's control socket ----------------------------------------------------------------
 
 def test_gunicorn_opens_no_shared_control_socket(tmp_path):
