@@ -14,16 +14,21 @@ from tests.errors import ME, assert_error
 HEADER_PARTS = st.sampled_from(["Bearer", "bearer", "Basic", "abc.def.ghi", "x", ",", ", ", " ", "  ", "\t", "="])
 
 
+def answer(error: Exception) -> tuple:
+    """What a client learns of a refused header: the error's kind (401 authorization_required or
+    invalid_token), and for invalid_token its message (the missing-token answer has a fixed one)."""
+    return type(error), str(error) if isinstance(error, InvalidHeaderError) else ""
+
+
 def reference_reading(app, value: str):
-    """What flask-jwt-extended's own header reader makes of ``value``: the token, or the error it raises."""
+    """What flask-jwt-extended's own header reader makes of ``value``: the token, or its answer."""
     with app.test_request_context(headers={"Authorization": value}):
         try:
             return _decode_jwt_from_headers()[0]
         except (NoAuthorizationError, InvalidHeaderError) as error:
-            return type(error), str(error)
-        except IndexError:  # its reader fails on a blank credential between commas (", ,"): a 500
-            return NoAuthorizationError, "Missing 'Bearer' type in 'Authorization' header. " \
-                                         "Expected 'Authorization: Bearer <JWT>'"
+            return answer(error)
+        except IndexError:  # it fails (a 500) on a blank credential between commas: read it without them
+            return reference_reading(app, ",".join(part for part in value.split(",") if part.strip()))
 
 
 def our_reading(app, value: str):
@@ -31,20 +36,20 @@ def our_reading(app, value: str):
         try:
             return bearer_token(value)
         except (NoAuthorizationError, InvalidHeaderError) as error:
-            return type(error), str(error)
+            return answer(error)
 
 
 @pytest.mark.parametrize("value", [
     "", " ", ",", "Bearer", "Bearer ", "Bearer a.b.c", "  Bearer a.b.c , ", "Bearer a.b.c, Basic xyz",
     "Basic xyz, Bearer a.b.c", "Bearer a.b.c, Bearer d.e.f", "Bearer a.b.c d", "bearer a.b.c", "Basic xyz",
-    "Bearer\ta.b.c", ",Bearer a.b.c,", ", ,", "Bearer a.b.c, ,",
+    "Bearer\ta.b.c", ",Bearer a.b.c,", ", ,", "Bearer a.b.c, ,", ", ,Bearer", ", , Bearer a.b.c",
 ])
 def test_header_shapes_read_as_flask_jwt_extended_reads_them(app, value):
     assert our_reading(app, value) == reference_reading(app, value)
 
 
 # The app only supplies configuration and a request context: nothing it holds changes between examples.
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(HEADER_PARTS, max_size=8).map("".join))
 def test_any_header_reads_as_flask_jwt_extended_reads_it(app, value):
     assert our_reading(app, value) == reference_reading(app, value)
