@@ -167,6 +167,11 @@ def post_message_with_reward(world):
     return request, 201
 
 
+def signup(world):
+    body = {"email": "new.member@example.com", "password": "plum tractor sings", "name": "New"}
+    return lambda: world.call("POST", "/api/v1/auth/signup", json=body), 201
+
+
 def within(case, limit):
     return pytest.param(case, limit, id=case.__name__)
 
@@ -183,6 +188,7 @@ CASES = [
     within(create_post, 1),                     # 3: user, insert, the post read back
     within(post_message, 2),                    # 6: user, membership, insert, points, user and message read back
     within(post_message_with_reward, 3),        # 8: the same, a second insert and both messages read back
+    within(signup, 3),                          # 4 and a savepoint: email check, insert, the profile's two
 ]
 
 

@@ -10,26 +10,21 @@ from app.auth.models import login_windows, revoke
 from app.core.limits import Hit, reserve
 from app.auth.passwords import hash_password, needs_rehash, verify_password
 from app.auth.tokens import access_token, issue_tokens
-from app.core.errors import (EmailTaken, InvalidCredentials, TooManyFailedLogins,
-                             ValidationFailed)
+from app.core.errors import InvalidCredentials, TooManyFailedLogins, ValidationFailed
 from app.extensions import db
 from app.profile_checks.services import CheckTarget, initial_check_statuses, queue_profile_checks
 from app.users.models import User
-from app.users.services import add_user, email_in_use, find_credentials, normalize_email
+from app.users.services import find_credentials, insert_email_user, normalize_email
 
 
 def signup(*, email: str, password: str, name: str | None = None) -> tuple[int, dict]:
     """Create an email account, then queue its verification and enrichment; returns its id and tokens."""
     email = normalize_email(email)
     password_hash = hash_password(password)  # before any query: SQLite holds its write lock from the first
-    if email_in_use(email):
-        raise EmailTaken()
     statuses = initial_check_statuses()
-    user = add_user(User(email=email, password_hash=password_hash, name=name, **statuses))
-    target = CheckTarget(user.id, email, statuses["email_status"], statuses["enrichment_status"])
-    db.session.commit()
-    queue_profile_checks(target)
-    return target.id, issue_tokens(target.id)
+    user_id = insert_email_user(email=email, password_hash=password_hash, name=name, **statuses)  # committed
+    queue_profile_checks(CheckTarget(user_id, email, statuses["email_status"], statuses["enrichment_status"]))
+    return user_id, issue_tokens(user_id)
 
 
 def login(*, email: str, password: str, client_address: str) -> tuple[int, dict]:

@@ -7,7 +7,7 @@ from sqlalchemy.orm import aliased
 from app.auth.passwords import hash_password, verify_password
 from app.auth.models import end_sessions
 from app.auth.tokens import issue_tokens
-from app.core.database import one_statement, utcnow
+from app.core.database import insert_ignoring_conflicts, one_statement, utcnow
 from app.core.errors import (DomainError, EmailTaken, EmailUndeliverable, InviteAlreadyActivated, InviteCodeNotFound,
                              OwnInviteCode, PhoneTaken, ReferralCycle, TokenUserGone, UserNotFound, ValidationFailed)
 from app.extensions import db
@@ -45,10 +45,6 @@ def find_credentials(email: str):
         return connection.execute(CREDENTIALS, {"email": email}).first()
 
 
-def email_in_use(email: str) -> bool:
-    return db.session.execute(CREDENTIALS, {"email": email}).first() is not None
-
-
 def get_user(user_id: int) -> User:
     user = db.session.get(User, user_id)
     if user is None:
@@ -69,6 +65,24 @@ def add_user(user: User) -> User:
                 raise EmailTaken() from None
             if user.phone and db.session.scalars(select(User.id).where(User.phone == user.phone)).first():
                 raise PhoneTaken() from None
+    raise DomainError("Could not allocate an invite code; try again.")
+
+
+def insert_email_user(**values) -> int:
+    """Insert an email account in one statement with a fresh invite code, retrying on the rare collision; its id.
+
+    ``INSERT ... ON CONFLICT DO NOTHING RETURNING id`` in autocommit: no transaction, no ORM unit of
+    work, one round trip. When it inserts nothing, a unique index refused the row: the email's
+    (409 email_taken, also when a concurrent signup took it first) or the invite code's (a new code).
+    """
+    statement = insert_ignoring_conflicts(USERS).returning(USERS.c.id)
+    for _ in range(INVITE_CODE_ATTEMPTS):
+        with one_statement() as connection:
+            user_id = connection.execute(statement, {**values, "invite_code": new_invite_code()}).scalar()
+        if user_id is not None:
+            return user_id
+        if find_credentials(values["email"]) is not None:
+            raise EmailTaken()
     raise DomainError("Could not allocate an invite code; try again.")
 
 
