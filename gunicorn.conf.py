@@ -53,10 +53,12 @@ bind = os.environ.get("BIND", "127.0.0.1:8000")
 # so the embedded default is one process of 8 threads.
 # With Redis, 2 x cores + 1 single-threaded (sync) processes, gunicorn's own advice. Measured on 2
 # cores (make bench's routes, wrk's 8 keep-alive connections): a threaded process keeps the
-# connections it accepted, and one process often held all of them while the others idled, halving
-# the rate from one run to the next; a sync process takes a connection only when it is free, so the
-# load spreads by itself. 5 sync processes served 20-60% more than 3 of 4 threads on every route,
-# and more than 3, 4 or 7 processes. Sync processes do not keep connections alive and are held up by
+# connections it accepted, and one process often held all of them while the others idled (per-process
+# CPU 4.2 s, 0.0 s, 0.0 s over 4 s), halving a route's rate from one run to the next; a sync process
+# takes a connection only when it is free, so the load spreads by itself. In a quiet run 5 sync
+# processes served 1.5-1.8 times what 5 threaded processes of 4 threads did, and more than 3, 4 or 7
+# sync ones; in noisy runs sync and threaded shapes were within the noise of each other, but only the
+# threaded ones had the halved runs. Sync processes do not keep connections alive and are held up by
 # slow clients: run them behind a buffering reverse proxy (nginx), as gunicorn's docs ask.
 SHARED_REDIS = bool(os.environ.get("REDIS_URL"))
 CORES = os.cpu_count() or 1

@@ -16,6 +16,7 @@ from pathlib import Path
 from bench import bot, phone_codes, routes, scale
 
 RESULTS = Path(__file__).with_name("results.json")
+ALL = ("routes", "bot", "scale", "phone_codes")
 
 
 def machine() -> dict:
@@ -47,11 +48,16 @@ def summarise_routes(rows: list[dict]) -> list[dict]:
 
 def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--only", default="routes,bot,scale,phone_codes")
+    parser.add_argument("--only", default=",".join(ALL))
     args = parser.parse_args(argv)
     wanted = args.only.split(",")
     started = time.monotonic()
-    results: dict = {"measured_at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "machine": machine()}
+    # A partial run (--only) replaces its own sections and keeps the others, each with its own time.
+    previous = json.loads(RESULTS.read_text()) if RESULTS.exists() and set(wanted) != set(ALL) else {}
+    results: dict = {**previous, "machine": machine()}
+    now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    results["measured_at"] = {**(previous.get("measured_at") if isinstance(previous.get("measured_at"), dict)
+                                 else {}), **{name: now for name in wanted}}
     if "routes" in wanted:
         print("== hot routes against bare Flask + psycopg (bench.routes)", flush=True)
         rows = routes.main([])
