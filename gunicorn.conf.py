@@ -65,8 +65,9 @@ CORES = os.cpu_count() or 1
 workers = whole_number("WEB_CONCURRENCY", 2 * CORES + 1 if SHARED_REDIS else 1)
 threads = whole_number("GUNICORN_THREADS", 1 if SHARED_REDIS else 8)
 prepare_metrics_directory()  # after the settings above are known good, before the app is loaded
-# Both answer an oversized request line or headers (414, 431) in the API's JSON error shape. A custom
-# sync class would ignore `threads`, so more than one thread selects the threaded (gthread) one.
+# Both answer an oversized request line or headers (414, 431) in the API's JSON error shape. With more
+# than one thread gunicorn would swap a *SyncWorker class for its own plain gthread worker (losing
+# those answers), so more than one thread selects the JSON threaded one.
 worker_class = "app.core.serving." + ("JsonErrorThreadWorker" if threads > 1 else "JsonErrorSyncWorker")
 timeout = 30
 graceful_timeout = 20

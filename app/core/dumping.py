@@ -4,9 +4,10 @@ marshmallow's ``Schema.dump`` walks, for every value of every item, ``Field.seri
 the schema's accessor and ``utils.get_value`` before the field's own ``_serialize``, and a nested
 object goes through ``dump`` again: a profile put it at a seventh of a feed page. ``compile_dump``
 reads the schema once and returns a function that does, per item, only what those layers decide:
-look each value up as ``utils.get_value`` does, fall back to the field's ``dump_default``, leave a
-missing value out, and hand the value to the field's own ``_serialize`` (so every field type
-formats exactly as marshmallow formats it). Nested schemas, also inside lists, are compiled in turn.
+look each value up with ``utils.get_value`` (a dict's present key directly), fall back to the
+field's ``dump_default``, leave a missing value out, and hand the value to the field's own
+``_serialize`` (so every field type formats exactly as marshmallow formats it). Nested schemas,
+also inside lists, are compiled in turn.
 
 A schema with dump hooks (``pre_dump``, ``post_dump``), its own ``get_attribute`` or ``dict_class``,
 or a field that does not read an attribute (``Method``, ``Function``) has no plan: it is dumped by
@@ -19,7 +20,7 @@ from typing import Any
 
 from marshmallow import Schema, fields, missing
 from marshmallow.decorators import POST_DUMP, PRE_DUMP
-from marshmallow.utils import ensure_text_type
+from marshmallow.utils import ensure_text_type, get_value
 
 Dump = Callable[[Any], Any]
 
@@ -53,8 +54,8 @@ def compile_dump(schema: Schema, _within: frozenset = frozenset()) -> Dump | Non
         for key, path, default, serialize, with_obj in steps:
             value = obj
             for part in path:
-                # utils.get_value's lookup, with a dict's found key taken at once
-                value = value[part] if type(value) is dict and part in value else value_of(value, part)
+                # marshmallow's own lookup, with a dict's found key taken at once
+                value = value[part] if type(value) is dict and part in value else get_value(value, part, missing)
             if value is missing:
                 value = default() if callable(default) else default
                 if value is missing:
@@ -118,13 +119,3 @@ def leaf_conversion(field: fields.Field) -> Callable | None:
         data_format = field.format or field.DEFAULT_FORMAT
         return field.SERIALIZATION_FUNCS.get(data_format) or (lambda value: value.strftime(data_format))
     return None
-
-
-def value_of(obj, key: str):
-    """``marshmallow.utils._get_value_for_key`` with ``missing`` as the default: ``obj[key]``, else ``obj.key``."""
-    if not hasattr(obj, "__getitem__"):
-        return getattr(obj, key, missing)
-    try:
-        return obj[key]
-    except (KeyError, IndexError, TypeError, AttributeError):
-        return getattr(obj, key, missing)

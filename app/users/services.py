@@ -19,6 +19,7 @@ from app.users.models import User
 
 PROFILE_REFERRALS = 100
 INVITE_CODE_ATTEMPTS = 8
+NO_FREE_INVITE_CODE = "Could not allocate an invite code; try again."
 INVITE_LOCK_KEY = 0x6167_6F72_6100  # "agora" + 0: the advisory lock that serialises invite activations
 
 
@@ -65,7 +66,7 @@ def add_user(user: User) -> User:
                 raise EmailTaken() from None
             if user.phone and db.session.scalars(select(User.id).where(User.phone == user.phone)).first():
                 raise PhoneTaken() from None
-    raise DomainError("Could not allocate an invite code; try again.")
+    raise DomainError(NO_FREE_INVITE_CODE)
 
 
 def insert_email_user(**values) -> int:
@@ -83,7 +84,7 @@ def insert_email_user(**values) -> int:
             return user_id
         if find_credentials(values["email"]) is not None:
             raise EmailTaken()
-    raise DomainError("Could not allocate an invite code; try again.")
+    raise DomainError(NO_FREE_INVITE_CODE)
 
 
 def ensure_can_write(user: User) -> None:
