@@ -25,7 +25,7 @@ def celery_init_app(app: Flask) -> Celery:
     celery_app = Celery(app.name, task_cls=FlaskTask)
     celery_app.flask_app = app
     celery_app.steps["worker"].add(Heartbeat)
-    celery_app.config_from_object("tasks.celeryconfig")
+    celery_app.config_from_object("celeryconfig")
     celery_app.conf.task_queues = registry.queue_declarations()
     celery_app.conf.task_routes = registry.routes()
     celery_app.conf.beat_schedule = registry.beat_schedule()

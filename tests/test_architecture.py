@@ -161,6 +161,12 @@ def test_routes_hold_no_schemas(domain):
     assert schema_classes == []
 
 
+def test_the_top_level_holds_what_spec_1_requires():
+    required = ["wsgi.py", "app", "migrations", "tasks", "bot", "tests", "setup.cfg", "celeryconfig.py", "bot.json",
+                "README.md"]
+    assert [name for name in required if not (ROOT / name).exists()] == []
+
+
 def test_the_app_root_is_short():
     loose = sorted(path.name for path in (ROOT / "app").glob("*.py"))
     assert loose == ["__init__.py", "config.py", "extensions.py"]

@@ -1,6 +1,8 @@
 """The task registry: one declaration per task, and both runtimes (Celery, inline) built from it."""
 
+import importlib.util
 import threading
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -15,6 +17,8 @@ from tasks.celery_app import CeleryQueue, celery_run
 from tasks.inline import InlineRunner
 from tasks.observability import task_providers
 from tests.conftest import build_app
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_every_task_is_declared_once_with_its_queue():
@@ -53,6 +57,16 @@ def test_celery_gets_its_tasks_routes_and_schedule_from_the_registry(tmp_path):
         # A running worker sweeps for a dead worker's unacknowledged tasks every 2 s (kombu: ~100 s).
         options = celery.conf.broker_transport_options
         assert (options["unacked_restore_interval"], options["unacked_restore_throttle"]) == (2, 1)
+    finally:
+        app.extensions["tasks"].shutdown()
+
+
+def test_celery_reads_its_settings_from_the_top_level_celeryconfig(tmp_path):
+    app = build_app(tmp_path, CELERY_BROKER_URL="redis://127.0.0.1:1/0")
+    try:
+        conf = app.extensions["celery"].conf
+        assert (conf.task_acks_late, conf.worker_prefetch_multiplier, conf.task_time_limit) == (True, 1, 120)
+        assert importlib.util.find_spec("celeryconfig").origin == str(ROOT / "celeryconfig.py")
     finally:
         app.extensions["tasks"].shutdown()
 
