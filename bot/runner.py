@@ -1,9 +1,11 @@
 """The bot's phases over HTTP: sign up and log in, post, then like by the planner's rules; then a summary.
 
 Each phase runs on ``concurrency`` worker threads, each with its own client whose session keeps
-one connection alive for the whole run. Likes are planned in full first, by the rules; the
-server's answers never feed back into the plan, so the planned likes are sent concurrently and
-the final set of likes is exactly the plan.
+one connection alive for the whole run. Users are ordered as the server recorded their signups.
+Likes are planned in full first, by the rules; the server's answers never feed back into the
+plan, so the final set of likes is exactly the plan. The plan is sent one user's run at a time:
+the likes of a run go out concurrently, and the next run starts only once every like of the one
+before has been answered, so the server's record (by ``created_at``) keeps the rules' order too.
 """
 
 import json
@@ -17,6 +19,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
+from itertools import groupby
 
 import click
 
@@ -45,6 +49,7 @@ class BotUser:
     name: str
     id: int | None = None
     token: str | None = None
+    signed_up_at: datetime | None = None
     post_ids: list[int] = field(default_factory=list)
 
 
@@ -109,28 +114,32 @@ class Runner:
                       for index in range(self.config.number_of_users)]
 
         def join(client: AgoraClient, user: BotUser) -> None:
-            user.id = client.signup(user.email, self.password, user.name)["user"]["id"]
+            account = client.signup(user.email, self.password, user.name)["user"]
+            user.id, user.signed_up_at = account["id"], datetime.fromisoformat(account["created_at"])
             user.token = client.login(user.email, self.password)["access_token"]
 
-        self._in_parallel("signup", self.users, join)
+        self._in_parallel("signup", [self.users], join)
+        # Concurrent signups finish in any order: the rules' "earlier signup" is the server's record of it.
+        self.users.sort(key=lambda user: (user.signed_up_at, user.id))
 
     def write_posts(self) -> None:
-        counts = [self.rng.randint(0, self.config.max_posts_per_user) for _ in self.users]  # drawn in signup order
+        counts = {user.id: self.rng.randint(0, self.config.max_posts_per_user) for user in self.users}  # signup order
 
         def write(client: AgoraClient, user: BotUser) -> None:
-            for number in range(counts[user.index]):
+            for number in range(counts[user.id]):
                 post = client.create_post(user.token, f"{user.name}'s post {number + 1}",
-                                          f"Post {number + 1} of {counts[user.index]} by {user.name}.")
+                                          f"Post {number + 1} of {counts[user.id]} by {user.name}.")
                 user.post_ids.append(post["id"])
 
-        self._in_parallel("posts", self.users, write, total=sum(counts), unit=lambda user: counts[user.index])
+        self._in_parallel("posts", [self.users], write, total=sum(counts.values()), unit=lambda user: counts[user.id])
 
     def like_posts(self) -> LikePlanner:
-        """Plan every like by the rules, then send the plan concurrently; each like must be new (201).
+        """Plan every like by the rules, then send it one user's run at a time; each like must be new (201).
 
-        The order is a rule of the plan, not of the requests: the planner decides every like from
-        its own state, no answer feeds back into it, and likes of distinct (user, post) pairs
-        commute on the server, so the likes stored are exactly the plan whatever their arrival order.
+        The planner decides every like from its own state and no answer feeds back into it, so the
+        likes stored are exactly the plan. Within a run the likes commute (distinct posts of one
+        liker) and go out concurrently; a barrier between runs keeps each user's likes stored as one
+        run, in the rules' order of likers.
         """
         planner = LikePlanner([PlannerUser(user.id, user.post_ids) for user in self.users],
                               self.config.max_likes_per_user, self.rng)
@@ -141,41 +150,60 @@ class Runner:
             liker, post_id = planned
             client.like(token_of[liker], post_id)
 
-        self._in_parallel("likes", self.planned_likes, like)
+        runs = [list(run) for _liker, run in groupby(self.planned_likes, key=lambda planned: planned[0])]
+        self._in_parallel("likes", runs, like)
         return planner
 
     # --- plumbing ------------------------------------------------------------------------------
 
-    def _in_parallel(self, name: str, items: list, work, *, total: int | None = None, unit=lambda item: 1) -> None:
-        """Do ``work(client, item)`` for every item, in order, on one thread per client; the first error stops all.
+    def _in_parallel(self, name: str, batches: list[list], work, *, total: int | None = None,
+                     unit=lambda item: 1) -> None:
+        """``work(client, item)`` for every item, batch after batch, one thread per client; the first error stops all.
 
-        Workers take the next item from a shared iterator, so the items go out in about their order.
+        Workers take the next item of the batch from a shared iterator, so the items go out in about
+        their order; a batch starts only once every item of the one before is done (a barrier).
         """
         phase = self.phases[name] = Phase(name)
         requests_before = sum(client.requests for client in self.clients)
-        pending = iter(items)
+        batches = [batch for batch in batches if batch]
+        following = iter(batches[1:])
+        pending = iter(batches[0] if batches else ())
         lock = threading.Lock()
         failed = threading.Event()
         errors: list[Exception] = []
+        workers = min(len(self.clients), max(map(len, batches), default=0))
+
+        def next_batch() -> None:  # the barrier runs it once, while every worker waits
+            nonlocal pending
+            pending = iter(next(following, ()))
+
+        barrier = threading.Barrier(max(workers, 1), action=next_batch)
         started = time.monotonic()
-        with self._progress(name, len(items) if total is None else total) as bar:
+        with self._progress(name, sum(map(len, batches)) if total is None else total) as bar:
             def drain(client: AgoraClient) -> None:
-                while not failed.is_set():
-                    with lock:
-                        item = next(pending, _DONE)
-                    if item is _DONE:
+                for number in range(len(batches)):
+                    while not failed.is_set():
+                        with lock:
+                            item = next(pending, _DONE)
+                        if item is _DONE:
+                            break
+                        try:
+                            work(client, item)
+                        except Exception as error:  # noqa: BLE001 - re-raised by the caller once all workers stop
+                            with lock:
+                                errors.append(error)
+                            failed.set()
+                            barrier.abort()  # releases the workers waiting for this batch to end
+                            return
+                        with lock:
+                            bar.update(unit(item))
+                    if failed.is_set() or number == len(batches) - 1:
                         return
                     try:
-                        work(client, item)
-                    except Exception as error:  # noqa: BLE001 - re-raised by the caller once all workers stop
-                        with lock:
-                            errors.append(error)
-                        failed.set()
+                        barrier.wait()
+                    except threading.BrokenBarrierError:
                         return
-                    with lock:
-                        bar.update(unit(item))
 
-            workers = min(len(self.clients), len(items))
             if workers:
                 with ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"bot-{name}") as pool:
                     for future in [pool.submit(drain, client) for client in self.clients[:workers]]:
