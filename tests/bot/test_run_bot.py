@@ -1,4 +1,4 @@
-"""`flask run-bot`: configuration errors, an unreachable server, and a real run checked against the database."""
+"""`flask run-bot`: configuration errors, an unreachable server, and real runs checked in the database and on record."""
 
 import json
 import logging
@@ -9,7 +9,9 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.posts.models import Like, Post
 from app.users.models import User
+from bot.cli import serve_in_process
 from bot.planner import STOP_EVERYONE_AT_MAX, STOP_NO_ZERO_LIKE_POSTS, STOP_NOTHING_LEFT
+from tests.bot.record import read_record, rule_breaks
 from tests.conftest import build_app, teardown_app
 
 GOOD = {"number_of_users": 6, "max_posts_per_user": 3, "max_likes_per_user": 4}
@@ -98,6 +100,23 @@ def test_a_run_obeys_every_rule_in_the_database(app, tmp_path, config):
         else:
             assert report["stop_reason"] == STOP_NOTHING_LEFT and zero
         assert db.session.scalar(select(func.count()).select_from(User).where(User.email.like("bot-%@agora.test"))) == len(users)
+
+
+# Enough runs on 4 connections that likes sent across two runs at once would show on record.
+@pytest.mark.parametrize("config, seed", [({"number_of_users": 12, "max_posts_per_user": 4, "max_likes_per_user": 5}, 3),
+                                          ({"number_of_users": 10, "max_posts_per_user": 2, "max_likes_per_user": 3}, 8)])
+def test_the_likes_read_back_in_stored_order_keep_the_rules(app, tmp_path, config, seed):
+    report_path = tmp_path / "report.json"
+    result = run_bot(app, "--config", config_file(tmp_path, config), "--seed", str(seed), "--concurrency", "4",
+                     "--quiet", "--report", str(report_path))
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        user_ids = db.session.scalars(select(User.id)).all()
+    with serve_in_process(app) as url:
+        stored = read_record(url, user_ids)
+    report = json.loads(report_path.read_text())
+    assert len(stored.likes) == report["likes"] > 0
+    assert rule_breaks(stored, config["max_likes_per_user"]) == [], report["stop_reason"]
 
 
 def test_the_same_seed_gives_the_same_run_shape(app, tmp_path):
