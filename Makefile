@@ -3,11 +3,15 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
+# Every package at the version and hashes of requirements.lock (README: "The lock"); `make lock` writes it.
+LOCK := requirements.lock
+LOCKED := $(VENV)/.locked-stamp
+PIP := $(BIN)/python -m pip --disable-pip-version-check
 # newman runs the Postman collection (tests/postman); npm installs it into postman/node_modules.
 NEWMAN := postman/node_modules/.bin/newman
 PYTEST_ARGS ?=
 
-.PHONY: help install bot test test-fast test-stack bench serve worker beat up migrate clean
+.PHONY: help install lock bot test test-fast test-stack bench serve worker beat up migrate clean
 
 help:
 	@echo "make bot       create the environment, migrate, and run the bot (bot.json) on the embedded default"
@@ -18,14 +22,31 @@ help:
 	@echo "make beat      Celery beat: re-queues unfinished profile checks every 5 minutes"
 	@echo "make up        web, worker and beat together on PostgreSQL and Redis (the Procfile), stopped together"
 	@echo "make migrate   apply database migrations"
+	@echo "make lock      re-resolve requirements.lock from setup.cfg (UPGRADE=1, or UPGRADE_PACKAGE=name, to move pins)"
 
-$(STAMP): setup.cfg pyproject.toml
+# The lock's packages, without the project: what `make lock` runs on, even while setup.cfg asks for more.
+$(LOCKED): $(LOCK)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip setuptools wheel
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	$(PIP) install --quiet --require-hashes --no-deps -r $(LOCK)
+	touch $@
+
+# pip-sync removes what an earlier lock installed and this one no longer lists (the project too, so it goes
+# back on top), with its build requirements (setuptools, wheel) taken from the lock.
+$(STAMP): $(LOCKED) setup.cfg pyproject.toml
+	$(BIN)/pip-sync --quiet --pip-args "--disable-pip-version-check --require-hashes --no-deps" $(LOCK)
+	$(PIP) install --quiet --no-deps --no-build-isolation -e .
+	@$(PIP) check || { echo "$(LOCK) does not satisfy setup.cfg: run make lock" >&2; exit 1; }
 	touch $@
 
 install: $(STAMP)
+
+# Keeps every pin that still satisfies setup.cfg; UPGRADE=1 moves all to the newest allowed,
+# UPGRADE_PACKAGE="flask celery" only those (and what they need).
+lock: $(LOCKED)
+	CUSTOM_COMPILE_COMMAND="make lock" $(BIN)/pip-compile --quiet --extra dev --build-deps-for editable \
+		--generate-hashes --allow-unsafe --strip-extras --no-emit-index-url --no-emit-find-links \
+		--no-emit-trusted-host --newline lf $(if $(UPGRADE),--upgrade) \
+		$(foreach name,$(UPGRADE_PACKAGE),--upgrade-package $(name)) --output-file $(LOCK) setup.cfg
 
 # The browser tests (tests/ui) drive Debian's Chromium; Playwright's own browser download does not work offline.
 /usr/bin/chromium:
