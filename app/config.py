@@ -122,8 +122,8 @@ class BaseConfig:
     )}}
     OPENAPI_URL_PREFIX = "/"
     OPENAPI_JSON_PATH = "openapi.json"
-    OPENAPI_SWAGGER_UI_PATH = "docs"
-    OPENAPI_SWAGGER_UI_URL = "/docs/assets/swagger/"
+    # Swagger UI's page is app.core.docs's own (/docs), not flask-smorest's: it adds a plugin.
+    SWAGGER_UI_ASSETS_URL = "/docs/assets/swagger/"
     # No badge from validator.swagger.io: it would send the document's address to a third party.
     # persistAuthorization: the token given to Authorize survives a reload (kept in the browser's localStorage).
     OPENAPI_SWAGGER_UI_CONFIG = {"validatorUrl": None, "persistAuthorization": True}

@@ -7,8 +7,7 @@ from collections import OrderedDict
 import fakeredis
 import redis
 from flask import current_app
-from flask_jwt_extended import JWTManager
-from flask_jwt_extended.config import config as jwt_config
+from flask_jwt_extended import JWTManager, decode_token
 from jwt import get_unverified_header as jwt_get_unverified_header
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -71,14 +70,15 @@ class CachingJWTManager(JWTManager):
     def verified_token(self, encoded_token: str) -> tuple[dict, dict]:
         """The header and claims of a token whose signature and expiry hold; raises flask-jwt-extended's
         and PyJWT's errors (answered by the loaders ``app.auth.tokens`` registers) when they do not."""
-        key = (jwt_config.decode_key, encoded_token)
+        config = current_app.config
+        key = (config["JWT_SECRET_KEY"], encoded_token)
         with self._verified_lock:
             entry = self._verified.get(key)
             if entry is not None:
                 self._verified.move_to_end(key)
-        if entry is not None and time.time() < entry[1]["exp"] + jwt_config.leeway:
+        if entry is not None and time.time() < entry[1]["exp"] + config["JWT_DECODE_LEEWAY"]:
             return entry[0], dict(entry[1])
-        claims = self._decode_jwt_from_config(encoded_token)  # raises when invalid
+        claims = decode_token(encoded_token)  # raises when invalid
         header = jwt_get_unverified_header(encoded_token)
         if "exp" in claims:
             with self._verified_lock:

@@ -8,9 +8,8 @@ Tokens carry their issue time in milliseconds (``iat_ms``), since ``iat`` has wh
 import re
 from functools import wraps
 
-from flask import g, request
+from flask import current_app, g, request
 from flask_jwt_extended import create_access_token, create_refresh_token
-from flask_jwt_extended.config import config as jwt_config
 from flask_jwt_extended.exceptions import (InvalidHeaderError, NoAuthorizationError, RevokedTokenError,
                                            UserClaimsVerificationError, WrongTokenError)
 from werkzeug.local import LocalProxy
@@ -67,7 +66,7 @@ def token_required(optional: bool = False, refresh: bool = False, verify_type: b
 def verify_token(optional: bool = False, refresh: bool = False, verify_type: bool = True) -> None:
     """Check the request's token and keep its claims for ``current_claims``; raises when it is refused."""
     try:
-        encoded = bearer_token(request.headers.get(jwt_config.header_name, ""))
+        encoded = bearer_token(request.headers.get(current_app.config["JWT_HEADER_NAME"], ""))
     except NoAuthorizationError:
         if not optional:
             raise
@@ -89,7 +88,7 @@ def verify_token(optional: bool = False, refresh: bool = False, verify_type: boo
 def bearer_token(value: str) -> str:
     """The token of an ``Authorization: Bearer <token>`` header, read as flask-jwt-extended reads it
     (several comma-separated credentials may be sent; exactly one must be a Bearer one)."""
-    name, kind = jwt_config.header_name, jwt_config.header_type
+    name, kind = current_app.config["JWT_HEADER_NAME"], current_app.config["JWT_HEADER_TYPE"]
     value = value.strip().strip(",")
     if not value:
         raise NoAuthorizationError(f"Missing {name} Header")

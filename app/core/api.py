@@ -1,11 +1,10 @@
 """flask-smorest's Api and Blueprint, set up for Agora's request parsing and error shape."""
 
-import json
 import types
 from copy import deepcopy
 
 import orjson
-from flask import Flask, request
+from flask import Flask, current_app, request
 from flask.json.provider import DefaultJSONProvider
 from flask.sessions import NullSession, SessionInterface
 from flask_smorest import Api as BaseApi
@@ -14,11 +13,12 @@ from marshmallow import fields
 from webargs.flaskparser import FlaskParser, abort
 
 from app.core.docs import (SchemaExtrasPlugin, TokenErrorsPlugin, nul_free_strings, request_error_responses,
-                           swagger_ui_page, token_error_responses)
+                           token_error_responses)
 from app.core.schemas import NO_NUL, ErrorSchema, RequestSchema
 
 UNSTORABLE_TEXT = "Text must be valid Unicode without NUL characters."
 REPEATED_PARAMETER = "Give this parameter once."
+INVALID_JSON = "Invalid JSON body."  # webargs' own words for the bodies it refuses
 
 
 class App(Flask):
@@ -79,14 +79,6 @@ class RequestParser(FlaskParser):
     for every field of every route.
     """
 
-    def _raw_load_json(self, req):
-        try:
-            return super()._raw_load_json(req)
-        except json.JSONDecodeError:
-            raise  # webargs reads an empty body as "no body" and answers the rest itself
-        except (RecursionError, ValueError) as exc:
-            return self._handle_invalid_json_error(exc, req)
-
     def load_querystring(self, req, schema):
         """A parameter the schema reads as one value, given more than once, is refused (422), not
         silently read as its first value: the document types it as a single value."""
@@ -97,7 +89,10 @@ class RequestParser(FlaskParser):
         return super().load_querystring(req, schema)
 
     def load_json(self, req, schema):
-        data = super().load_json(req, schema)
+        try:
+            data = super().load_json(req, schema)
+        except (RecursionError, ValueError):  # webargs has answered its own decoding errors by now
+            abort(400, messages={"json": [INVALID_JSON]})
         if isinstance(data, dict):
             unstorable = {key: [UNSTORABLE_TEXT] for key, value in data.items() if not storable(value)}
             if unstorable:
@@ -144,31 +139,24 @@ class Api(BaseApi):
     # (and the contract test's status_code_conformance) learns of any other as a mismatch.
     DEFAULT_ERROR_RESPONSE_NAME = None
 
-    def _register_error_handlers(self):
-        """Errors are handled by ``app.core.errors``, registered by the factory."""
+    def init_app(self, app, *, spec_kwargs=None):
+        """flask-smorest's set-up, then Agora's additions to the document (see ``app.core.docs``): the
+        errors every operation of a kind can answer, the request schemas' extra keywords, NUL-free
+        request strings.
 
-    def _init_spec(self, *, extra_plugins=None, **kwargs):
-        """The spec, with the errors every operation of a kind can answer, the request schemas'
-        extra keywords, and NUL-free request strings (see ``app.core.docs``)."""
-        super()._init_spec(extra_plugins=[*(extra_plugins or ()), TokenErrorsPlugin(), SchemaExtrasPlugin()],
-                           **kwargs)
+        flask-smorest's own HTTPException handler, registered here, is replaced by ``app.core.errors``'s,
+        which the factory registers afterwards.
+        """
+        plugins = [*(spec_kwargs or {}).get("extra_plugins", ()), TokenErrorsPlugin(), SchemaExtrasPlugin()]
+        super().init_app(app, spec_kwargs={**(spec_kwargs or {}), "extra_plugins": plugins})
         self.ma_plugin.converter.add_attribute_function(nul_free_strings(NO_NUL, RequestSchema))
         # apispec merges its options into every document it writes, and so writes into API_SPEC_OPTIONS's
         # nested dicts, which would otherwise be shared by every app built from the same config class.
         self.spec.options = deepcopy(self.spec.options)
-
-    def _register_responses(self):
-        super()._register_responses()
-        for name, response in token_error_responses(self.ERROR_SCHEMA).items():
-            self.spec.components.response(name, response, lazy=True)  # replaces flask-smorest's bare 401
-        for name, response in request_error_responses(self.ERROR_SCHEMA).items():
-            self.spec.components.response(name, response, lazy=True)  # and its bare 422
-
-    def _openapi_swagger_ui(self):
-        """Swagger UI: flask-smorest's page, drawing optional-auth operations unlocked (see ``app.core.docs``)."""
-        return swagger_ui_page(title=self.spec.title, spec_endpoint=f"{self._make_doc_blueprint_name()}.openapi_json",
-                               assets_url=self._swagger_ui_url,
-                               config=self.config.get("OPENAPI_SWAGGER_UI_CONFIG", {}))
+        # Registered again under flask-smorest's names, lazily as it does: these replace its bare 401 and 422.
+        for name, response in {**token_error_responses(self.ERROR_SCHEMA),
+                               **request_error_responses(self.ERROR_SCHEMA)}.items():
+            self.spec.components.response(name, response, lazy=True)
 
 
 class JSONProvider(DefaultJSONProvider):
@@ -179,14 +167,13 @@ class JSONProvider(DefaultJSONProvider):
     OPTIONS = orjson.OPT_APPEND_NEWLINE | orjson.OPT_NON_STR_KEYS
 
     def response(self, *args, **kwargs):
-        obj = self._prepare_response_obj(args, kwargs)
-        if self._app.debug:
-            return super().response(obj)
+        if len(args) != 1 or kwargs or current_app.debug:  # several values, or pretty-printed: Flask's way
+            return super().response(*args, **kwargs)
         try:
-            body = orjson.dumps(obj, default=self.default, option=self.OPTIONS)
+            body = orjson.dumps(args[0], default=self.default, option=self.OPTIONS)
         except TypeError:  # what orjson cannot write (an integer over 64 bits): the standard library can
-            return super().response(obj)
-        return self._app.response_class(body, mimetype=self.mimetype)
+            return super().response(*args)
+        return current_app.response_class(body, mimetype=self.mimetype)
 
 
 def client_address() -> str:

@@ -11,7 +11,7 @@ from importlib.metadata import distribution
 from pathlib import Path
 
 from apispec import BasePlugin
-from flask import Blueprint, Response, abort, render_template_string, send_from_directory, url_for
+from flask import Blueprint, Response, abort, current_app, render_template_string, send_from_directory, url_for
 
 # (distribution, folder inside it) for each documentation page's static files.
 ASSETS = {
@@ -24,7 +24,8 @@ SERVED = {
     "redoc": {"redoc.standalone.js": "js"},
 }
 
-blp = Blueprint("docs_assets", __name__, url_prefix="/docs/assets")
+# Swagger UI's page and the two pages' files; flask-smorest serves /openapi.json and /redoc.
+blp = Blueprint("docs", __name__)
 
 
 def asset_folder(page: str) -> Path:
@@ -33,7 +34,7 @@ def asset_folder(page: str) -> Path:
     return Path(distribution(dist_name).locate_file(folder))
 
 
-@blp.get("/<any(swagger, redoc):page>/<filename>")
+@blp.get("/docs/assets/<any(swagger, redoc):page>/<filename>")
 def asset(page: str, filename: str):
     subfolder = SERVED[page].get(filename)
     if subfolder is None:
@@ -49,8 +50,8 @@ PAGE_POLICY = {
     "frame-ancestors": "'none'",
     "form-action": "'self'",
 }
-# flask-smorest's page endpoints (its "api-docs" blueprint).
-SWAGGER_UI_PAGE = "api-docs.openapi_swagger_ui"
+# The documentation pages' endpoints: ours, and flask-smorest's ReDoc (its "api-docs" blueprint).
+SWAGGER_UI_PAGE = "docs.swagger_ui"
 REDOC_PAGE = "api-docs.openapi_redoc"
 # What the two documentation pages need besides: their libraries style widgets inline (ReDoc's
 # styled-components add <style> elements as it renders), the stylesheets' icons are data: URLs,
@@ -122,10 +123,13 @@ SWAGGER_UI_TEMPLATE = """<!DOCTYPE html>
 """
 
 
-def swagger_ui_page(*, title: str, spec_endpoint: str, assets_url: str, config: dict) -> str:
-    """Swagger UI on the document at ``spec_endpoint``, configured by ``OPENAPI_SWAGGER_UI_CONFIG``."""
-    return render_template_string(SWAGGER_UI_TEMPLATE, title=title, spec_url=url_for(spec_endpoint),
-                                  assets_url=assets_url, config=config)
+@blp.get("/docs")
+def swagger_ui():
+    """Swagger UI on /openapi.json, configured by ``OPENAPI_SWAGGER_UI_CONFIG``."""
+    config = current_app.config
+    return render_template_string(SWAGGER_UI_TEMPLATE, title=config["API_TITLE"],
+                                  spec_url=url_for("api-docs.openapi_json"),
+                                  assets_url=config["SWAGGER_UI_ASSETS_URL"], config=config["OPENAPI_SWAGGER_UI_CONFIG"])
 
 
 # --- 401 on every operation that reads a token --------------------------------------------------

@@ -1,17 +1,17 @@
 """``token_required``: Agora's own check of the bearer token, answering as flask-jwt-extended's ``jwt_required`` does."""
 
 import pytest
-from flask_jwt_extended import create_access_token
+from flask_jwt_extended import create_access_token, get_jwt, verify_jwt_in_request
 from flask_jwt_extended.exceptions import InvalidHeaderError, NoAuthorizationError
-from flask_jwt_extended.view_decorators import _decode_jwt_from_headers
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from jwt import DecodeError
 
 from app.auth.tokens import bearer_token
 from app.extensions import jwt
 from tests.errors import ME, assert_error
 
-HEADER_PARTS = st.sampled_from(["Bearer", "bearer", "Basic", "abc.def.ghi", "x", ",", ", ", " ", "  ", "\t", "="])
+HEADER_PARTS = st.sampled_from(["Bearer", "bearer", "Basic", "FIRST", "SECOND", "x", ",", ", ", " ", "  ", "\t", "="])
 
 
 def answer(error: Exception) -> tuple:
@@ -20,39 +20,64 @@ def answer(error: Exception) -> tuple:
     return type(error), str(error) if isinstance(error, InvalidHeaderError) else ""
 
 
+# Two real tokens stand for FIRST and SECOND (subjects 1 and 2): flask-jwt-extended reads a header only
+# on the way to verifying its token, so what it read is known by the token it verified.
+PLACEHOLDERS = {"FIRST": "1", "SECOND": "2"}
+UNDECODABLE = ("a credential that is not a token",)
+
+
+def tokens(app) -> dict[str, str]:
+    """The real token of each placeholder, made once per app."""
+    if "test_tokens" not in app.extensions:
+        with app.app_context():
+            app.extensions["test_tokens"] = {name: create_access_token(subject) for name, subject in PLACEHOLDERS.items()}
+    return app.extensions["test_tokens"]
+
+
 def reference_reading(app, value: str):
-    """What flask-jwt-extended's own header reader makes of ``value``: the token, or its answer."""
+    """What flask-jwt-extended's own ``verify_jwt_in_request`` makes of ``value``: the token, or its answer."""
     with app.test_request_context(headers={"Authorization": value}):
         try:
-            return _decode_jwt_from_headers()[0]
+            verify_jwt_in_request()
         except (NoAuthorizationError, InvalidHeaderError) as error:
             return answer(error)
+        except DecodeError:  # it read a credential that is no token
+            return UNDECODABLE
         except IndexError:  # it fails (a 500) on a blank credential between commas: read it without them
             return reference_reading(app, ",".join(part for part in value.split(",") if part.strip()))
+        subject = get_jwt()["sub"]
+    return next(tokens(app)[name] for name, each in PLACEHOLDERS.items() if each == subject)
 
 
 def our_reading(app, value: str):
     with app.app_context():
         try:
-            return bearer_token(value)
+            token = bearer_token(value)
         except (NoAuthorizationError, InvalidHeaderError) as error:
             return answer(error)
+    return token if token in tokens(app).values() else UNDECODABLE
+
+
+def assert_read_alike(app, value: str) -> None:
+    for name, token in tokens(app).items():
+        value = value.replace(name, token)
+    assert our_reading(app, value) == reference_reading(app, value)
 
 
 @pytest.mark.parametrize("value", [
-    "", " ", ",", "Bearer", "Bearer ", "Bearer a.b.c", "  Bearer a.b.c , ", "Bearer a.b.c, Basic xyz",
-    "Basic xyz, Bearer a.b.c", "Bearer a.b.c, Bearer d.e.f", "Bearer a.b.c d", "bearer a.b.c", "Basic xyz",
-    "Bearer\ta.b.c", ",Bearer a.b.c,", ", ,", "Bearer a.b.c, ,", ", ,Bearer", ", , Bearer a.b.c",
+    "", " ", ",", "Bearer", "Bearer ", "Bearer FIRST", "  Bearer FIRST , ", "Bearer FIRST, Basic xyz",
+    "Basic xyz, Bearer FIRST", "Bearer FIRST, Bearer SECOND", "Bearer FIRST d", "bearer FIRST", "Basic xyz",
+    "Bearer\tFIRST", ",Bearer FIRST,", ", ,", "Bearer FIRST, ,", ", ,Bearer", ", , Bearer FIRST", "Bearer a.b.c",
 ])
 def test_header_shapes_read_as_flask_jwt_extended_reads_them(app, value):
-    assert our_reading(app, value) == reference_reading(app, value)
+    assert_read_alike(app, value)
 
 
 # The app only supplies configuration and a request context: nothing it holds changes between examples.
 @settings(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(HEADER_PARTS, max_size=8).map("".join))
 def test_any_header_reads_as_flask_jwt_extended_reads_it(app, value):
-    assert our_reading(app, value) == reference_reading(app, value)
+    assert_read_alike(app, value)
 
 
 def test_a_blank_credential_between_commas_is_401_authorization_required(client):
