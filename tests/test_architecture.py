@@ -113,7 +113,7 @@ def test_provider_clients_know_neither_the_app_nor_the_domain():
 
 
 def test_shared_plumbing_imports_no_domain():
-    domains = {path.parent.name for path in (ROOT / "app").glob("*/__init__.py")} - {"core", "integrations"}
+    domains = {path.parent.name for path in (ROOT / "app").glob("*/__init__.py")} - {"core", "integrations", "internals"}
     offenders = {name: sorted(t for t in GRAPH[name] if any(in_package(t, f"app.{domain}") for domain in domains))
                  for name in GRAPH if in_package(name, "app.core")}
     assert {name: targets for name, targets in offenders.items() if targets} == {}
@@ -185,3 +185,142 @@ def test_each_redis_key_family_belongs_to_one_models_module():
     assert owners, "no Redis keys found: the test no longer reads the code"
     assert {family: sorted(names) for family, names in owners.items()
             if len(names) != 1 or not next(iter(names)).endswith(".models")} == {}
+
+
+# --- private names of libraries: only in app/internals ------------------------------------------
+
+FENCED = ROOT / "app" / "internals"
+# Underscored names that their library documents as public.
+PUBLIC_UNDERSCORED = {
+    "_mapping": "SQLAlchemy's Row._mapping (the underscore keeps it apart from column names)",
+}
+# Flask's request globals are set by design (``g.user = ...``), not patched.
+ASSIGNABLE = {"g"}
+SCANNED = sorted(path for path in [*ROOT.glob("*.py"), *[p for folder in (*PACKAGES, "tests")
+                                                         for p in (ROOT / folder).rglob("*.py")]]
+                 if not path.is_relative_to(FENCED) and not path.is_relative_to(ROOT / "tests" / "internals"))
+
+
+def private(name: str) -> bool:
+    return name.startswith("_") and not (name.startswith("__") and name.endswith("__"))
+
+
+def own_private_names(trees) -> set[str]:
+    """Underscored names the project defines itself: functions, classes, variables and its own attributes."""
+    names = set()
+    for tree in trees:
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                names.add(node.name)
+            elif isinstance(node, ast.arg):
+                names.add(node.arg)
+            elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+                names.add(node.id)
+            elif (isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Store)
+                  and isinstance(node.value, ast.Name) and node.value.id in ("self", "cls")):
+                names.add(node.attr)
+    return {name for name in names if private(name)}
+
+
+def library_names(tree) -> set[str]:
+    """The names a module binds to other packages' modules and objects by importing them."""
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names |= {alias.asname or alias.name.partition(".")[0] for alias in node.names
+                      if alias.name.partition(".")[0] not in PROJECT_ROOTS}
+        elif isinstance(node, ast.ImportFrom) and not node.level \
+                and (node.module or "").partition(".")[0] not in PROJECT_ROOTS:
+            names |= {alias.asname or alias.name for alias in node.names}
+    return names
+
+
+PROJECT_ROOTS = {*PACKAGES, "tests", *(path.stem for path in ROOT.glob("*.py"))}
+
+
+def private_library_uses(path: Path, own: set[str]) -> list[str]:
+    """Where ``path`` imports a library's private module or name, reads one of its underscored
+    attributes, or patches an attribute of something it imported."""
+    tree = ast.parse(path.read_text(), str(path))
+    imported = library_names(tree)
+    where = str(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path.name)
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found += [f"{where}:{node.lineno} imports {alias.name}" for alias in node.names
+                      if any(private(part) for part in alias.name.split("."))]
+        elif isinstance(node, ast.ImportFrom) and not node.level \
+                and (node.module or "").partition(".")[0] not in PROJECT_ROOTS:
+            if any(private(part) for part in node.module.split(".")):
+                found.append(f"{where}:{node.lineno} imports from {node.module}")
+            found += [f"{where}:{node.lineno} imports {node.module}.{alias.name}" for alias in node.names
+                      if private(alias.name)]
+        elif isinstance(node, ast.Attribute):
+            if private(node.attr) and node.attr not in own and node.attr not in PUBLIC_UNDERSCORED:
+                found.append(f"{where}:{node.lineno} reads {ast.unparse(node)}")
+            base = node.value
+            while isinstance(base, ast.Attribute):
+                base = base.value
+            if isinstance(node.ctx, ast.Store) and isinstance(base, ast.Name) and base.id in imported - ASSIGNABLE:
+                found.append(f"{where}:{node.lineno} patches {ast.unparse(node)}")
+        elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("setattr", "delattr")
+              and node.args and isinstance(node.args[0], (ast.Name, ast.Attribute))
+              and ast.unparse(node.args[0]).partition(".")[0] in imported):
+            found.append(f"{where}:{node.lineno} patches {ast.unparse(node.args[0])} with {node.func.id}")
+    return found
+
+
+def test_no_private_library_name_outside_app_internals():
+    overrides = library_overrides()
+    # The project's own underscored names are its own, unless a class of it overrides a library's.
+    own = own_private_names(ast.parse(path.read_text()) for path in SCANNED) - {attr for attr, _ in overrides}
+    found = [use for path in SCANNED for use in private_library_uses(path, own)]
+    found += [f"{where} overrides the library's {attr}" for attr, where in overrides]
+    assert found == [], "private library names outside app/internals:\n" + "\n".join(found)
+
+
+def library_overrides() -> list[tuple[str, str]]:
+    """``(name, class)`` for each underscored method or attribute a project class defines over a library
+    class's own: overriding a private method relies on it as much as calling it."""
+    import importlib
+    import inspect
+
+    found = []
+    for name in MODULES:
+        if name in ("tasks.worker", "bench.__main__") or in_package(name, "app.internals"):
+            continue  # the worker's entry builds the app at import; the fence may override
+        written = {node.name: {item.name if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)) else target.id
+                               for item in node.body if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Assign))
+                               for target in (item.targets if isinstance(item, ast.Assign) else [item])
+                               if not isinstance(item, ast.Assign) or isinstance(target, ast.Name)}
+                   for node in ast.parse(MODULES[name].read_text()).body if isinstance(node, ast.ClassDef)}
+        if not any(private(attr) for attrs in written.values() for attr in attrs):
+            continue
+        module = importlib.import_module(name)
+        for class_name, attrs in written.items():
+            cls = getattr(module, class_name, None)
+            if not inspect.isclass(cls):
+                continue
+            library_bases = [base for base in cls.__mro__[1:] if base is not object
+                             and base.__module__.partition(".")[0] not in PROJECT_ROOTS]
+            found += [(attr, f"{name}.{class_name}") for attr in sorted(attrs)
+                      if private(attr) and any(attr in vars(base) for base in library_bases)]
+    return found
+
+
+def test_the_private_name_check_finds_each_kind_of_use(tmp_path):
+    sample = tmp_path / "sample.py"
+    sample.write_text("from marshmallow.utils import _Missing\nfrom kombu.transport import redis\n"
+                      "import flask._compat\n\n"
+                      "redis.Channel._connparams = None\nsetattr(redis.Channel, 'x', 1)\n"
+                      "def f(schema, g):\n    g.user = 1\n    return schema._hooks, schema._mine\n\n"
+                      "def _mine():\n    pass\n")
+    uses = private_library_uses(sample, {"_mine"})
+    assert sorted(use.split(" ", 1)[1] for use in uses) == sorted([
+        "imports marshmallow.utils._Missing", "imports flask._compat", "reads redis.Channel._connparams",
+        "patches redis.Channel._connparams", "patches redis.Channel with setattr", "reads schema._hooks"])
+
+
+def test_the_fences_know_only_their_libraries():
+    """``app/internals`` is imported by the plumbing that needs it and imports nothing of the project."""
+    assert {name: sorted(GRAPH[name]) for name in GRAPH if in_package(name, "app.internals") and GRAPH[name]} == {}

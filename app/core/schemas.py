@@ -11,7 +11,7 @@ from functools import cached_property
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, pre_load, validate
 
-from app.core.dumping import compile_dump, compile_many
+from app.internals.marshmallow import compile_dump, compile_many
 
 MAX_ID = 2**31 - 1
 
@@ -46,7 +46,7 @@ CURSOR_MAX = 512
 
 
 class ResponseSchema(Schema):
-    """What the server sends: dumped by a plan compiled at the first dump (``app.core.dumping``),
+    """What the server sends: dumped by a plan compiled at the first dump (``app.internals.marshmallow``),
     or by marshmallow when the schema needs it. Every response schema derives from this one."""
 
     @cached_property
@@ -97,7 +97,7 @@ class FullMatch(validate.Regexp):
 
     def __call__(self, value):
         if self.regex.fullmatch(value) is None:
-            raise ValidationError(self._format_error(value))
+            raise ValidationError(self.error.format(input=value, regex=self.regex.pattern))  # as Regexp words it
         return value
 
 

@@ -1,4 +1,4 @@
-"""Compiled dump plans (``app.core.dumping``) give exactly what marshmallow's own ``dump`` gives."""
+"""Compiled dump plans (``app.internals.marshmallow``) give exactly what marshmallow's own ``dump`` gives."""
 
 import importlib
 import pkgutil
@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from marshmallow import Schema, fields, post_dump
 
 import app as app_package
-from app.core.dumping import compile_dump, compile_many
+from app.internals.marshmallow import compile_dump, compile_many
 from app.core.schemas import ResponseSchema
 
 
