@@ -10,7 +10,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.config import ConfigError, build_config, finalize, validate
 from app.core.errors import error_response, register_error_handlers
-from app.core.api import Api, App, JSONProvider, NoCookieSessions
+from app.core.api import Api, JSONProvider, NoCookieSessions
 from app.core.observability import register_request_observability
 from app.extensions import db, jwt, migrate, redis_store
 
@@ -19,7 +19,7 @@ BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 
 def create_app(config: Mapping | None = None, *, instance_path: str | None = None) -> Flask:
     """Build the app from the environment, then ``config`` (tests pass overrides here)."""
-    app = App(__name__, instance_path=instance_path, instance_relative_config=True)
+    app = Flask(__name__, instance_path=instance_path, instance_relative_config=True)
     app.json = JSONProvider(app)
     app.session_interface = NoCookieSessions()
     app.config.update(build_config(os.environ, app.instance_path))

@@ -1,10 +1,9 @@
 """flask-smorest's Api and Blueprint, set up for Agora's request parsing and error shape."""
 
-import types
 from copy import deepcopy
 
 import orjson
-from flask import Flask, current_app, request
+from flask import current_app, request
 from flask.json.provider import DefaultJSONProvider
 from flask.sessions import NullSession, SessionInterface
 from flask_smorest import Api as BaseApi
@@ -19,28 +18,6 @@ from app.core.schemas import NO_NUL, ErrorSchema, RequestSchema
 UNSTORABLE_TEXT = "Text must be valid Unicode without NUL characters."
 REPEATED_PARAMETER = "Give this parameter once."
 INVALID_JSON = "Invalid JSON body."  # webargs' own words for the bodies it refuses
-
-
-class App(Flask):
-    """Flask, remembering which of its functions are plain ``def``s.
-
-    Flask passes every view and every request hook through ``ensure_sync`` on every request, and
-    each call asks ``inspect`` whether the function is a coroutine function: about 3 µs each, seven
-    times a request. A function's answer never changes, so it is asked once (Flask documents
-    ``ensure_sync`` as the method to override).
-    """
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self._synced: dict = {}
-
-    def ensure_sync(self, func):
-        synced = self._synced.get(func) if type(func) is types.FunctionType else None
-        if synced is None:
-            synced = super().ensure_sync(func)
-            if type(func) is types.FunctionType:
-                self._synced[func] = synced
-        return synced
 
 
 class NoSession(NullSession):
