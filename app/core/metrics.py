@@ -63,12 +63,15 @@ _request_series: dict = {}
 
 
 def observe_request(method: str, route: str, status: int, seconds: float) -> None:
-    """One sample of the request histogram; its labelled child is looked up once per series."""
-    key = (method, route, status)
+    """One sample of the request histogram; its labelled child is looked up once per series.
+
+    The cache is keyed by the label, never the raw method: one entry per series, however many
+    method strings clients invent.
+    """
+    key = (method if method in METHODS else "other", route, status)
     series = _request_series.get(key)
     if series is None:
-        label = method if method in METHODS else "other"
-        series = _request_series.setdefault(key, HTTP_REQUESTS.labels(label, route, str(status)))
+        series = _request_series.setdefault(key, HTTP_REQUESTS.labels(key[0], route, str(status)))
     series.observe(seconds)
 
 

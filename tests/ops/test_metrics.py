@@ -341,3 +341,15 @@ def test_the_worker_server_adds_up_the_samples_of_its_pool_processes(tmp_path):
                  outcome="success") == 2
     assert value(result.stdout, "agora_task_duration_seconds_count", task="tasks.send_sms_code",
                  provider="console") == 2
+
+
+def test_invented_methods_add_one_series_whatever_their_number(client):
+    from app.core import metrics
+
+    client.open("/healthz", method="BREW0")
+    before = len(metrics._request_series)
+    for n in range(1, 500):
+        client.open("/healthz", method=f"BREW{n}")
+    assert len(metrics._request_series) == before
+    assert value(scrape(client), "agora_http_request_duration_seconds_count", method="other", route="unmatched",
+                 status="405") >= 500
