@@ -77,7 +77,8 @@ class CeleryQueue:
             self.celery.send_task(task.name, args=list(args), queue=task.queue)
             return True
         except Exception as exc:  # broker down: the work stays pending, and is resumed or refused upstream
-            log.warning("could not queue task=%s args=%s: %s", task.name, args, type(exc).__name__)
+            # Never the arguments: they carry emails and phone numbers (the log is no place for them).
+            log.warning("could not queue task=%s: %s", task.name, type(exc).__name__)
             return False
 
     def shutdown(self, wait: bool = False) -> None:

@@ -158,3 +158,31 @@ def test_each_task_names_the_provider_it_calls_from_the_configuration():
         "tasks.verify_email": "hunter", "tasks.enrich_user": "clearbit", "tasks.send_sms_code": "outbox"}
     assert task_providers({"ENRICHMENT_PROVIDER": None, "SMS_BACKEND": "twilio"}) == {
         "tasks.verify_email": "hunter", "tasks.send_sms_code": "twilio"}
+
+
+def test_a_task_the_broker_refuses_is_logged_by_name_without_its_arguments(tmp_path, caplog):
+    app = build_app(tmp_path, CELERY_BROKER_URL="redis://127.0.0.1:1/0")
+    try:
+        with caplog.at_level("WARNING", logger="tasks.celery_app"):
+            queued = app.extensions["tasks"].enqueue(verify_email_attempt, (7, "ann.private@example.com"))
+    finally:
+        app.extensions["tasks"].shutdown()
+    assert queued is False
+    assert "could not queue task=tasks.verify_email" in caplog.text
+    assert "ann.private" not in caplog.text and "example.com" not in caplog.text
+
+
+def test_a_failing_inline_task_is_logged_by_name_without_its_arguments(app, caplog):
+    failed = threading.Event()
+
+    def broken(user_id, email):
+        failed.set()
+        raise RuntimeError("the provider is away")
+
+    with caplog.at_level("ERROR", logger="tasks.inline"):
+        app.extensions["tasks"].submit(BackgroundTask("tests.broken", "integrations", broken, retried=False),
+                                       (7, "ann.private@example.com"))
+        assert failed.wait(5)
+        app.extensions["tasks"].shutdown(wait=True)
+    assert "inline task failed task=tests.broken attempt=1" in caplog.text
+    assert "ann.private" not in caplog.text
