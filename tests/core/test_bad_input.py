@@ -219,6 +219,33 @@ def test_patch_with_id_zero_is_404_json(client, headers):
     assert error["code"] in ("not_found", "post_not_found"), error
 
 
+
+# Unicode decimal digits that werkzeug's `\d+` and Python's int() both accept: full-width, Arabic-Indic,
+# Devanagari, mathematical bold; and an ASCII digit beside a full-width one.
+NON_ASCII_ONES = ["\uff11", "\u0661", "\u0967", "\U0001d7cf", "\uff10\uff11", "1\uff10"]
+
+
+@pytest.mark.parametrize("spelling", NON_ASCII_ONES, ids=["fullwidth", "arabic-indic", "devanagari", "math-bold",
+                                                          "fullwidth-01", "mixed-10"])
+def test_ids_in_other_digits_than_ascii_are_404_on_every_route_with_an_id(app, client, signup, spelling):
+    author, author_headers = signup()
+    other, headers = signup()
+    assert client.post(POSTS, json={"body": "first"}, headers=author_headers).status_code == 201
+    assert client.post("/api/v1/conversations", json={"title": "t", "participant_ids": [author["id"]]},
+                       headers=headers).status_code == 201
+    assert client.get(f"{POSTS}/1").status_code == 200  # the ASCII id names something
+    walked = []
+    for rule in app.url_map.iter_rules():
+        if "<id:" not in rule.rule:
+            continue
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            path = re.sub(r"<id:[^>]+>", spelling, rule.rule)
+            response = client.open(path, method=method, json={"body": "x"} if method in ("POST", "PATCH") else None,
+                                   headers=headers)
+            walked.append(f"{method} {rule.rule}")
+            assert_error(response, 404, "not_found")
+    assert len(walked) >= 10, walked
+
 # --- every route ------------------------------------------------------------------------------
 
 JUNK_BODIES = {
