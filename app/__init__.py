@@ -15,6 +15,8 @@ from app.core.observability import register_request_observability
 from app.extensions import db, jwt, migrate, redis_store
 
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+# A year, this host only: subdomains may still serve plain HTTP, and preloading is a deployment's choice.
+HSTS = "max-age=31536000"
 
 
 def create_app(config: Mapping | None = None, *, instance_path: str | None = None) -> Flask:
@@ -120,6 +122,10 @@ def register_response_headers(app: Flask) -> None:
         present = {name.lower() for name, _ in headers.items()}  # one pass: werkzeug's `in` raises per miss
         headers["X-Content-Type-Options"] = "nosniff"
         headers["X-Frame-Options"] = "DENY"
+        # The site's own pages see where a visitor came from; no other site learns a page's address.
+        headers["Referrer-Policy"] = "same-origin"
+        if request.is_secure:  # https here, or at a trusted proxy (X-Forwarded-Proto); never over plain HTTP
+            headers["Strict-Transport-Security"] = HSTS
         # Token answers and profiles must not stay in caches; files (send_file marks them) keep their validators.
         if "cache-control" not in present and not response.direct_passthrough:
             headers["Cache-Control"] = "no-store"

@@ -42,6 +42,31 @@ def test_every_response_forbids_sniffing_and_framing(client, path):
         response.close()
 
 
+@pytest.mark.parametrize("path", ["/healthz", "/api/v1/users/me", "/api/v1/nothing", "/", "/signin", "/docs"])
+def test_every_response_keeps_its_address_from_other_sites(client, path):
+    response = client.get(path)
+    assert response.headers["Referrer-Policy"] == "same-origin"
+
+
+def test_https_answers_ask_browsers_to_stay_on_https(client):
+    response = client.get("/healthz", base_url="https://agora.example")
+    assert response.headers["Strict-Transport-Security"] == "max-age=31536000"
+
+
+def test_plain_http_answers_carry_no_hsts_whatever_the_client_claims(client):
+    assert "Strict-Transport-Security" not in client.get("/healthz").headers
+    claimed = client.get("/healthz", headers={"X-Forwarded-Proto": "https"})  # no trusted proxy: not believed
+    assert "Strict-Transport-Security" not in claimed.headers
+
+
+def test_behind_a_tls_proxy_answers_carry_hsts(make_app):
+    client = make_app(TRUSTED_PROXIES=1).test_client()
+    secure = client.get("/healthz", headers={"X-Forwarded-Proto": "https"}, environ_base={"REMOTE_ADDR": "10.0.0.2"})
+    plain = client.get("/healthz", headers={"X-Forwarded-Proto": "http"}, environ_base={"REMOTE_ADDR": "10.0.0.2"})
+    assert secure.headers["Strict-Transport-Security"] == "max-age=31536000"
+    assert "Strict-Transport-Security" not in plain.headers
+
+
 def test_token_answers_are_not_stored(client):
     signup = client.post("/api/v1/auth/signup", json={"email": "ada@example.com", "password": "correct horse"})
     login = client.post("/api/v1/auth/login", json={"email": "ada@example.com", "password": "correct horse"})
@@ -190,6 +215,8 @@ def test_gunicorn_answers_carry_the_security_headers(served):
     assert headers["X-Content-Type-Options"] == "nosniff"
     assert headers["X-Frame-Options"] == "DENY"
     assert headers["Cache-Control"] == "no-store"
+    assert headers["Referrer-Policy"] == "same-origin"
+    assert "Strict-Transport-Security" not in headers  # plain HTTP
     assert "script-src 'self' 'sha256-" in headers["Content-Security-Policy"]
 
 
