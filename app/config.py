@@ -75,6 +75,12 @@ class BaseConfig:
     WORKER_HEARTBEAT_MAX_AGE_SECONDS = 60
 
     RATELIMIT_ENABLED = True
+    # Write limits (SPEC 3): per user, and signups per client address; their windows are in app.core.limits.
+    POSTS_PER_MINUTE = 30
+    LIKES_PER_MINUTE = 120
+    MESSAGES_PER_MINUTE = 60
+    CONVERSATIONS_PER_HOUR = 30
+    SIGNUPS_PER_IP_PER_HOUR = 20
     # Failed logins: per account and address, per account, per address (SPEC 4), and their windows.
     LOGIN_FAILURES_PER_ACCOUNT_AND_ADDRESS = 10
     LOGIN_FAILURES_PER_ACCOUNT = 100
@@ -179,7 +185,9 @@ def build_config(environ: Mapping[str, str], instance_path: str) -> dict:
                  "PHONE_CODE_TTL_SECONDS", "PHONE_CODE_RESEND_SECONDS", "PHONE_CODE_MAX_ATTEMPTS",
                  "PHONE_CODES_PER_HOUR", "PHONE_REQUESTS_PER_IP_PER_HOUR",
                  "LOGIN_FAILURES_PER_ACCOUNT_AND_ADDRESS", "LOGIN_FAILURES_PER_ACCOUNT", "LOGIN_FAILURES_PER_ADDRESS",
-                 "LOGIN_FAILURE_WINDOW_SECONDS", "LOGIN_ACCOUNT_WINDOW_SECONDS"):
+                 "LOGIN_FAILURE_WINDOW_SECONDS", "LOGIN_ACCOUNT_WINDOW_SECONDS",
+                 "POSTS_PER_MINUTE", "LIKES_PER_MINUTE", "MESSAGES_PER_MINUTE", "CONVERSATIONS_PER_HOUR",
+                 "SIGNUPS_PER_IP_PER_HOUR"):
         if environ.get(name):
             config[name] = positive_int(name, environ[name])
     if environ.get("TRUSTED_PROXIES"):

@@ -7,7 +7,7 @@ from app.core.docs import link, links
 from app.auth.tokens import current_claims, current_user, token_required
 from app.auth import services
 from app.auth.schemas import AccessTokenSchema, LoginSchema, LogoutSchema, SessionSchema, SignupSchema
-from app.core.schemas import BEARER_AUTH, ErrorSchema
+from app.core.schemas import BEARER_AUTH, RETRY_AFTER_HEADER, ErrorSchema
 from app.users.services import profile_of
 
 blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="Email sign-in and tokens")
@@ -18,11 +18,14 @@ class Signup(MethodView):
     @blp.arguments(SignupSchema)
     @blp.response(201, SessionSchema)
     @blp.alt_response(409, schema=ErrorSchema, description="`email_taken`")
+    @blp.alt_response(429, schema=ErrorSchema, headers=RETRY_AFTER_HEADER,
+                      description="`too_many_requests`: over `SIGNUPS_PER_IP_PER_HOUR` from this address "
+                                  "(with `Retry-After`)")
     @blp.doc(**links(201, GetPublicProfile=link("get", "/api/v1/users/{user_id}", "The new account's public profile",
                                                  user_id="$response.body#/user/id")))
     def post(self, data):
         """Create an email account and log it in"""
-        user_id, tokens = services.signup(**data)
+        user_id, tokens = services.signup(**data, client_address=client_address())
         return {"user": profile_of(user_id), **tokens}
 
 

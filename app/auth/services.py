@@ -11,14 +11,19 @@ from app.core.limits import Hit, reserve
 from app.auth.passwords import hash_password, needs_rehash, verify_password
 from app.auth.tokens import access_token, issue_tokens
 from app.core.errors import InvalidCredentials, TooManyFailedLogins, ValidationFailed
+from app.core.limits import limit_write
 from app.extensions import db
 from app.profile_checks.services import CheckTarget, initial_check_statuses, queue_profile_checks
 from app.users.models import User
 from app.users.services import find_credentials, insert_email_user, normalize_email
 
 
-def signup(*, email: str, password: str, name: str | None = None) -> tuple[int, dict]:
-    """Create an email account, then queue its verification and enrichment; returns its id and tokens."""
+def signup(*, email: str, password: str, client_address: str, name: str | None = None) -> tuple[int, dict]:
+    """Create an email account, then queue its verification and enrichment; returns its id and tokens.
+
+    Within SIGNUPS_PER_IP_PER_HOUR from ``client_address``, counted before the password's costly hash.
+    """
+    limit_write("signups", client_address)
     email = normalize_email(email)
     password_hash = hash_password(password)  # before any query: SQLite holds its write lock from the first
     statuses = initial_check_statuses()

@@ -8,7 +8,7 @@ from app.auth.tokens import current_user, current_user_id, token_required
 from app.chat import services
 from app.chat.schemas import (ConversationCreateSchema, ConversationPageSchema, ConversationSchema,
                               MessageCreateSchema, MessagePageSchema, PostedMessageSchema)
-from app.core.schemas import BEARER_AUTH, ErrorSchema, PageArgsSchema
+from app.core.schemas import BEARER_AUTH, RETRY_AFTER_HEADER, ErrorSchema, PageArgsSchema
 
 blp = Blueprint("chat", __name__, url_prefix="/api/v1/conversations", description="Conversations and points")
 
@@ -33,12 +33,13 @@ class Conversations(MethodView):
         return services.list_conversations(current_user, **args)
 
     @blp.doc(security=BEARER_AUTH)
-    # The example names no other participant: ids of users that do not exist are 422.
-    @blp.arguments(ConversationCreateSchema, example={"title": "Saturday hike", "participant_ids": []})
+    @blp.arguments(ConversationCreateSchema, example={"title": "Saturday hike", "participant_ids": [7, 12]})
     @blp.response(201, ConversationSchema)
     @blp.alt_response(403, schema=ErrorSchema, description="`email_undeliverable`")
     @blp.alt_response(422, schema=ErrorSchema, description="`validation_error`: also when a participant id "
-                                                           "names no user")
+                                                           "names no user, or the list names nobody but me")
+    @blp.alt_response(429, schema=ErrorSchema, headers=RETRY_AFTER_HEADER,
+                      description="`too_many_requests`: over `CONVERSATIONS_PER_HOUR` (with `Retry-After`)")
     @blp.doc(**links(201, **conversation_links("$response.body#/id")))
     def post(self, data):
         """Start a conversation (I take part in it)"""
@@ -54,6 +55,19 @@ class ConversationItem(MethodView):
     def get(self, conversation_id):
         """Show one of my conversations"""
         return services.get_conversation(current_user, conversation_id)
+
+
+@blp.route("/<id:conversation_id>/participants/me")
+class MyParticipation(MethodView):
+    @token_required()
+    @blp.doc(security=BEARER_AUTH)
+    @blp.response(204)
+    @blp.alt_response(404, schema=ErrorSchema, description="`conversation_not_found`: none, not mine, or left already")
+    @blp.doc(**links(204, GetConversation=link("get", CONVERSATION, "Now 404 `conversation_not_found`",
+                                               conversation_id="$request.path.conversation_id")))
+    def delete(self, conversation_id):
+        """Leave one of my conversations (the last to leave deletes it)"""
+        services.leave_conversation(current_user, conversation_id)
 
 
 @blp.route("/<id:conversation_id>/messages")
@@ -73,6 +87,8 @@ class Messages(MethodView):
     @blp.response(201, PostedMessageSchema)
     @blp.alt_response(403, schema=ErrorSchema, description="`email_undeliverable`")
     @blp.alt_response(404, schema=ErrorSchema, description="`conversation_not_found`")
+    @blp.alt_response(429, schema=ErrorSchema, headers=RETRY_AFTER_HEADER,
+                      description="`too_many_requests`: over `MESSAGES_PER_MINUTE` (with `Retry-After`)")
     @blp.doc(**links(201, **conversation_links("$response.body#/message/conversation_id")))
     def post(self, data, conversation_id):
         """Post a message: +1 point, and a congratulation at every 10 points"""

@@ -15,9 +15,10 @@ EXAMPLE_MESSAGE = "Meet at the station at nine?"
 class ConversationCreateSchema(TrimmedSchema):
     title = text_field(TITLE_MAX, required=True, metadata={"example": EXAMPLE_TITLE})
     participant_ids = fields.List(
-        fields.Integer(validate=validate.Range(min=1, max=MAX_ID)), load_default=list,
-        validate=validate.Length(max=PARTICIPANTS_MAX),
-        metadata={"description": "Who else takes part (ids of existing users: 422 otherwise); the creator always does",
+        fields.Integer(validate=validate.Range(min=1, max=MAX_ID)), required=True,
+        validate=validate.Length(min=1, max=PARTICIPANTS_MAX),
+        metadata={"description": "Who else takes part: ids of existing users, at least one other than me (422 "
+                                 "otherwise); the creator always does",
                   "example": [7, 12]},
     )
 

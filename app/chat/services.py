@@ -1,11 +1,12 @@
 """Conversations and messages; points and congratulations kept exact by the database."""
 
-from sqlalchemy import bindparam, insert, select, text
+from sqlalchemy import bindparam, delete, exists, insert, select, text
 
 from app.chat.models import Conversation, Message, Participant
 from app.chat.rules import congratulation
 from app.core.database import UTCDateTime, utcnow
 from app.core.errors import ConversationNotFound, ValidationFailed
+from app.core.limits import limit_write
 from app.extensions import db
 from app.core.pagination import paginate
 from app.users.models import User
@@ -47,9 +48,15 @@ def _mine(conversation_id: int, user: User) -> Conversation:
 
 
 def create_conversation(creator: User, *, title: str, participant_ids: list[int]) -> dict:
-    """Start a conversation between the creator and the given users (who must exist)."""
+    """Start a conversation between the creator and the given users (at least one other, all existing).
+
+    Within CONVERSATIONS_PER_HOUR; a refused one counts too, so probing for user ids is limited alike.
+    """
+    limit_write("conversations", creator.id)
     ensure_can_write(creator)
     others = sorted(set(participant_ids) - {creator.id})
+    if not others:
+        raise ValidationFailed(fields={"participant_ids": ["Name at least one other user: a conversation needs two."]})
     found = set(db.session.scalars(select(User.id).where(User.id.in_(others)))) if others else set()
     unknown = [user_id for user_id in others if user_id not in found]
     if unknown:
@@ -62,6 +69,24 @@ def create_conversation(creator: User, *, title: str, participant_ids: list[int]
                                              for user_id in [creator.id, *others]])
     db.session.commit()
     return _view(conversation, _participants([conversation.id])[conversation.id])
+
+
+def leave_conversation(user: User, conversation_id: int) -> None:
+    """Leave a conversation of mine: it leaves my list and my reach (404 from then on).
+
+    The last participant to leave takes the conversation and its messages with them: nobody could
+    read it any more. The conversation's row is locked first, so two last participants leaving at
+    once cannot each see the other still there and leave it behind with nobody in it.
+    """
+    locked = db.session.scalar(select(Conversation.id).where(Conversation.id == conversation_id).with_for_update())
+    left = db.session.execute(delete(Participant).where(Participant.conversation_id == conversation_id,
+                                                        Participant.user_id == user.id)).rowcount
+    if locked is None or not left:
+        db.session.rollback()
+        raise ConversationNotFound()
+    anyone_left = exists().where(Participant.conversation_id == conversation_id)
+    db.session.execute(delete(Conversation).where(Conversation.id == conversation_id, ~anyone_left))
+    db.session.commit()
 
 
 # The lists' queries are built once (their page statements are cached by the query): a request binds values.
@@ -128,7 +153,9 @@ def post_message(user_id: int, conversation_id: int, *, body: str) -> dict:
     """Post a message: +1 point, and at every tenth point a congratulation, all in one transaction.
 
     Each multiple of 10 is congratulated exactly once: the total comes from the database.
+    Within MESSAGES_PER_MINUTE.
     """
+    limit_write("messages", user_id)
     now = utcnow()
     if db.engine.dialect.name == "postgresql":
         row = db.session.execute(POST_MESSAGE, {"conversation_id": conversation_id, "user_id": user_id,

@@ -117,6 +117,12 @@ class RateLimited(DomainError):
     status, code, message = 429, "rate_limited", "Too many requests from this address: try later."
 
 
+class TooManyRequests(DomainError):
+    """A write limit of SPEC 3 (``app.core.limits.WRITE_LIMITS``)."""
+
+    status, code, message = 429, "too_many_requests", "Too many writes of this kind: wait before trying again."
+
+
 class InvalidCode(DomainError):
     status, code, message = 400, "invalid_code", "The code is wrong."
 

@@ -1,4 +1,4 @@
-"""Sliding-window limits in Redis, used by failed logins and by phone codes.
+"""Sliding-window limits in Redis, used by failed logins, phone codes and the write limits of SPEC 3.
 
 Each window is a sorted set of hit timestamps under REDIS_KEY_PREFIX. A hit is reserved in
 every window of a request at once, or in none: one Lua script checks all of them and adds
@@ -10,6 +10,10 @@ import secrets
 import time
 from dataclasses import dataclass
 
+from flask import current_app
+
+from app.core.errors import TooManyRequests
+from app.core.models import write_window_key
 from app.extensions import redis_store
 
 # KEYS: the windows; ARGV: now (ms), the hit's member, then a (limit, window ms) pair per key.
@@ -69,3 +73,41 @@ def reserve(windows: list[Window]) -> tuple[Hit | None, int]:
     if wait_ms > 0:
         return None, max(1, math.ceil(wait_ms / 1000))
     return Hit(tuple(window.key for window in windows), member), 0
+
+
+@dataclass(frozen=True)
+class WriteLimit:
+    """At most the setting ``setting`` of writes of one kind per ``seconds``, for each user (or client address)."""
+
+    setting: str
+    seconds: int
+    what: str  # in the 429's message: "Too many <what>"
+
+
+# The write limits of SPEC 3, one rule each: writes by one user, and signups from one client address.
+WRITE_LIMITS = {
+    "posts": WriteLimit("POSTS_PER_MINUTE", 60, "posts"),
+    "likes": WriteLimit("LIKES_PER_MINUTE", 60, "likes"),
+    "messages": WriteLimit("MESSAGES_PER_MINUTE", 60, "messages"),
+    "conversations": WriteLimit("CONVERSATIONS_PER_HOUR", 3600, "new conversations"),
+    "signups": WriteLimit("SIGNUPS_PER_IP_PER_HOUR", 3600, "signups from this address"),
+}
+
+
+def limit_write(kind: str, who: int | str) -> None:
+    """Count one write of ``kind`` (a key of WRITE_LIMITS) by ``who`` (a user id, or a client address for signups).
+
+    Every attempt that reaches its service counts, whatever it answers (a refused signup or
+    conversation too: probing for taken emails or user ids costs the same). Past the limit:
+    429 ``too_many_requests`` with ``Retry-After``. Nothing is counted with RATELIMIT_ENABLED off.
+    """
+    config = current_app.config
+    if not config["RATELIMIT_ENABLED"]:
+        return
+    rule = WRITE_LIMITS[kind]
+    limit = config[rule.setting]
+    _, wait = reserve([Window(write_window_key(kind, who), limit, rule.seconds)])
+    if wait:
+        period = "minute" if rule.seconds == 60 else "hour"
+        raise TooManyRequests(f"Too many {rule.what}: at most {limit} per {period}. Try again in {wait} s.",
+                              extra={"retry_after": wait}, headers={"Retry-After": str(wait)})

@@ -8,7 +8,7 @@ from app.auth.tokens import current_user, current_user_id, token_required
 from app.posts import services
 from app.posts.schemas import (LikePageSchema, LikeStatusSchema, PostCreateSchema, PostListArgsSchema,
                                PostPageSchema, PostSchema, PostUpdateSchema)
-from app.core.schemas import BEARER_AUTH, OPTIONAL_BEARER_AUTH, ErrorSchema, PageArgsSchema
+from app.core.schemas import BEARER_AUTH, OPTIONAL_BEARER_AUTH, RETRY_AFTER_HEADER, ErrorSchema, PageArgsSchema
 
 blp = Blueprint("posts", __name__, url_prefix="/api/v1/posts", description="Posts and likes")
 
@@ -50,6 +50,8 @@ class Posts(MethodView):
     @blp.arguments(PostCreateSchema)
     @blp.response(201, PostSchema)
     @blp.alt_response(403, schema=ErrorSchema, description="`email_undeliverable`")
+    @blp.alt_response(429, schema=ErrorSchema, headers=RETRY_AFTER_HEADER,
+                      description="`too_many_requests`: over `POSTS_PER_MINUTE` (with `Retry-After`)")
     @blp.doc(**links(201, **post_links(BY_ID),
                      GetAuthor=link("get", "/api/v1/users/{user_id}", "The author's public profile",
                                     user_id="$response.body#/author/id")))
@@ -108,6 +110,8 @@ class PostLike(MethodView):
     @blp.alt_response(200, schema=LikeStatusSchema, description="Already liked: nothing changed")
     @blp.alt_response(403, schema=ErrorSchema, description="`cannot_like_own_post`, `email_undeliverable`")
     @blp.alt_response(404, schema=ErrorSchema, description="`post_not_found`")
+    @blp.alt_response(429, schema=ErrorSchema, headers=RETRY_AFTER_HEADER,
+                      description="`too_many_requests`: over `LIKES_PER_MINUTE` (with `Retry-After`)")
     @blp.doc(**links(201, **like_links()))
     @blp.doc(**links(200, **like_links()))
     def post(self, post_id):

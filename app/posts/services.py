@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.core.database import UTCDateTime, one_statement, utcnow
 from app.core.errors import CannotLikeOwnPost, NotAuthor, PostNotFound
+from app.core.limits import limit_write
 from app.extensions import db
 from app.core.pagination import paginate
 from app.posts.models import Like, Post
@@ -86,7 +87,8 @@ RETURNING id, author_id, (SELECT a.name FROM users a WHERE a.id = posts.author_i
 
 
 def create_post(author_id: int, *, body: str, title: str | None = None) -> dict:
-    """Write a post: one INSERT ... SELECT that also checks the author may write."""
+    """Write a post: one INSERT ... SELECT that also checks the author may write (within POSTS_PER_MINUTE)."""
+    limit_write("posts", author_id)
     with one_statement() as connection:
         row = connection.execute(CREATE_POST, {"author_id": author_id, "title": title, "body": body,
                                                "now": utcnow()}).first()
@@ -142,7 +144,8 @@ FROM target t
 
 
 def like_post(user_id: int, post_id: int) -> tuple[dict, bool]:
-    """Like a post once; returns the like status and whether this call created the like."""
+    """Like a post once (within LIKES_PER_MINUTE); returns the like status and whether this call created the like."""
+    limit_write("likes", user_id)
     try:
         if db.engine.dialect.name == "postgresql":
             with one_statement() as connection:

@@ -10,16 +10,6 @@ from tests.factories import UserFactory
 CONVERSATIONS = "/api/v1/conversations"
 
 
-@pytest.fixture
-def ann(signup):
-    return signup(name="Ann")
-
-
-@pytest.fixture
-def bob(signup):
-    return signup(name="Bob")
-
-
 def start(client, headers, title="Plans", participant_ids=()):
     response = client.post(CONVERSATIONS, json={"title": title, "participant_ids": list(participant_ids)},
                            headers=headers)
@@ -39,9 +29,21 @@ def test_creating_a_conversation_includes_the_creator(client, ann, bob):
     assert {"id": ann[0]["id"], "name": "Ann"} in conversation["participants"]
 
 
-def test_naming_myself_or_nobody_is_fine(client, ann):
-    conversation = start(client, ann[1], participant_ids=[ann[0]["id"]])
-    assert [p["id"] for p in conversation["participants"]] == [ann[0]["id"]]
+@pytest.mark.parametrize("names_me", [1, 2])
+def test_a_conversation_naming_nobody_but_me_is_422(client, ann, names_me):
+    response = client.post(CONVERSATIONS, json={"title": "alone", "participant_ids": [ann[0]["id"]] * names_me},
+                           headers=ann[1])
+    assert (response.status_code, response.json["error"]["code"]) == (422, "validation_error")
+    assert response.json["error"]["fields"]["participant_ids"] == [
+        "Name at least one other user: a conversation needs two."]
+    assert client.get(CONVERSATIONS, headers=ann[1]).json["items"] == []
+
+
+@pytest.mark.parametrize("body", [{"title": "alone"}, {"title": "alone", "participant_ids": []}])
+def test_a_conversation_naming_nobody_at_all_is_422(client, ann, body):
+    response = client.post(CONVERSATIONS, json=body, headers=ann[1])
+    assert (response.status_code, response.json["error"]["code"]) == (422, "validation_error")
+    assert "participant_ids" in response.json["error"]["fields"]
 
 
 def test_unknown_participants_are_422(client, ann):
@@ -70,9 +72,10 @@ def test_conversations_need_a_token(client):
 
 
 def test_i_list_only_my_conversations_newest_first(client, ann, bob, signup):
-    _, carol_headers = signup(name="Carol")
+    carol, carol_headers = signup(name="Carol")
+    dave, _ = signup(name="Dave")
     first = start(client, ann[1], "first", [bob[0]["id"]])
-    start(client, carol_headers, "not mine")
+    start(client, carol_headers, "not mine", [dave["id"]])
     second = start(client, bob[1], "second", [ann[0]["id"]])
     listed = client.get(CONVERSATIONS, headers=ann[1]).json
     assert [item["id"] for item in listed["items"]] == [second["id"], first["id"]]
@@ -81,8 +84,9 @@ def test_i_list_only_my_conversations_newest_first(client, ann, bob, signup):
     assert [item["id"] for item in page["items"] + rest["items"]] == [second["id"], first["id"]]
 
 
-def test_someone_elses_conversation_looks_like_none_at_all(client, ann, bob):
-    conversation = start(client, ann[1])
+def test_someone_elses_conversation_looks_like_none_at_all(client, ann, bob, signup):
+    carol, _ = signup(name="Carol")
+    conversation = start(client, ann[1], participant_ids=[carol["id"]])
     theirs = client.get(f"{CONVERSATIONS}/{conversation['id']}", headers=bob[1])
     missing = client.get(f"{CONVERSATIONS}/424242", headers=bob[1])
     assert theirs.status_code == missing.status_code == 404
@@ -142,35 +146,35 @@ def test_messages_read_newest_first_with_the_congratulation_after_its_message(cl
 
 def test_points_count_across_conversations(client, ann, bob):
     one = start(client, ann[1], "one", [bob[0]["id"]])
-    two = start(client, ann[1], "two")
+    two = start(client, ann[1], "two", [bob[0]["id"]])
     answers = [say(client, ann[1], conversation["id"]).json for conversation in [one, two] * 5]
     assert answers[-1]["points"] == 10
     assert answers[-1]["reward"]["conversation_id"] == two["id"]
 
 
-def test_a_user_without_a_name_is_congratulated_by_id(client, app, auth_headers):
+def test_a_user_without_a_name_is_congratulated_by_id(client, app, auth_headers, bob):
     with app.app_context():
         nameless = UserFactory(name=None)
         headers = auth_headers(nameless.id)
         nameless_id = nameless.id
-    conversation = start(client, headers)
+    conversation = start(client, headers, participant_ids=[bob[0]["id"]])
     answers = [say(client, headers, conversation["id"]).json for _ in range(10)]
     assert answers[-1]["reward"]["body"] == f"Congratulations, user #{nameless_id}! You reached 10 points."
 
 
 @pytest.mark.parametrize("body", [{}, {"body": ""}, {"body": "   "}, {"body": "x" * 2001}, {"body": 5}, {"body": "x", "y": 1}])
-def test_bad_message_bodies_are_422(client, ann, body):
-    conversation = start(client, ann[1])
+def test_bad_message_bodies_are_422(client, ann, bob, body):
+    conversation = start(client, ann[1], participant_ids=[bob[0]["id"]])
     response = client.post(f"{CONVERSATIONS}/{conversation['id']}/messages", json=body, headers=ann[1])
     assert (response.status_code, response.json["error"]["code"]) == (422, "validation_error")
 
 
-def test_undeliverable_writers_cannot_post_or_start(client, app, auth_headers, ann):
-    conversation = start(client, ann[1])
+def test_undeliverable_writers_cannot_post_or_start(client, app, auth_headers, ann, bob):
+    conversation = start(client, ann[1], participant_ids=[bob[0]["id"]])
     with app.app_context():
         blocked = UserFactory(email_status="invalid")
         headers = auth_headers(blocked.id)
-    response = client.post(CONVERSATIONS, json={"title": "x"}, headers=headers)
+    response = client.post(CONVERSATIONS, json={"title": "x", "participant_ids": [ann[0]["id"]]}, headers=headers)
     assert (response.status_code, response.json["error"]["code"]) == (403, "email_undeliverable")
     with app.app_context():
         db.session.add(Participant(conversation_id=conversation["id"], user_id=blocked.id))
