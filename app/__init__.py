@@ -176,7 +176,10 @@ def bot_server_app(app: Flask, overrides: dict):
 
     from app.core.observability import quiet_access_log
 
-    served = create_app({**overrides, "RATELIMIT_ENABLED": False}, instance_path=app.instance_path)
+    try:
+        served = create_app({**overrides, "RATELIMIT_ENABLED": False}, instance_path=app.instance_path)
+    except ConfigError as error:  # production refuses limits off: the bot drives a real server there
+        raise ServerNotReady(f"{error}; drive a running server with --base-url") from None
     try:
         with served.app_context():
             if not inspect(db.engine).has_table("users"):

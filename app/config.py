@@ -15,6 +15,13 @@ SMS_BACKENDS = ("console", "outbox", "twilio")
 TWILIO_SETTINGS = ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_FROM")
 # HS256 keys: anything shorter than the hash's 32 bytes is guessable offline from one token.
 MIN_SECRET_BYTES = 32
+# However long, a key of a few characters, a repeated pattern or a run (abcd..., 1234...) is guessed first.
+MIN_SECRET_DISTINCT = 6
+RANDOM_KEY_HINT = "python -c 'import secrets; print(secrets.token_urlsafe(48))' makes one"
+# The only networks production lets read /metrics by address: loopback and private ranges (RFC 1918, RFC 6598's
+# shared space, IPv6 unique local). A scraper anywhere else presents METRICS_TOKEN.
+SCRAPER_NETWORKS = tuple(ipaddress.ip_network(network) for network in (
+    "127.0.0.0/8", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "::1/128", "fc00::/7"))
 
 
 class ConfigError(RuntimeError):
@@ -270,6 +277,8 @@ def production_problems(config: dict) -> list[str]:
             problems.append(f"{name} is not set (it needs at least {MIN_SECRET_BYTES} bytes)")
         elif size < MIN_SECRET_BYTES:
             problems.append(f"{name} has {size} bytes (it needs at least {MIN_SECRET_BYTES})")
+        elif weakness := guessable(value):
+            problems.append(f"{name} {weakness} ({RANDOM_KEY_HINT})")
     for name, setting in (("DATABASE_URL", "SQLALCHEMY_DATABASE_URI"), ("REDIS_URL", "REDIS_URL")):
         if not config[setting]:
             problems.append(f"{name} is not set")
@@ -278,6 +287,8 @@ def production_problems(config: dict) -> list[str]:
         problems.append("SMS_BACKEND is not set (production allows twilio only)")
     elif backend != "twilio":
         problems.append(f"SMS_BACKEND={backend} would let others read the codes (production allows twilio only)")
+    if not config["RATELIMIT_ENABLED"]:
+        problems.append("RATELIMIT_ENABLED=false turns off the limits on logins, signups and writes")
     problems.extend(metrics_problems(config))
     return problems
 
@@ -293,10 +304,37 @@ def metrics_problems(config: dict) -> list[str]:
     if everyone:
         problems.append(f"METRICS_ALLOWED_NETWORKS={names(everyone)} opens /metrics to every address "
                         "(name the scrapers' networks, or use METRICS_TOKEN)")
+    public = [network for network in allowed if network not in everyone and not private_network(network)]
+    if public:
+        problems.append(f"METRICS_ALLOWED_NETWORKS={names(public)} reaches public addresses (production allows "
+                        "loopback and private networks only: give a scraper elsewhere METRICS_TOKEN)")
     token = config.get("METRICS_TOKEN") or ""
     if token and len(token.encode()) < MIN_SECRET_BYTES:
         problems.append(f"METRICS_TOKEN has {len(token.encode())} bytes (it needs at least {MIN_SECRET_BYTES})")
+    elif token and (weakness := guessable(token)):
+        problems.append(f"METRICS_TOKEN {weakness} ({RANDOM_KEY_HINT})")
     return problems
+
+
+def private_network(network: str) -> bool:
+    """Whether every address of ``network`` is loopback or private (``is_private`` looks at its two ends only)."""
+    parsed = ipaddress.ip_network(network)
+    return any(parsed.version == space.version and parsed.subnet_of(space) for space in SCRAPER_NETWORKS)
+
+
+def guessable(key: str | bytes) -> str | None:
+    """What makes a long key guessable, said without the key: few distinct characters, a repeat, a run; or None."""
+    text = key.decode("latin-1") if isinstance(key, bytes) else key
+    distinct = len(set(text))
+    if distinct < MIN_SECRET_DISTINCT:
+        return f"has {distinct} distinct characters (it needs at least {MIN_SECRET_DISTINCT})"
+    period = next((size for size in range(1, len(text) // 2 + 1) if text[size:] == text[:-size]), None)
+    if period is not None:
+        return f"repeats a pattern of {period} characters"
+    steps = sum(abs(ord(a) - ord(b)) == 1 for a, b in zip(text, text[1:]))
+    if steps * 2 > len(text) - 1:
+        return "is mostly a run of neighbouring characters (abcd..., 1234...)"
+    return None
 
 
 def names(items: list[str]) -> str:

@@ -20,11 +20,12 @@ ROOT = Path(__file__).resolve().parents[2]
 OUTBOX = "/api/v1/dev/sms-outbox"
 TWILIO = {"SMS_BACKEND": "twilio", "TWILIO_ACCOUNT_SID": "AC123", "TWILIO_AUTH_TOKEN": "twilio-token",
           "TWILIO_FROM": "+15005550006"}
-STRONG_SECRET = "s" * 32
-STRONG_JWT_SECRET = "j" * 32
+STRONG_SECRET = "8hQ2vT_kX4mN9pLr7sW1yZ3bC6dF0gJe"  # 32 bytes, as secrets.token_urlsafe makes them
+STRONG_JWT_SECRET = "Jw5tR8nY2qB7xK4mV9cH1zL6pD3sG0fA"
+SMTP = {"MAIL_BACKEND": "smtp", "SMTP_HOST": "smtp.example.com", "SMTP_FROM": "agora@example.com"}
 PRODUCTION = {"APP_ENV": "production", "SECRET_KEY": STRONG_SECRET, "JWT_SECRET_KEY": STRONG_JWT_SECRET,
               "DATABASE_URL": "postgresql://postgres@127.0.0.1:5432/agora", "REDIS_URL": "redis://127.0.0.1:6379/0",
-              **TWILIO}
+              **TWILIO, **SMTP}
 
 
 def loaded(environ: dict, tmp_path) -> dict:
@@ -92,6 +93,19 @@ def test_production_starts_with_strong_keys_real_services_and_twilio(tmp_path):
     ({**PRODUCTION, "METRICS_ALLOWED_NETWORKS": "::/0", "METRICS_TOKEN": "t" * 32},
      "METRICS_ALLOWED_NETWORKS=::/0 opens /metrics to every address"),
     ({**PRODUCTION, "METRICS_TOKEN": "short"}, "METRICS_TOKEN has 5 bytes (it needs at least 32)"),
+    ({**PRODUCTION, "METRICS_ALLOWED_NETWORKS": "0.0.0.0/1,128.0.0.0/1"},
+     "METRICS_ALLOWED_NETWORKS=0.0.0.0/1 and 128.0.0.0/1 reaches public addresses"),
+    ({**PRODUCTION, "METRICS_ALLOWED_NETWORKS": "10.0.0.0/8,203.0.113.7"},
+     "METRICS_ALLOWED_NETWORKS=203.0.113.7/32 reaches public addresses"),
+    ({**PRODUCTION, "METRICS_ALLOWED_NETWORKS": "::/1"}, "METRICS_ALLOWED_NETWORKS=::/1 reaches public addresses"),
+    ({**PRODUCTION, "RATELIMIT_ENABLED": "false"},
+     "RATELIMIT_ENABLED=false turns off the limits on logins, signups and writes"),
+    ({**PRODUCTION, "SECRET_KEY": "a" * 32}, "SECRET_KEY has 1 distinct characters (it needs at least 6)"),
+    ({**PRODUCTION, "JWT_SECRET_KEY": "é" * 16}, "JWT_SECRET_KEY has 1 distinct characters"),
+    ({**PRODUCTION, "JWT_SECRET_KEY": "password1" * 4}, "JWT_SECRET_KEY repeats a pattern of 9 characters"),
+    ({**PRODUCTION, "SECRET_KEY": "abcdefghijklmnopqrstuvwxyz012345"},
+     "SECRET_KEY is mostly a run of neighbouring characters"),
+    ({**PRODUCTION, "METRICS_TOKEN": "t0" * 16}, "METRICS_TOKEN has 2 distinct characters"),
 ])
 def test_production_refuses_to_start_naming_the_setting(tmp_path, environ, message):
     with pytest.raises(ConfigError) as refused:
@@ -101,8 +115,18 @@ def test_production_refuses_to_start_naming_the_setting(tmp_path, environ, messa
 
 
 def test_production_accepts_named_scraper_networks_and_a_strong_metrics_token(tmp_path):
-    config = loaded({**PRODUCTION, "METRICS_ALLOWED_NETWORKS": "10.0.0.0/8", "METRICS_TOKEN": "t" * 32}, tmp_path)
-    assert (config["METRICS_ALLOWED_NETWORKS"], config["METRICS_TOKEN"]) == (("10.0.0.0/8",), "t" * 32)
+    config = loaded({**PRODUCTION, "METRICS_ALLOWED_NETWORKS": "10.0.0.0/8", "METRICS_TOKEN": STRONG_SECRET}, tmp_path)
+    assert (config["METRICS_ALLOWED_NETWORKS"], config["METRICS_TOKEN"]) == (("10.0.0.0/8",), STRONG_SECRET)
+
+
+def test_production_lets_loopback_and_private_networks_read_metrics(tmp_path):
+    private = "127.0.0.1,::1,10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,100.64.0.0/10,fd00::/8"
+    assert len(loaded({**PRODUCTION, "METRICS_ALLOWED_NETWORKS": private}, tmp_path)["METRICS_ALLOWED_NETWORKS"]) == 7
+
+
+def test_limits_off_and_repeated_keys_are_allowed_outside_production(tmp_path):
+    config = loaded({"APP_ENV": "development", "RATELIMIT_ENABLED": "false", "SECRET_KEY": "a" * 32}, tmp_path)
+    assert (config["RATELIMIT_ENABLED"], config["SECRET_KEY"]) == (False, "a" * 32)
 
 
 def test_metrics_open_to_everyone_are_allowed_outside_production(tmp_path):
@@ -111,8 +135,15 @@ def test_metrics_open_to_everyone_are_allowed_outside_production(tmp_path):
 
 
 def test_signing_keys_are_measured_in_bytes(tmp_path):
-    config = loaded({**PRODUCTION, "SECRET_KEY": "é" * 16}, tmp_path)
-    assert config["SECRET_KEY"] == "é" * 16
+    config = loaded({**PRODUCTION, "SECRET_KEY": "éèêëàâäîïôöùûüçñ"}, tmp_path)
+    assert config["SECRET_KEY"] == "éèêëàâäîïôöùûüçñ"
+
+
+def test_a_refused_key_is_never_repeated_in_the_message(tmp_path):
+    with pytest.raises(ConfigError) as refused:
+        loaded({**PRODUCTION, "SECRET_KEY": "hunter2!" * 4}, tmp_path)
+    assert "SECRET_KEY repeats a pattern of 8 characters" in str(refused.value)
+    assert "hunter2" not in str(refused.value)
 
 
 def test_a_refusal_names_every_problem_on_one_line_without_the_secrets(tmp_path):
@@ -128,7 +159,7 @@ def test_a_refusal_names_every_problem_on_one_line_without_the_secrets(tmp_path)
 
 def production_overrides(tmp_path, **overrides) -> dict:
     return {"SECRET_KEY": STRONG_SECRET, "JWT_SECRET_KEY": STRONG_JWT_SECRET, "REDIS_URL": "redis://127.0.0.1:1/0",
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'agora.db'}", **TWILIO, **overrides}
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'agora.db'}", **TWILIO, **SMTP, **overrides}
 
 
 def test_a_production_app_can_be_built_from_overrides(tmp_path, monkeypatch):
@@ -138,7 +169,18 @@ def test_a_production_app_can_be_built_from_overrides(tmp_path, monkeypatch):
     assert OUTBOX not in {rule.rule for rule in app.url_map.iter_rules()}
 
 
+def test_the_bots_own_server_is_refused_in_production(tmp_path, monkeypatch):
+    """It would serve with the limits off (SPEC 11), which production refuses: drive a server with --base-url."""
+    monkeypatch.setenv("APP_ENV", "production")
+    app = create_app(production_overrides(tmp_path), instance_path=str(tmp_path / "instance"))
+    result = app.test_cli_runner().invoke(args=["run-bot", "--quiet"])
+    assert result.exit_code == 1
+    assert "RATELIMIT_ENABLED=false turns off the limits" in result.output and "--base-url" in result.output
+    assert "Traceback" not in result.output
+
+
 @pytest.mark.parametrize("override, message", [
+    ({"RATELIMIT_ENABLED": False}, "RATELIMIT_ENABLED=false"),
     ({"SMS_BACKEND": "outbox"}, "SMS_BACKEND=outbox"),
     ({"JWT_SECRET_KEY": "short"}, "JWT_SECRET_KEY has 5 bytes"),
     ({"REDIS_URL": None}, "REDIS_URL is not set"),
