@@ -1,6 +1,7 @@
 """Conversations and messages; points and congratulations kept exact by the database."""
 
 from sqlalchemy import bindparam, delete, exists, insert, select, text
+from sqlalchemy.exc import IntegrityError
 
 from app.chat.models import Conversation, Message, Participant
 from app.chat.rules import congratulation
@@ -157,12 +158,16 @@ def post_message(user_id: int, conversation_id: int, *, body: str) -> dict:
     """
     limit_write("messages", user_id)
     now = utcnow()
-    if db.engine.dialect.name == "postgresql":
-        row = db.session.execute(POST_MESSAGE, {"conversation_id": conversation_id, "user_id": user_id,
-                                                "body": body, "now": now}).first()
-        name, status, message_id, points = row if row is not None else (None, None, None, None)
-    else:
-        name, status, message_id, points = _post_step_by_step(user_id, conversation_id, body, now)
+    try:
+        if db.engine.dialect.name == "postgresql":
+            row = db.session.execute(POST_MESSAGE, {"conversation_id": conversation_id, "user_id": user_id,
+                                                    "body": body, "now": now}).first()
+            name, status, message_id, points = row if row is not None else (None, None, None, None)
+        else:
+            name, status, message_id, points = _post_step_by_step(user_id, conversation_id, body, now)
+    except IntegrityError:  # its last participant left meanwhile, and took the conversation with them
+        db.session.rollback()
+        raise ConversationNotFound() from None
     if status is None:
         raise ConversationNotFound()
     ensure_writer_status(status)
