@@ -13,7 +13,8 @@ from datetime import datetime, timezone
 
 from flask import current_app
 
-from app.core.limits import Window
+from app.core.errors import TooManyFailedLogins
+from app.core.limits import Hit, Window, reserve
 from app.extensions import redis_store
 
 
@@ -66,3 +67,16 @@ def login_windows(email: str, client_address: str) -> list[Window]:
                config["LOGIN_ACCOUNT_WINDOW_SECONDS"]),
         Window(redis_store.key("login", "ip", client_address), config["LOGIN_FAILURES_PER_ADDRESS"], window),
     ]
+
+
+def reserve_login_attempt(email: str, client_address: str) -> Hit:
+    """A place in every failed-login window, or 429 ``too_many_failed_logins`` with ``Retry-After``.
+
+    Every check of a credential takes one (a login, a re-authentication): only a success gives it back.
+    """
+    if not current_app.config["RATELIMIT_ENABLED"]:
+        return Hit((), "")
+    hit, wait = reserve(login_windows(email, client_address))
+    if hit is None:
+        raise TooManyFailedLogins(extra={"retry_after": wait}, headers={"Retry-After": str(wait)})
+    return hit

@@ -1,16 +1,14 @@
 """Accounts: email signup and login, token refresh and logout (phone sign-in is ``app.phone``)."""
 
-from flask import current_app
 from flask_jwt_extended import decode_token
 from flask_jwt_extended.exceptions import JWTExtendedException
 from jwt.exceptions import ExpiredSignatureError, PyJWTError
 from sqlalchemy import update
 
-from app.auth.models import login_windows, revoke
-from app.core.limits import Hit, reserve
+from app.auth.models import reserve_login_attempt, revoke
 from app.auth.passwords import hash_password, needs_rehash, verify_password
 from app.auth.tokens import access_token, issue_tokens
-from app.core.errors import InvalidCredentials, TooManyFailedLogins, ValidationFailed
+from app.core.errors import InvalidCredentials, ValidationFailed
 from app.core.limits import limit_write
 from app.extensions import db
 from app.profile_checks.services import CheckTarget, initial_check_statuses, queue_profile_checks
@@ -54,16 +52,6 @@ def login(*, email: str, password: str, client_address: str) -> tuple[int, dict]
                            .values(password_hash=hash_password(password)))
         db.session.commit()
     return account.id, issue_tokens(account.id)
-
-
-def reserve_login_attempt(email: str, client_address: str) -> Hit:
-    """A place in every failed-login window, or 429 ``too_many_failed_logins`` with ``Retry-After``."""
-    if not current_app.config["RATELIMIT_ENABLED"]:
-        return Hit((), "")
-    hit, wait = reserve(login_windows(email, client_address))
-    if hit is None:
-        raise TooManyFailedLogins(extra={"retry_after": wait}, headers={"Retry-After": str(wait)})
-    return hit
 
 
 def refresh(user: User) -> str:

@@ -19,6 +19,7 @@ from app.core.database import utcnow
 from app.core.errors import CodeExpired, CodeLimitReached, InvalidCode, RateLimited, ResendTooSoon, TooManyAttempts
 from app.core.limits import Window, reserve
 from app.extensions import redis_store
+from app.phone.crypto import code_digest
 
 # Issue a code: the resend cooldown and the hourly cap per phone (rules of the code, always on)
 # and the per-address window (off with RATELIMIT_ENABLED=false) are checked and recorded
@@ -136,6 +137,12 @@ def consume_code(phone: str, candidate: str) -> None:
         if verdict == "expired":
             raise CodeExpired()
     raise CodeExpired()
+
+
+def spend_code(phone: str, code: str, client_address: str) -> None:
+    """Check ``code`` against ``phone``'s live code within the per-address window, and spend it if it matches."""
+    limit_verifications(client_address)
+    consume_code(phone, code_digest(phone, code))
 
 
 def add_to_outbox(phone: str, body: str) -> None:

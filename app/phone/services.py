@@ -76,8 +76,7 @@ def verify_code(*, phone: str, code: str, client_address: str, current: User | N
 
 def _verify_code(phone: str, code: str, client_address: str, current: User | None) -> dict:
     phone = phone_number(phone)
-    models.limit_verifications(client_address)
-    models.consume_code(phone, code_digest(phone, code))
+    models.spend_code(phone, code, client_address)
     owner = db.session.scalars(select(User).where(User.phone == phone)).first()
     if current is not None and owner is not None and owner.id != current.id:
         raise PhoneTaken()

@@ -2,7 +2,7 @@
 
 from flask.views import MethodView
 
-from app.core.api import Blueprint
+from app.core.api import Blueprint, client_address
 from app.core.docs import link, links
 from app.auth.tokens import current_user, current_user_id, token_required
 from app.core.schemas import BEARER_AUTH, OPTIONAL_BEARER_AUTH, ErrorSchema, PageArgsSchema
@@ -31,11 +31,15 @@ class Me(MethodView):
     @blp.arguments(ProfileUpdateSchema, example={"name": "Ada Lovelace"})
     @blp.response(200, ProfileUpdatedSchema)
     @blp.alt_response(409, schema=ErrorSchema, description="`email_taken`")
-    @blp.alt_response(422, schema=ErrorSchema, description="`validation_error`: also when `current_password` is "
-                                                           "missing or wrong for a new password")
+    @blp.alt_response(422, schema=ErrorSchema, description="`validation_error`: also when a new email or password "
+                                                           "comes without the right `current_password` (or "
+                                                           "`phone_code`, for an account with no password)")
+    @blp.alt_response(429, schema=ErrorSchema, description="`too_many_failed_logins` (with `Retry-After`): wrong "
+                                                           "`current_password`s count as failed logins; "
+                                                           "`rate_limited` (phone code checks)")
     def patch(self, changes):
-        """Change my name, email or password (a new email is verified again; either ends my other sessions)"""
-        return services.update_profile(current_user, **changes)
+        """Change my name, email or password (email and password need my current password; either ends my other sessions)"""
+        return services.update_profile(current_user, **changes, client_address=client_address())
 
 
 @blp.route("/me/invite")

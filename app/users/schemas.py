@@ -69,19 +69,25 @@ class PublicProfileSchema(ResponseSchema):
 
 
 class ProfileUpdateSchema(TrimmedSchema):
-    # The rule of not_empty: current_password alone changes nothing.
+    # The rule of not_empty: current_password or phone_code alone changes nothing.
     json_schema = {"anyOf": [{"required": ["name"]}, {"required": ["email"]}, {"required": ["password"]}]}
 
     name = name_field(allow_none=True, metadata={"example": EXAMPLE_NAME})
     email = email_field(metadata={"example": "ada.lovelace@example.com"})
     password = new_password_field(metadata={"description": "A new password", "example": "violet canoe hums"})
-    current_password = fields.String(validate=validate.Length(min=1, max=128), load_only=True,
-                                     metadata={"description": "Required to replace an existing password",
-                                               "example": EXAMPLE_PASSWORD})
+    current_password = fields.String(validate=validate.Length(min=1, max=128), load_only=True, metadata={
+        "description": "Required with `email` or `password`: a wrong one is 422 and counts as a failed login",
+        "example": EXAMPLE_PASSWORD})
+    phone_code = fields.String(validate=[validate.Length(min=4, max=4),  # with the pattern: no space around it
+                                         FullMatch(r"^[0-9]{4}$", error="The code is 4 digits.")], load_only=True,
+                               metadata={"description": "Instead of `current_password`, for an account with no "
+                                                        "password (signed up by phone): a fresh code from "
+                                                        "`POST /api/v1/auth/phone/code` for its phone",
+                                         "example": "4821"})
 
     @validates_schema
     def not_empty(self, data, **kwargs):
-        if not set(data) - {"current_password"}:
+        if not set(data) - {"current_password", "phone_code"}:
             raise ValidationError("Send at least one field to change: name, email or password.")
 
 

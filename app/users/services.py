@@ -5,13 +5,15 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
 from app.auth.passwords import hash_password, verify_password
-from app.auth.models import end_sessions
+from app.auth.models import end_sessions, reserve_login_attempt
 from app.auth.tokens import issue_tokens
 from app.core.database import insert_ignoring_conflicts, one_statement, utcnow
-from app.core.errors import (DomainError, EmailTaken, EmailUndeliverable, InviteAlreadyActivated, InviteCodeNotFound,
-                             OwnInviteCode, PhoneTaken, ReferralCycle, TokenUserGone, UserNotFound, ValidationFailed)
+from app.core.errors import (CodeExpired, DomainError, EmailTaken, EmailUndeliverable, InvalidCode,
+                             InviteAlreadyActivated, InviteCodeNotFound, OwnInviteCode, PhoneTaken, ReferralCycle,
+                             TokenUserGone, TooManyAttempts, UserNotFound, ValidationFailed)
 from app.extensions import db
 from app.core.pagination import paginate
+from app.phone.models import spend_code
 from app.profile_checks.services import CheckTarget, initial_check_statuses, queue_profile_checks
 from app.posts.models import Post
 from app.users.rules import new_invite_code, normalize_invite_code
@@ -140,20 +142,20 @@ def public_profile(user_id: int) -> dict:
     return {"user": row, "post_count": row.post_count, "referral_count": row.referral_count}
 
 
-def update_profile(user: User, *, name=..., email=..., password=..., current_password=None) -> dict:
+def update_profile(user: User, *, name=..., email=..., password=..., current_password=None, phone_code=None,
+                   client_address: str = "") -> dict:
     """Change the name, email and/or password; a new email is verified and enriched again.
 
-    Setting a first password (a phone user adding email sign-in) needs nothing more;
-    replacing one needs the current password. A new password or email ends every session
-    of the account: the answer carries fresh tokens for the caller.
+    A new email or password needs the account's holder, not only a token (``reauthenticate``);
+    a name needs nothing more. A new password or email ends every session of the account: the
+    answer carries fresh tokens for the caller.
     """
+    if email is not ... or password is not ...:
+        reauthenticate(user, current_password=current_password, phone_code=phone_code, client_address=client_address)
     user_id = user.id  # after the commit the row would be read again to learn it
     email_changed = False
     sessions_end = password is not ...
     if password is not ...:
-        if user.password_hash and not verify_password(user.password_hash, current_password or ""):
-            raise ValidationFailed(fields={"current_password": ["Wrong password." if current_password
-                                                                else "Required to change your password."]})
         user.password_hash = hash_password(password)
     if name is not ...:
         user.name = name
@@ -180,6 +182,50 @@ def update_profile(user: User, *, name=..., email=..., password=..., current_pas
     if email_changed:
         queue_profile_checks(target)
     return {**profile_of(user_id), **(issue_tokens(user_id) if sessions_end else {})}
+
+
+REAUTH_REQUIRED = {
+    "current_password": "Required to change your email or password: your current password.",
+    "phone_code": "Required to change your email or password: a code sent to your phone "
+                  "(POST /api/v1/auth/phone/code), as your account has no password.",
+}
+WRONG_PHONE_CODE = {"invalid_code": "Wrong code.", "too_many_attempts": "Wrong code, the last attempt: ask a new one.",
+                    "code_expired": "No live code for your phone: ask a new one."}
+
+
+def reauthenticate(user: User, *, current_password: str | None, phone_code: str | None, client_address: str) -> None:
+    """Proof that whoever holds the token holds the account: its password or, for an account with none,
+    a fresh code sent to its phone (spent by the phone code rules).
+
+    A missing proof is 422 naming its field; a wrong one is 422 too, and counts in the account's
+    failed-login windows as a wrong login password does (429 ``too_many_failed_logins`` past them).
+    """
+    field = "phone_code" if user.password_hash is None and user.phone else "current_password"
+    proof = phone_code if field == "phone_code" else current_password
+    if not proof:
+        raise ValidationFailed(fields={field: [REAUTH_REQUIRED[field]]})
+    attempt = reserve_login_attempt(user.email or user.phone, client_address)
+    try:
+        if field == "current_password":
+            wrong = None if verify_password(user.password_hash, proof) else "Wrong password."
+        else:
+            wrong = _spent_phone_code(user.phone, proof, client_address)
+    except Exception:
+        attempt.release()  # the proof could not be checked (Redis, the database, the address window): not a failure
+        raise
+    if wrong is not None:
+        raise ValidationFailed(fields={field: [wrong]})
+    attempt.release()
+
+
+def _spent_phone_code(phone: str, code: str, client_address: str) -> str | None:
+    """Spend ``phone``'s live code if ``code`` is it: None; else why it is refused."""
+    try:
+        spend_code(phone, code, client_address)
+    except (InvalidCode, TooManyAttempts, CodeExpired) as refused:
+        left = refused.extra.get("attempts_left")
+        return WRONG_PHONE_CODE[refused.code] + (f" Attempts left: {left}." if left else "")
+    return None
 
 
 def activate_invite_code(user: User, code: str) -> dict:

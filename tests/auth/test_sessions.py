@@ -40,7 +40,8 @@ def test_the_answer_to_a_password_change_carries_fresh_working_tokens(client):
 
 def test_an_email_change_ends_every_earlier_session(client):
     mine, other_device = sign_up_and_log_in_twice(client)
-    change = client.patch("/api/v1/users/me", json={"email": "ann.new@example.com"}, headers=bearer(mine["access_token"]))
+    change = client.patch("/api/v1/users/me", json={"email": "ann.new@example.com", "current_password": PASSWORD},
+                          headers=bearer(mine["access_token"]))
     assert change.status_code == 200 and "access_token" in change.json
     assert client.get("/api/v1/users/me", headers=bearer(other_device["access_token"])).status_code == 401
     assert client.post("/api/v1/auth/refresh", headers=bearer(other_device["refresh_token"])).status_code == 401
@@ -55,7 +56,8 @@ def test_a_name_change_keeps_sessions_and_issues_no_tokens(client):
 
 def test_a_change_of_case_in_the_email_keeps_sessions(client):
     mine, other_device = sign_up_and_log_in_twice(client)
-    change = client.patch("/api/v1/users/me", json={"email": "ann@EXAMPLE.com"}, headers=bearer(mine["access_token"]))
+    change = client.patch("/api/v1/users/me", json={"email": "ann@EXAMPLE.com", "current_password": PASSWORD},
+                          headers=bearer(mine["access_token"]))
     assert change.status_code == 200 and "access_token" not in change.json
     assert client.get("/api/v1/users/me", headers=bearer(other_device["access_token"])).status_code == 200
 

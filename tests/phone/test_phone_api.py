@@ -320,8 +320,10 @@ def test_a_phone_user_adds_email_and_password_then_logs_in_by_email(client):
     request_code(client)
     session = verify(client, delivered_code(client)).json
     headers = {"Authorization": f"Bearer {session['access_token']}"}
-    changed = client.patch("/api/v1/users/me", json={"email": "phone.person@example.com", "password": "a new password"},
-                           headers=headers)
+    end_cooldown(client)
+    request_code(client)  # the change is proven with a fresh code: the account has no password
+    changed = client.patch("/api/v1/users/me", json={"email": "phone.person@example.com", "password": "a new password",
+                                                     "phone_code": delivered_code(client, count=2)}, headers=headers)
     assert changed.status_code == 200
     assert changed.json["email"] == "phone.person@example.com"
     login = client.post("/api/v1/auth/login", json={"email": "phone.person@example.com", "password": "a new password"})

@@ -189,7 +189,8 @@ def test_an_undeliverable_email_blocks_writes_until_it_is_changed(checked_app, p
     assert settled_profile(client, headers)["email_status"] == "invalid"
     blocked = client.post("/api/v1/posts", json={"body": "hello"}, headers=headers)
     assert (blocked.status_code, blocked.json["error"]["code"]) == (403, "email_undeliverable")
-    changed = client.patch("/api/v1/users/me", json={"email": "alex@good.example"}, headers=headers)
+    changed = client.patch("/api/v1/users/me", json={"email": "alex@good.example", "current_password": "correct horse"},
+                           headers=headers)
     assert changed.json["email_status"] == "pending"
     headers = {"Authorization": f"Bearer {changed.json['access_token']}"}  # the change ended the old session
     assert settled_profile(client, headers)["email_status"] == "valid"

@@ -372,7 +372,7 @@ def test_a_task_for_an_email_the_user_no_longer_has_records_nothing(stack):
     providers = stack.providers
     old_email, new_email = "old.address@example.com", "new.address@example.com"
     user, headers = sign_up(client, old_email)
-    changed = client.patch("/api/v1/users/me", headers=headers, json={"email": new_email})
+    changed = client.patch("/api/v1/users/me", headers=headers, json={"email": new_email, "current_password": PASSWORD})
     assert changed.status_code == 200, changed.json
     assert (changed.json["email"], changed.json["email_status"]) == (new_email, "pending")
 

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.users.models import User
 from tests.conftest import build_app
-from tests.factories import PostFactory, UserFactory
+from tests.factories import PASSWORD, PostFactory, UserFactory
 from tasks.registry import task_of
 
 PROFILE_FIELDS = {
@@ -75,14 +75,16 @@ def test_patch_me_with_nothing_to_change_is_422(client, signup):
 def test_patch_me_to_a_taken_email_is_409(client, signup):
     signup(email="taken@example.com")
     _, headers = signup(email="mine@example.com")
-    response = client.patch("/api/v1/users/me", json={"email": "TAKEN@example.com"}, headers=headers)
+    response = client.patch("/api/v1/users/me", json={"email": "TAKEN@example.com", "current_password": PASSWORD},
+                            headers=headers)
     assert response.status_code == 409
     assert response.json["error"]["code"] == "email_taken"
 
 
 def test_patch_me_to_my_own_email_in_another_case_keeps_the_checks(client, signup):
     _, headers = signup(email="mine@example.com")
-    response = client.patch("/api/v1/users/me", json={"email": "Mine@Example.com"}, headers=headers)
+    response = client.patch("/api/v1/users/me", json={"email": "Mine@Example.com", "current_password": PASSWORD},
+                            headers=headers)
     assert response.status_code == 200
     assert response.json["email"] == "Mine@example.com"
 
@@ -97,7 +99,7 @@ def test_a_new_email_is_verified_again(tmp_path, monkeypatch):
         user = UserFactory(email_status="invalid", enrichment_status="skipped")
         user_id, token = user.id, create_access_token(str(user.id))
     client = app.test_client()
-    response = client.patch("/api/v1/users/me", json={"email": "new@example.com"},
+    response = client.patch("/api/v1/users/me", json={"email": "new@example.com", "current_password": PASSWORD},
                             headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 200
     assert response.json["email_status"] == "pending"
