@@ -109,5 +109,5 @@ def limit_write(kind: str, who: int | str) -> None:
     _, wait = reserve([Window(write_window_key(kind, who), limit, rule.seconds)])
     if wait:
         period = "minute" if rule.seconds == 60 else "hour"
-        raise TooManyRequests(f"Too many {rule.what}: at most {limit} per {period}. Try again in {wait} s.",
+        raise TooManyRequests(f"Too many {rule.what}: at most {limit} per {period}.",
                               extra={"retry_after": wait}, headers={"Retry-After": str(wait)})

@@ -1,7 +1,7 @@
 // Conversations: the list and a form to start one; one conversation's messages, posting, points, rewards.
 import {
-  $, ApiError, api, displayName, el, errorText, formatTime, onSubmit, pager, requireSignIn, session, showNotice, start,
-  userLink,
+  $, ApiError, api, displayName, el, errorText, flash, formatTime, onSubmit, pager, requireSignIn, session, showNotice,
+  start, userLink,
 } from "./agora.js";
 
 const conversationId = document.body.dataset.conversationId;
@@ -98,8 +98,24 @@ function conversationPage() {
   });
   $("#messages-refresh").addEventListener("click", () => reload().catch((error) => showNotice(errorText(error))));
 
+  // Leaving cannot be undone: the first press asks, the second leaves.
+  let title = "the conversation";
+  onSubmit($("#leave-form"), async (form) => {
+    const button = $("#leave", form);
+    if (!form.dataset.confirming) {
+      form.dataset.confirming = "yes";
+      button.textContent = "Leave for good";
+      $("#leave-hint").hidden = false;
+      return;
+    }
+    await api("DELETE", `${base}/participants/me`);
+    flash(`You left “${title}”.`);
+    location.assign("/conversations");
+  });
+
   return (async () => {
     const conversation = await api("GET", base);
+    title = conversation.title;
     document.title = `${conversation.title} · Agora`;
     $("#conversation-title").textContent = conversation.title;
     $("#participants").replaceChildren("With ", ...conversation.participants.flatMap((user, index) => (
