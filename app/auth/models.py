@@ -1,8 +1,12 @@
 """What auth keeps, all of it in Redis under REDIS_KEY_PREFIX.
 
 ``jwt:revoked:<jti>``: a token logged out, until it would have expired anyway.
-``jwt:user:<id>:not-before``: milliseconds; once a user's password or email changed, every token
-issued before is refused.
+``jwt:spent:<jti>``: a refresh token already exchanged (refresh tokens rotate: each is good once).
+``jwt:session:<sid>:ended``: a session ended (a spent refresh token presented again, or a logout):
+every token descended from its login, which all carry its ``sid``, is refused.
+``jwt:user:<id>:generation``: the user's session generation, raised by every password or email
+change; a token carries the generation current when its credential was checked, and one lower
+than its user's current generation is refused (``is_revoked``: the one rule, one round trip).
 ``login:<account>:ip:<address>``, ``login:<account>``, ``login:ip:<address>``: the failed-login windows
 (``app.core.limits``); the account is a hash of the lower-cased email.
 """
@@ -24,31 +28,90 @@ def now_ms() -> int:
 
 def revoke(claims: dict) -> None:
     """Blocklist a token until it would have expired anyway."""
-    remaining = int(claims["exp"] - datetime.now(timezone.utc).timestamp())
+    remaining = _remaining_seconds(claims)
     if remaining > 0:
         redis_store.client.set(redis_store.key("jwt", "revoked", claims["jti"]), "1", ex=remaining)
 
 
-def end_sessions(user_id: int) -> None:
-    """Refuse every token of ``user_id`` issued until now (a password or email change)."""
-    config = current_app.config
-    # Kept as long as the longest-lived token issued before could still be presented.
-    lifetime = max(config["JWT_ACCESS_TOKEN_EXPIRES"], config["JWT_REFRESH_TOKEN_EXPIRES"]).total_seconds()
-    redis_store.client.set(_not_before_key(user_id), now_ms(), ex=int(lifetime) + 60)
+def session_of(claims: dict) -> str:
+    """The session a token belongs to: the ``sid`` of its login (a token minted without one is a session alone)."""
+    return claims.get("sid") or claims["jti"]
 
 
-def _not_before_key(subject) -> str:
-    return redis_store.key("jwt", "user", subject, "not-before")
+def end_session(claims: dict) -> None:
+    """Refuse every token of the session ``claims`` belongs to (every token descended from its login)."""
+    redis_store.client.set(_ended_key(session_of(claims)), "1", ex=_longest_lifetime())
+
+
+# A refresh token is good once: the first exchange marks it spent; any later one ends its whole session.
+SPEND_REFRESH_TOKEN = """
+if redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then return 1 end
+redis.call('SET', KEYS[2], '1', 'EX', ARGV[2])
+return 0
+"""
+
+
+def spend_refresh_token(claims: dict) -> bool:
+    """Mark a refresh token spent, atomically: True for its first exchange; False (and its session ended) after."""
+    keys = [redis_store.key("jwt", "spent", claims["jti"]), _ended_key(session_of(claims))]
+    args = [max(1, _remaining_seconds(claims)), _longest_lifetime()]
+    return bool(redis_store.client.register_script(SPEND_REFRESH_TOKEN)(keys=keys, args=args))
+
+
+def session_generation(user_id: int) -> int:
+    """The user's current session generation (0 until a credential change raises it)."""
+    return int(redis_store.client.get(_generation_key(user_id)) or 0)
+
+
+# One more, and at least the clock in milliseconds: so it still rises above every generation a live token
+# carries after its key expired (the key lasts as long as a token; tokens keep their number longer).
+RAISE_GENERATION = """
+if tonumber(redis.call('GET', KEYS[1]) or '0') < tonumber(ARGV[1]) then
+  redis.call('SET', KEYS[1], ARGV[1])
+else
+  redis.call('INCR', KEYS[1])
+end
+redis.call('EXPIRE', KEYS[1], ARGV[2])
+return redis.call('GET', KEYS[1])
+"""
+
+
+def end_sessions(user_id: int) -> int:
+    """End every session of ``user_id``: raise its generation, and return the new one.
+
+    A credential change (password, email, reset) calls it after committing the new credential, then
+    mints the caller's tokens with the generation it returns (``issue_tokens(user_id, generation=...)``):
+    a login that checked the old credential read the generation before, so its tokens are refused.
+    """
+    script = redis_store.client.register_script(RAISE_GENERATION)
+    return int(script(keys=[_generation_key(user_id)], args=[now_ms(), _longest_lifetime()]))
 
 
 def is_revoked(claims: dict) -> bool:
-    """True if the token was logged out, or issued before its user's sessions were ended: one round trip."""
-    revoked, not_before = redis_store.client.mget(redis_store.key("jwt", "revoked", claims["jti"]),
-                                                  _not_before_key(claims["sub"]))
-    if revoked is not None:
-        return True
-    issued_ms = claims.get("iat_ms", claims["iat"] * 1000)
-    return not_before is not None and issued_ms < int(not_before)
+    """The rule of ended sessions, in one round trip: a token is refused if it was logged out, if its session
+    ended, or if its generation is lower than its user's (a credential changed since its own was checked)."""
+    revoked, ended, generation = redis_store.client.mget(
+        redis_store.key("jwt", "revoked", claims["jti"]), _ended_key(session_of(claims)),
+        _generation_key(claims["sub"]))
+    return revoked is not None or ended is not None or claims.get("gen", 0) < int(generation or 0)
+
+
+def _generation_key(subject) -> str:
+    return redis_store.key("jwt", "user", subject, "generation")
+
+
+def _ended_key(session: str) -> str:
+    return redis_store.key("jwt", "session", session, "ended")
+
+
+def _remaining_seconds(claims: dict) -> int:
+    return int(claims["exp"] - datetime.now(timezone.utc).timestamp())
+
+
+def _longest_lifetime() -> int:
+    """Seconds a mark must be kept: as long as the longest-lived token minted before it could be presented."""
+    config = current_app.config
+    return int(max(config["JWT_ACCESS_TOKEN_EXPIRES"], config["JWT_REFRESH_TOKEN_EXPIRES"]).total_seconds()) + 60
 
 
 def login_windows(email: str, client_address: str) -> list[Window]:

@@ -6,7 +6,7 @@ from app.core.api import Blueprint, client_address
 from app.core.docs import link, links
 from app.auth.tokens import current_claims, current_user, token_required
 from app.auth import services
-from app.auth.schemas import AccessTokenSchema, LoginSchema, LogoutSchema, SessionSchema, SignupSchema
+from app.auth.schemas import LoginSchema, LogoutSchema, SessionSchema, SignupSchema, TokenPairSchema
 from app.core.schemas import BEARER_AUTH, RETRY_AFTER_HEADER, ErrorSchema
 from app.users.services import profile_of
 
@@ -45,10 +45,10 @@ class Login(MethodView):
 class Refresh(MethodView):
     @token_required(refresh=True)
     @blp.doc(security=BEARER_AUTH)
-    @blp.response(200, AccessTokenSchema)
+    @blp.response(200, TokenPairSchema)
     def post(self):
-        """Get a new access token with a refresh token"""
-        return {"access_token": services.refresh(current_user)}
+        """Exchange a refresh token for new tokens (it is spent: refresh tokens rotate)"""
+        return services.refresh(current_user, current_claims())
 
 
 @blp.route("/logout")
@@ -58,5 +58,5 @@ class Logout(MethodView):
     @blp.arguments(LogoutSchema)
     @blp.response(204)
     def post(self, data):
-        """Revoke the presented token, and the refresh token given in the body"""
+        """Revoke the presented token, and the refresh token given in the body, ending their sessions"""
         services.logout(current_user, current_claims(), data["refresh_token"])

@@ -37,5 +37,8 @@ class SessionSchema(ResponseSchema):
         "example": EXAMPLE_REFRESH_TOKEN})
 
 
-class AccessTokenSchema(ResponseSchema):
+class TokenPairSchema(ResponseSchema):
     access_token = fields.String(required=True, metadata={"example": EXAMPLE_ACCESS_TOKEN})
+    refresh_token = fields.String(required=True, metadata={
+        "description": "The next refresh token: the one presented is spent, and presenting it again ends the session",
+        "example": EXAMPLE_REFRESH_TOKEN})

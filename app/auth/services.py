@@ -1,13 +1,14 @@
 """Accounts: email signup and login, token refresh and logout (phone sign-in is ``app.phone``)."""
 
 from flask_jwt_extended import decode_token
-from flask_jwt_extended.exceptions import JWTExtendedException
+from flask_jwt_extended.exceptions import JWTExtendedException, RevokedTokenError
 from jwt.exceptions import ExpiredSignatureError, PyJWTError
 from sqlalchemy import update
 
-from app.auth.models import reserve_login_attempt, revoke
+from app.auth.models import (end_session, reserve_login_attempt, revoke, session_generation, session_of,
+                             spend_refresh_token)
 from app.auth.passwords import hash_password, needs_rehash, verify_password
-from app.auth.tokens import access_token, issue_tokens
+from app.auth.tokens import issue_tokens
 from app.core.errors import InvalidCredentials, ValidationFailed
 from app.core.limits import limit_write
 from app.extensions import db
@@ -39,7 +40,7 @@ def login(*, email: str, password: str, client_address: str) -> tuple[int, dict]
     email = normalize_email(email)
     attempt = reserve_login_attempt(email, client_address)
     try:
-        account = find_credentials(email)
+        account, generation = credentials_and_generation(email)
         valid = verify_password(account.password_hash if account else None, password)
     except Exception:
         attempt.release()  # the database failed, not the person
@@ -48,19 +49,40 @@ def login(*, email: str, password: str, client_address: str) -> tuple[int, dict]
         raise InvalidCredentials()
     attempt.release()
     if needs_rehash(account.password_hash):
-        db.session.execute(update(User.__table__).where(User.__table__.c.id == account.id)
-                           .values(password_hash=hash_password(password)))
+        users = User.__table__  # unless a password change committed meanwhile: it must not be undone
+        db.session.execute(update(users).values(password_hash=hash_password(password))
+                           .where(users.c.id == account.id, users.c.password_hash == account.password_hash))
         db.session.commit()
-    return account.id, issue_tokens(account.id)
+    return account.id, issue_tokens(account.id, generation=generation)
 
 
-def refresh(user: User) -> str:
-    """A new access token for the holder of a valid refresh token."""
-    return access_token(user.id)
+def credentials_and_generation(email: str) -> tuple:
+    """The account's ``(id, password_hash)`` and the session generation to mint its tokens with; ``(None, 0)``.
+
+    The generation is read before the password hash that is checked: a password or email change commits,
+    then raises the generation, so a login that checked the old password or address mints tokens it refuses.
+    """
+    known = find_credentials(email)  # whose generation to read
+    if known is None:
+        return None, 0
+    generation = session_generation(known.id)
+    account = find_credentials(email)
+    return (account, generation) if account is not None and account.id == known.id else (None, 0)
+
+
+def refresh(user: User, presented: dict) -> dict:
+    """New tokens for a refresh token, which is spent: presented again, it ends its whole session (401).
+
+    The new tokens stay in the presented token's session and keep its generation, so a credential
+    change racing the refresh refuses them as it refuses the token they replace.
+    """
+    if not spend_refresh_token(presented):
+        raise RevokedTokenError({}, presented)
+    return issue_tokens(user.id, generation=presented.get("gen", 0), session=session_of(presented))
 
 
 def logout(user: User, presented: dict, refresh_token: str | None = None) -> None:
-    """Revoke the presented token and, when given, the user's refresh token."""
+    """Revoke the presented token and, when given, the user's refresh token, and end their sessions."""
     revocations = [presented]
     if refresh_token:
         claims = refresh_claims(refresh_token, user)
@@ -68,6 +90,7 @@ def logout(user: User, presented: dict, refresh_token: str | None = None) -> Non
             revocations.append(claims)
     for claims in revocations:
         revoke(claims)
+        end_session(claims)
 
 
 def refresh_claims(token: str, user: User) -> dict | None:

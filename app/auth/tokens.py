@@ -1,11 +1,13 @@
 """JWTs: issuing them, the request's user, and the JSON answers to every token error.
 
-Tokens carry their issue time in milliseconds (``iat_ms``), since ``iat`` has whole seconds:
-``models.is_revoked`` compares it with the user's session cut-off.
+Every token carries its session (``sid``: the login it descends from) and its user's session
+generation (``gen``), read before the credential it was minted for was checked:
+``models.is_revoked`` refuses it once that session ended or a credential change raised the generation.
 """
 
 
 import re
+import secrets
 from functools import wraps
 
 from flask import current_app, g, request
@@ -14,22 +16,25 @@ from flask_jwt_extended.exceptions import (InvalidHeaderError, NoAuthorizationEr
                                            UserClaimsVerificationError, WrongTokenError)
 from werkzeug.local import LocalProxy
 
-from app.auth.models import is_revoked, now_ms
+from app.auth.models import is_revoked, session_generation
 from app.core.errors import TokenUserGone, error_response
 from app.core.schemas import MAX_ID
 from app.extensions import db, jwt
 from app.users.models import User
 
 
-def access_token(user_id: int) -> str:
-    return create_access_token(str(user_id), additional_claims={"iat_ms": now_ms()})
+def issue_tokens(user_id: int, *, generation: int | None = None, session: str | None = None) -> dict:
+    """A new access and refresh token for the user ``user_id``, in a new session unless ``session`` is given.
 
-
-def issue_tokens(user_id: int) -> dict:
-    """A new access and refresh token for the user ``user_id``."""
+    ``generation`` is the user's session generation read before the credential was checked (a login),
+    the presented refresh token's own, or the one ``end_sessions`` returned to a credential change;
+    when not given it is read now (a credential no password or email change replaces: a new account, a phone code).
+    """
+    claims = {"gen": session_generation(user_id) if generation is None else generation,
+              "sid": session or secrets.token_urlsafe(16)}
     identity = str(user_id)
-    return {"access_token": access_token(user_id),
-            "refresh_token": create_refresh_token(identity, additional_claims={"iat_ms": now_ms()})}
+    return {"access_token": create_access_token(identity, additional_claims=claims),
+            "refresh_token": create_refresh_token(identity, additional_claims=claims)}
 
 
 def user_id_of(claims: dict) -> int | None:

@@ -176,12 +176,14 @@ def update_profile(user: User, *, name=..., email=..., password=..., current_pas
         db.session.rollback()
         raise EmailTaken() from None
     if sessions_end:
-        end_sessions(user_id)  # before the commit: with Redis down nothing changes (503)
+        end_sessions(user_id)  # before the commit too: with Redis down nothing changes (503)
     target = CheckTarget(user_id, user.email, user.email_status, user.enrichment_status)
     db.session.commit()
+    # Then again: whatever a login or refresh minted against the old credential carries a lower generation.
+    tokens = issue_tokens(user_id, generation=end_sessions(user_id)) if sessions_end else {}
     if email_changed:
         queue_profile_checks(target)
-    return {**profile_of(user_id), **(issue_tokens(user_id) if sessions_end else {})}
+    return {**profile_of(user_id), **tokens}
 
 
 REAUTH_REQUIRED = {

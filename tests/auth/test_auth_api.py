@@ -112,11 +112,12 @@ def test_login_failure_is_one_answer_for_unknown_email_and_wrong_password(client
     assert error == {"status": 401, "code": "invalid_credentials", "message": "The email or password is wrong."}
 
 
-def test_refresh_gives_a_working_access_token(client):
+def test_refresh_gives_a_working_access_token_and_the_next_refresh_token(client):
     tokens = post_json(client, "/api/v1/auth/signup", {"email": "a@example.com", "password": "correct horse"}).json
     response = client.post("/api/v1/auth/refresh", headers={"Authorization": f"Bearer {tokens['refresh_token']}"})
     assert response.status_code == 200
-    assert set(response.json) == {"access_token"}
+    assert set(response.json) == {"access_token", "refresh_token"}
+    assert response.json["refresh_token"] != tokens["refresh_token"]
     me = client.get("/api/v1/users/me", headers={"Authorization": f"Bearer {response.json['access_token']}"})
     assert me.json["email"] == "a@example.com"
 

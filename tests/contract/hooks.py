@@ -6,7 +6,8 @@ without them, or with a bad token, on purpose). The first provider whose filter 
 - ``PATCH /api/v1/users/me``: a throw-away account per test case. A new email or password ends every
   session of the account (SPEC 4: revoked tokens answer 401 ``token_revoked``), which would otherwise
   revoke the token every later request uses.
-- ``POST /api/v1/auth/refresh``: the refresh token (it takes no access token).
+- ``POST /api/v1/auth/refresh``: the refresh token of a throw-away account per test case (it takes no access
+  token). Refresh tokens rotate: presenting one again ends its session (SPEC 4), the signed-up account's too.
 - everything else: the access token of the account the test signed up.
 """
 
@@ -18,7 +19,6 @@ import schemathesis
 
 BASE_URL = os.environ["AGORA_BASE_URL"]
 ACCESS_TOKEN = os.environ["AGORA_ACCESS_TOKEN"]
-REFRESH_TOKEN = os.environ["AGORA_REFRESH_TOKEN"]
 THROWAWAY_PASSWORD = "Quartz-Falcon-97-Lantern"
 _throwaways = itertools.count(1)
 
@@ -27,15 +27,19 @@ def bearer(case, token: str) -> None:
     case.headers = {**(case.headers or {}), "Authorization": f"Bearer {token}"}
 
 
+def throwaway_session() -> dict:
+    response = requests.post(f"{BASE_URL}/api/v1/auth/signup", timeout=30, json={
+        "email": f"throwaway-{next(_throwaways)}@example.com", "password": THROWAWAY_PASSWORD})
+    response.raise_for_status()
+    return response.json()
+
+
 @schemathesis.auth(refresh_interval=None).apply_to(name="PATCH /api/v1/users/me")
 class ThrowAwayAccount:
     """A fresh account for every case: whatever the case changes, no other case loses its session."""
 
     def get(self, case, ctx):
-        response = requests.post(f"{BASE_URL}/api/v1/auth/signup", timeout=30, json={
-            "email": f"throwaway-{next(_throwaways)}@example.com", "password": THROWAWAY_PASSWORD})
-        response.raise_for_status()
-        return response.json()["access_token"]
+        return throwaway_session()["access_token"]
 
     def set(self, case, data, ctx):
         bearer(case, data)
@@ -43,8 +47,10 @@ class ThrowAwayAccount:
 
 @schemathesis.auth(refresh_interval=None).apply_to(name="POST /api/v1/auth/refresh")
 class RefreshToken:
+    """A fresh account's refresh token for every case: each is good once."""
+
     def get(self, case, ctx):
-        return REFRESH_TOKEN
+        return throwaway_session()["refresh_token"]
 
     def set(self, case, data, ctx):
         bearer(case, data)

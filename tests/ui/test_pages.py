@@ -212,6 +212,24 @@ def test_an_expired_token_is_refreshed_and_a_revoked_one_signs_out(site, person)
     assert page.evaluate("sessionStorage.getItem('agora.access_token')") is None
 
 
+def test_each_refresh_keeps_the_rotated_refresh_token_for_the_next(site, person):
+    ann = site.signup("Ann")
+    page = person()
+    page.goto("/signin")
+    page.evaluate("""([refresh, user]) => {
+        sessionStorage.setItem("agora.refresh_token", refresh);
+        sessionStorage.setItem("agora.user", user);
+    }""", [ann["refresh_token"], json.dumps({"id": ann["id"], "name": "Ann"})])
+    for _ in range(2):  # the second refresh presents the token the first one got: the first one is spent
+        with site.app.app_context():
+            expired = create_access_token(str(ann["id"]), expires_delta=timedelta(seconds=-10))
+        page.evaluate("(access) => sessionStorage.setItem('agora.access_token', access)", expired)
+        page.goto("/profile")
+        expect(page.locator("#facts")).to_contain_text(ann["email"])
+        assert page.evaluate("sessionStorage.getItem('agora.access_token')") != expired
+    assert page.evaluate("sessionStorage.getItem('agora.refresh_token')") != ann["refresh_token"]
+
+
 def test_field_errors_and_network_failures_reach_the_person(site, person, shot):
     page = person()
     page.goto("/signin")

@@ -61,7 +61,12 @@ function refreshAccess() {
   const refresh = session.refresh;
   if (!refresh) return Promise.resolve(false);
   refreshing ??= send("POST", "/api/v1/auth/refresh", undefined, refresh)
-    .then((data) => { sessionStorage.setItem(KEYS.access, data.access_token); return true; }, () => false)
+    .then((data) => {
+      // Refresh tokens rotate: the one sent is spent, and sending it again would end the session.
+      sessionStorage.setItem(KEYS.access, data.access_token);
+      sessionStorage.setItem(KEYS.refresh, data.refresh_token);
+      return true;
+    }, () => false)
     .finally(() => { refreshing = null; });
   return refreshing;
 }
