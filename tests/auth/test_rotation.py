@@ -144,3 +144,25 @@ def test_a_refresh_token_of_an_ended_session_does_not_mint(client):
     session = sign_up(client)
     assert client.post("/api/v1/auth/logout", json={}, headers=bearer(session["access_token"])).status_code == 204
     assert_revoked(refresh(client, session["refresh_token"]))
+
+
+def test_a_login_upgrading_the_old_hash_while_the_password_changes_does_not_bring_the_old_password_back(
+        app, client, monkeypatch):
+    session = sign_up(client)
+    verify_password, changes = services.verify_password, []
+
+    def change_while_verifying(password_hash, password):
+        valid = verify_password(password_hash, password)
+        if not changes:
+            changes.append(app.test_client().patch(ME, json={"password": NEW_PASSWORD, "current_password": PASSWORD},
+                                                   headers=bearer(session["access_token"])))
+        return valid
+
+    monkeypatch.setattr(services, "verify_password", change_while_verifying)
+    monkeypatch.setattr(services, "needs_rehash", lambda password_hash: True)  # older cost parameters
+    assert client.post("/api/v1/auth/login", json={"email": "ann@example.com", "password": PASSWORD}).status_code == 200
+    monkeypatch.undo()
+
+    assert changes[0].status_code == 200, changes[0].json
+    assert client.post("/api/v1/auth/login", json={"email": "ann@example.com", "password": PASSWORD}).status_code == 401
+    assert log_in(client, password=NEW_PASSWORD)["user"]["email"] == "ann@example.com"
