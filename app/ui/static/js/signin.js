@@ -14,10 +14,20 @@ const codeForm = $("#code-form");
 let phone = null;
 let cooldown = null;
 
-/** Where to go once signed in: a path of this site only. */
+/**
+ * Where to go once signed in: a page of this site only, decided by origin as the browser resolves
+ * ``next``: it reads "/\evil.example" and "/<tab>/evil.example" as "//evil.example", which no prefix test foresees.
+ */
 function destination() {
   const next = new URLSearchParams(location.search).get("next");
-  return next && next.startsWith("/") && !next.startsWith("//") && !next.startsWith("/signin") ? next : "/profile";
+  let url;
+  try {
+    url = new URL(next || "/profile", location.origin);
+  } catch {
+    return "/profile";
+  }
+  if (url.origin !== location.origin || url.pathname.startsWith("/signin")) return "/profile";
+  return url.pathname + url.search + url.hash;
 }
 
 function signedIn(answer) {
