@@ -74,7 +74,7 @@ def run_bot_command(served_app: Callable[[], AbstractContextManager[Flask]]) -> 
             click.echo(f"bot: {error}", err=True)
             sys.exit(2)
         options = {"seed": seed, "show_progress": not quiet and sys.stderr.isatty(), "concurrency": concurrency,
-                   "floor_sample": floor_sample}
+                   "floor_sample": floor_sample, "say": None if quiet else lambda line: click.echo(f"bot: {line}", err=True)}
         try:
             if base_url:
                 report = Runner(config, base_url, hash_cost=hash_cost or HashCost(), **options).run()

@@ -8,7 +8,12 @@ import requests
 from requests.adapters import HTTPAdapter
 from requests.utils import get_environ_proxies
 
-RETRY_STATUSES = frozenset({429, 502, 503, 504})
+RETRY_STATUSES = frozenset({502, 503, 504})
+TOO_MANY_REQUESTS = 429
+# A server's limits (SPEC 3) are waited out as often as they answer, up to this many times per call,
+# each for at most the longest window a limit has (signups per address per hour).
+LIMIT_WAITS = 20
+LIMIT_WAIT_MAX_SECONDS = 3600.0
 
 
 class BotApiError(Exception):
@@ -37,18 +42,22 @@ def keep_alive_session(base_url: str) -> requests.Session:
 
 
 class AgoraClient:
-    """Calls with a timeout, retried with backoff on connection errors, 429 (honouring Retry-After) and 502-504.
+    """Calls with a timeout, retried with backoff on connection errors and 502-504; a 429 is waited out.
 
-    A client is used by one thread at a time: its session keeps one connection alive for every call.
+    A 429 (a limit of the server's) says the request was not done: the client waits the
+    ``Retry-After`` it names, tells ``on_limit(seconds, method, path, code)`` first, and sends it
+    again, without spending a retry. A client is used by one thread at a time: its session keeps
+    one connection alive for every call.
     """
 
     def __init__(self, base_url: str, *, timeout: float = 10.0, retries: int = 4, backoff: float = 0.2,
-                 session: requests.Session | None = None):
+                 session: requests.Session | None = None, on_limit=None):
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
         self.retries = retries
         self.backoff = backoff
         self.session = session or keep_alive_session(self.base_url)
+        self.on_limit = on_limit
         self.requests = 0
 
     def close(self) -> None:
@@ -62,7 +71,8 @@ class AgoraClient:
         no answer may still have been done, and the retry then finds its effect.
         """
         headers = {"Authorization": f"Bearer {token}"} if token else {}
-        for attempt in range(self.retries + 1):
+        attempt = waits = 0
+        while True:
             try:
                 response = self.session.request(method, self.base_url + path, json=json, headers=headers,
                                                 timeout=self.timeout)
@@ -70,18 +80,33 @@ class AgoraClient:
                 if attempt == self.retries:
                     raise BotApiError(method, path, None, None, f"no answer ({exc.__class__.__name__})") from None
                 self._sleep(attempt)
+                attempt += 1
                 continue
             self.requests += 1
+            body = self._json(response)
+            error = body.get("error", {}) if isinstance(body, dict) else {}
+            if response.status_code == TOO_MANY_REQUESTS and waits < LIMIT_WAITS:
+                waits += 1  # not an attempt: a 429 was not done, so a retry's wider expectation does not apply
+                self._wait_out_limit(method, path, error.get("code"), response.headers.get("Retry-After"), waits)
+                continue
             if response.status_code in RETRY_STATUSES and attempt < self.retries:
                 self._sleep(attempt, response.headers.get("Retry-After"))
+                attempt += 1
                 continue
-            body = self._json(response)
             if response.status_code in (expect if attempt == 0 else expect_after_retry or expect):
                 return response.status_code, body
-            error = body.get("error", {}) if isinstance(body, dict) else {}
             raise BotApiError(method, path, response.status_code, error.get("code"),
                               error.get("message") or response.reason)
-        raise AssertionError("unreachable")
+
+    def _wait_out_limit(self, method: str, path: str, code: str | None, retry_after: str | None, waits: int) -> None:
+        """Wait as long as the server's ``Retry-After`` says (backoff without one), saying so first."""
+        if retry_after and retry_after.isdigit():
+            delay = min(float(retry_after), LIMIT_WAIT_MAX_SECONDS)
+        else:
+            delay = self.backoff * 2 ** min(waits, 10)
+        if self.on_limit is not None:
+            self.on_limit(delay, method, path, code)
+        time.sleep(delay)
 
     def _sleep(self, attempt: int, retry_after: str | None = None) -> None:
         delay = self.backoff * 2 ** attempt * (0.5 + random.random() / 2)

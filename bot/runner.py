@@ -69,12 +69,13 @@ class Runner:
 
     def __init__(self, config: BotConfig, base_url: str, *, seed: int | None = None, show_progress: bool = False,
                  concurrency: int | None = None, hash_cost: HashCost | None = None,
-                 floor_sample: int | None = FLOOR_SAMPLE):
+                 floor_sample: int | None = FLOOR_SAMPLE, say=None):
         self.config = config
         self.seed = seed if seed is not None else config.seed
         self.rng = random.Random(self.seed)
         self.base_url = base_url
         self.show_progress = show_progress
+        self.say = say  # say(line): how the run tells a person what it is waiting for (a server's limits)
         self.concurrency = default_concurrency() if concurrency is None else concurrency
         if self.concurrency < 1:
             raise ValueError(f"concurrency must be >= 1, not {self.concurrency}")
@@ -95,7 +96,7 @@ class Runner:
         timed = hashes if self.floor_sample is None else min(hashes, self.floor_sample)
         clock = HashClock(self.hash_cost)
         clock.time(timed // 2)
-        self.clients = [AgoraClient(self.base_url) for _ in range(self.concurrency)]
+        self.clients = [AgoraClient(self.base_url, on_limit=self.on_limit) for _ in range(self.concurrency)]
         try:
             started = time.monotonic()
             self.clients[0].healthy()
@@ -155,6 +156,11 @@ class Runner:
         return planner
 
     # --- plumbing ------------------------------------------------------------------------------
+
+    def on_limit(self, seconds: float, method: str, path: str, code: str | None) -> None:
+        """A server limit answered 429 (SPEC 8): the client waits it out, and the person is told."""
+        if self.say is not None:
+            self.say(f"{method} {path} answered 429 {code or 'too_many_requests'}: waiting {seconds:g} s, then going on")
 
     def _in_parallel(self, name: str, batches: list[list], work, *, total: int | None = None,
                      unit=lambda item: 1) -> None:

@@ -6,7 +6,6 @@ import time
 
 import pytest
 from sqlalchemy import select
-from werkzeug.wrappers import Response
 
 from app.extensions import db
 from app.posts.models import Like
@@ -16,7 +15,6 @@ from bot.client import AgoraClient, BotApiError
 from bot.config import BotConfig
 from bot.floor import HashCost, measure_hash_floor
 from bot.runner import Runner, default_concurrency, format_summary
-from bot.server import serve_in_thread
 
 CHEAP = HashCost(time_cost=1, memory_kib=1024, parallelism=1)  # the testing config's cost
 
@@ -161,22 +159,6 @@ def test_a_batch_starts_only_once_the_one_before_is_done_and_its_items_overlap()
     batch_of_each_event = [batch for _kind, batch in events]
     assert batch_of_each_event == sorted(batch_of_each_event)  # no start of a batch before every end of the last
     assert len(events) == 2 * 100 and most_in_flight[0] > 1
-
-
-@pytest.fixture
-def scripted_server():
-    """A server answering ``statuses`` in turn to every request; yields (base URL, statuses)."""
-    statuses: list[int] = []
-
-    def answer(environ, start_response):
-        status = statuses.pop(0) if statuses else 201
-        return Response(json.dumps({"post_id": 1, "liked": True, "like_count": 1}), status=status,
-                        content_type="application/json")(environ, start_response)
-
-    server, _thread = serve_in_thread(answer)
-    yield f"http://127.0.0.1:{server.server_port}", statuses
-    server.shutdown()
-    server.server_close()
 
 
 def test_a_like_answered_200_at_once_is_an_error(scripted_server):
