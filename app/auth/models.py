@@ -8,7 +8,7 @@ every token descended from its login, which all carry its ``sid``, is refused.
 change; a token carries the generation current when its credential was checked, and one lower
 than its user's current generation is refused (``is_revoked``: the one rule, one round trip).
 ``login:<account>:ip:<address>``, ``login:<account>``, ``login:ip:<address>``: the failed-login windows
-(``app.core.limits``); the account is a hash of the lower-cased email.
+(``app.core.limits``); the account is a hash of the email's key (``app.users.rules.email_key``).
 """
 
 import hashlib
@@ -19,6 +19,7 @@ from flask import current_app
 
 from app.core.errors import TooManyFailedLogins
 from app.core.limits import Hit, Window, reserve
+from app.users.rules import email_key
 from app.extensions import redis_store
 
 
@@ -117,11 +118,12 @@ def _longest_lifetime() -> int:
 def login_windows(email: str, client_address: str) -> list[Window]:
     """The failed-login windows of SPEC's security rules: account and address, account, address.
 
-    The account is keyed by a hash of the lower-cased email, known or not, so throttling
-    says nothing about which emails have accounts and Redis holds no email in the clear.
+    The account is keyed by a hash of the email's key (``app.users.rules.email_key``), known or not:
+    the very value lookups compare, so every spelling that reaches an account fills its windows;
+    throttling says nothing about which emails have accounts, and Redis holds no email in the clear.
     """
     config = current_app.config
-    account = hashlib.sha256(email.lower().encode()).hexdigest()[:32]
+    account = hashlib.sha256(email_key(email).encode()).hexdigest()[:32]
     window = config["LOGIN_FAILURE_WINDOW_SECONDS"]
     return [
         Window(redis_store.key("login", account, "ip", client_address),

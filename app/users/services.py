@@ -16,7 +16,7 @@ from app.core.pagination import paginate
 from app.phone.models import spend_code
 from app.profile_checks.services import CheckTarget, initial_check_statuses, queue_profile_checks
 from app.posts.models import Post
-from app.users.rules import new_invite_code, normalize_invite_code
+from app.users.rules import email_key, new_invite_code, normalize_email, normalize_invite_code
 from app.users.models import User
 
 PROFILE_REFERRALS = 100
@@ -25,18 +25,15 @@ NO_FREE_INVITE_CODE = "Could not allocate an invite code; try again."
 INVITE_LOCK_KEY = 0x6167_6F72_6100  # "agora" + 0: the advisory lock that serialises invite activations
 
 
-def normalize_email(email: str) -> str:
-    """Trim the address and lower-case its domain (the local part is the mail server's to judge)."""
-    local, _, domain = email.strip().rpartition("@")
-    return f"{local}@{domain.lower()}"
-
-
 def find_by_email(email: str) -> User | None:
-    return db.session.scalars(select(User).where(func.lower(User.email) == email.lower())).first()
+    """The account whose address has ``email``'s key; lower() only ever meets the ASCII that storage allows."""
+    return db.session.scalars(select(User).where(func.lower(User.email) == email_key(email))).first()
 
 
+# The key is computed in Python, never lower()-ed by the database: so the failed-login windows, which
+# hash the same key, count every spelling that reaches an account together (app.users.rules).
 CREDENTIALS = select(User.__table__.c.id, User.__table__.c.password_hash).where(
-    func.lower(User.__table__.c.email) == func.lower(bindparam("email")))
+    func.lower(User.__table__.c.email) == bindparam("key"))
 
 
 def find_credentials(email: str):
@@ -45,7 +42,7 @@ def find_credentials(email: str):
     Outside the session, so on SQLite a login never holds the write lock while its password is hashed.
     """
     with one_statement() as connection:
-        return connection.execute(CREDENTIALS, {"email": email}).first()
+        return connection.execute(CREDENTIALS, {"key": email_key(email)}).first()
 
 
 def get_user(user_id: int) -> User:
