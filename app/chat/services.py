@@ -58,7 +58,7 @@ def create_conversation(creator: User, *, title: str, participant_ids: list[int]
     others = sorted(set(participant_ids) - {creator.id})
     if not others:
         raise ValidationFailed(fields={"participant_ids": ["Name at least one other user: a conversation needs two."]})
-    found = set(db.session.scalars(select(User.id).where(User.id.in_(others)))) if others else set()
+    found = set(db.session.scalars(select(User.id).where(User.id.in_(others))))
     unknown = [user_id for user_id in others if user_id not in found]
     if unknown:
         raise ValidationFailed(fields={"participant_ids": [f"No user has the id {', '.join(map(str, unknown))}."]})

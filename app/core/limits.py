@@ -83,6 +83,10 @@ class WriteLimit:
     seconds: int
     what: str  # in the 429's message: "Too many <what>"
 
+    @property
+    def period(self) -> str:
+        return {60: "minute", 3600: "hour"}.get(self.seconds, f"{self.seconds} seconds")
+
 
 # The write limits of SPEC 3, one rule each: writes by one user, and signups from one client address.
 WRITE_LIMITS = {
@@ -108,6 +112,5 @@ def limit_write(kind: str, who: int | str) -> None:
     limit = config[rule.setting]
     _, wait = reserve([Window(write_window_key(kind, who), limit, rule.seconds)])
     if wait:
-        period = "minute" if rule.seconds == 60 else "hour"
-        raise TooManyRequests(f"Too many {rule.what}: at most {limit} per {period}.",
+        raise TooManyRequests(f"Too many {rule.what}: at most {limit} per {rule.period}.",
                               extra={"retry_after": wait}, headers={"Retry-After": str(wait)})
