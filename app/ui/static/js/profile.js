@@ -1,6 +1,8 @@
-// My profile: details and checks, enrichment, invite code (copy, activate someone's), referrals, points.
+// My profile: details and checks, email and password (re-authenticated), enrichment, invite code (copy, activate
+// someone's), referrals, points.
 import {
-  $, api, displayName, el, formatTime, onSubmit, pager, plural, requireSignIn, safeUrl, session, start, userLink,
+  $, api, clearNotice, displayName, el, formatTime, onSubmit, pager, plural, requireSignIn, safeUrl, session,
+  showFormError, showNotice, start, userLink,
 } from "./agora.js";
 
 const EMAIL_STATUS = {
@@ -75,8 +77,56 @@ function renderInvite(me) {
   $("#referral-count").textContent = String(me.referral_count);
 }
 
+/** Ask for the phone code instead of the password (an account signed up by phone has none). */
+function usePhoneCode() {
+  $("#current-password-field").hidden = true;
+  $("#current-password").value = "";
+  $("#phone-code-field").hidden = false;
+}
+
+function renderCredentials(me) {
+  $("#use-phone-code").hidden = !me.phone;
+  if (!me.email && me.phone) usePhoneCode();  // a phone account with no email has no password either
+}
+
+/** The email and password change: only what was typed, proven by the current password or a phone code. */
+async function changeCredentials(form) {
+  const body = {};
+  const email = form.elements.email.value.trim();
+  if (email) body.email = email;
+  if (form.elements.password.value) body.password = form.elements.password.value;
+  // An empty proof is left out: the API then says which one the change needs.
+  const proof = $("#phone-code-field").hidden
+    ? ["current_password", form.elements.current_password.value]
+    : ["phone_code", form.elements.phone_code.value.trim()];
+  if (proof[1]) body[proof[0]] = proof[1];
+  let answer;
+  try {
+    answer = await api("PATCH", "/api/v1/users/me", { body });
+  } catch (error) {
+    if (error.fields && error.fields.phone_code && $("#phone-code-field").hidden) usePhoneCode();
+    throw error;
+  }
+  // Every other session ended; this one goes on with the fresh tokens of the answer.
+  if (answer.access_token) session.start({ access_token: answer.access_token, refresh_token: answer.refresh_token, user: answer });
+  form.reset();
+  if (body.password) {  // the account has a password now: it proves the next change
+    $("#phone-code-field").hidden = true;
+    $("#current-password-field").hidden = false;
+  }
+  render(answer);
+  showNotice("Saved. Every other session of your account was signed out.", "success");
+}
+
+async function sendPhoneCode(me) {
+  const sent = await api("POST", "/api/v1/auth/phone/code", { body: { phone: me.phone }, auth: false });
+  $("#phone-code-sent").textContent = `A 4-digit code is on its way to ${sent.phone}.`;
+  $("#phone-code").focus();
+}
+
 function render(me) {
   session.remember(me);
+  renderCredentials(me);
   renderDetails(me);
   renderEnrichment(me);
   renderInvite(me);
@@ -112,6 +162,19 @@ if (requireSignIn()) {
   onSubmit($("#name-form"), async (form) => {
     const name = form.elements.name.value.trim();
     render(await api("PATCH", "/api/v1/users/me", { body: { name: name || null } }));
+  });
+
+  onSubmit($("#credentials-form"), async (form) => {
+    clearNotice();
+    await changeCredentials(form);
+  });
+  $("#use-phone-code").addEventListener("click", usePhoneCode);
+  $("#send-phone-code").addEventListener("click", async () => {
+    try {
+      await sendPhoneCode(await api("GET", "/api/v1/users/me"));
+    } catch (error) {
+      showFormError($("#credentials-form"), error);
+    }
   });
 
   onSubmit($("#invite-form"), async (form) => {

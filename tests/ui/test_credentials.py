@@ -1,0 +1,77 @@
+"""The pages' credential flows in a real browser: a re-authenticated email and password change."""
+
+import re
+import time
+
+from app.extensions import redis_store
+from tests.ui.conftest import PASSWORD
+from tests.ui.test_pages import sign_in_by_email, sign_in_by_phone
+
+try:
+    from playwright.sync_api import expect
+except ImportError:  # the browser fixture then fails (CI) or skips (locally), saying why
+    expect = None
+
+PHONE = "+79997654321"
+
+
+def sms_codes(site, phone: str, count: int, timeout: float = 5.0) -> str:
+    """The newest code of the ``count``-th SMS to ``phone`` in the dev outbox, as the phone's holder reads it."""
+    deadline = time.monotonic() + timeout
+    while len(items := site.app.test_client().get("/api/v1/dev/sms-outbox", query_string={"phone": phone})
+               .json["items"]) < count:
+        assert time.monotonic() < deadline, "no SMS arrived"
+        time.sleep(0.05)
+    return re.search(r"code is (\d{4})", items[0]["body"]).group(1)
+
+
+def test_changing_the_email_asks_for_the_current_password(site, person, shot):
+    ann = site.signup("Ann")
+    page = person()
+    sign_in_by_email(page, ann["email"])
+    form = page.locator("#credentials-form")
+
+    page.get_by_label("New email").fill("ann.new@example.com")
+    form.get_by_role("button", name="Save email and password").click()
+    expect(form.locator('[data-for="current_password"]')).to_contain_text("Required to change your email or password")
+
+    page.get_by_label("Your current password").fill("not my password")
+    form.get_by_role("button", name="Save email and password").click()
+    expect(form.locator('[data-for="current_password"]')).to_have_text("Wrong password.")
+    expect(page.locator("#facts")).to_contain_text(ann["email"])
+    shot(page, "profile-wrong-current-password")
+
+    page.get_by_label("Your current password").fill(PASSWORD)
+    form.get_by_role("button", name="Save email and password").click()
+    expect(page.locator("#notice")).to_have_text("Saved. Every other session of your account was signed out.")
+    expect(page.locator("#facts")).to_contain_text("ann.new@example.com")
+    page.reload()  # the page goes on with the answer's fresh tokens
+    expect(page.locator("#facts")).to_contain_text("ann.new@example.com")
+    # The session the API shortcut opened before the change has ended.
+    assert site.app.test_client().get("/api/v1/users/me", headers=ann["headers"]).status_code == 401
+    shot(page, "profile-email-changed")
+
+
+def test_a_phone_account_adds_an_email_and_password_with_a_code_sent_to_its_phone(site, person, shot):
+    page = person()
+    sign_in_by_phone(page, "+7 999 765-43-21")
+    form = page.locator("#credentials-form")
+    expect(page.locator("#phone-code-field")).to_be_visible()
+    expect(page.locator("#current-password-field")).to_be_hidden()
+    with site.app.app_context():  # as if the sign-in code's resend cooldown had passed
+        redis_store.client.delete(redis_store.key("phone", PHONE, "cooldown"))
+
+    page.get_by_role("button", name="Send a code to my phone").click()
+    expect(page.locator("#phone-code-sent")).to_contain_text(PHONE)
+    page.get_by_label("New email").fill("phone.person@example.com")
+    page.get_by_label("New password").fill("a fresh passphrase")
+    page.get_by_label("4-digit code from your phone").fill(sms_codes(site, PHONE, count=2))
+    form.get_by_role("button", name="Save email and password").click()
+
+    expect(page.locator("#notice")).to_have_text("Saved. Every other session of your account was signed out.")
+    expect(page.locator("#facts")).to_contain_text("phone.person@example.com")
+    expect(page.locator("#current-password-field")).to_be_visible()  # a password proves the next change
+    login = site.app.test_client().post("/api/v1/auth/login", json={"email": "phone.person@example.com",
+                                                                    "password": "a fresh passphrase"})
+    assert login.status_code == 200
+    shot(page, "profile-phone-account-email-added")
