@@ -138,6 +138,8 @@ def register_blueprints(app: Flask, api: Api) -> None:
     from app.core import docs
     from app.auth.routes import blp as auth_blp
     from app.chat.routes import blp as chat_blp
+    from app.mail.routes import blp as email_blp
+    from app.mail.routes import outbox_blp as mail_outbox_blp
     from app.ops.metrics import register_metrics
     from app.ops.routes import blp as ops_blp
     from app.posts.routes import blp as posts_blp
@@ -146,10 +148,12 @@ def register_blueprints(app: Flask, api: Api) -> None:
     from app.ui.routes import blp as ui_blp
     from app.users.routes import blp as users_blp
 
-    for blueprint in (auth_blp, phone_blp, users_blp, posts_blp, chat_blp, ops_blp):
+    for blueprint in (auth_blp, email_blp, phone_blp, users_blp, posts_blp, chat_blp, ops_blp):
         api.register_blueprint(blueprint)
     if app.config["SMS_BACKEND"] == "outbox":  # otherwise the route and its OpenAPI operation do not exist (SPEC 5)
         api.register_blueprint(outbox_blp)
+    if app.config["MAIL_BACKEND"] == "outbox":  # the same for the mail outbox (SPEC 4)
+        api.register_blueprint(mail_outbox_blp)
     app.register_blueprint(docs.blp)
     app.register_blueprint(ui_blp)
     register_metrics(app)  # GET /metrics: a plain blueprint, outside the OpenAPI document

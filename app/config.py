@@ -12,7 +12,9 @@ ENVIRONMENTS = ("development", "testing", "production")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 LOG_FORMATS = ("text", "json")
 SMS_BACKENDS = ("console", "outbox", "twilio")
+MAIL_BACKENDS = ("console", "outbox", "smtp")
 TWILIO_SETTINGS = ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_FROM")
+SMTP_SETTINGS = ("SMTP_HOST", "SMTP_FROM")
 # HS256 keys: anything shorter than the hash's 32 bytes is guessable offline from one token.
 MIN_SECRET_BYTES = 32
 # However long, a key of a few characters, a repeated pattern or a run (abcd..., 1234...) is guessed first.
@@ -88,6 +90,8 @@ class BaseConfig:
     MESSAGES_PER_MINUTE = 60
     CONVERSATIONS_PER_HOUR = 30
     SIGNUPS_PER_IP_PER_HOUR = 20
+    # Password reset requests per client address (and per address: EMAIL_CODES_PER_HOUR, known or not), SPEC 4.
+    PASSWORD_RESETS_PER_IP_PER_HOUR = 10
     # Failed logins: per account and address, per account, per address (SPEC 4), and their windows.
     LOGIN_FAILURES_PER_ACCOUNT_AND_ADDRESS = 10
     LOGIN_FAILURES_PER_ACCOUNT = 100
@@ -110,6 +114,21 @@ class BaseConfig:
     PHONE_CODES_PER_HOUR = 5
     # Requests for codes (and code checks) per client address per hour.
     PHONE_REQUESTS_PER_IP_PER_HOUR = 30
+
+    MAIL_BACKEND = "console"
+    MAIL_OUTBOX_SIZE = 20
+    SMTP_HOST = None
+    SMTP_PORT = 587
+    SMTP_USERNAME = None
+    SMTP_PASSWORD = None
+    SMTP_FROM = None
+    SMTP_STARTTLS = True
+    SMTP_TIMEOUT_SECONDS = 10.0
+    # Codes mailed to confirm an address or reset a password: the phone code's rules, a longer life.
+    EMAIL_CODE_TTL_SECONDS = 900
+    EMAIL_CODE_RESEND_SECONDS = 60
+    EMAIL_CODE_MAX_ATTEMPTS = 5
+    EMAIL_CODES_PER_HOUR = 5
 
     API_TITLE = "Agora"
     API_VERSION = "1"
@@ -159,6 +178,7 @@ class TestingConfig(BaseConfig):
 class ProductionConfig(BaseConfig):
     APP_ENV = "production"
     SMS_BACKEND = None  # no default: console and outbox show the codes to others (SPEC 5)
+    MAIL_BACKEND = None  # the same for mailed codes (SPEC 4)
 
 
 CONFIG_CLASSES = {cls.APP_ENV: cls for cls in (DevelopmentConfig, TestingConfig, ProductionConfig)}
@@ -180,7 +200,8 @@ def build_config(environ: Mapping[str, str], instance_path: str) -> dict:
     for name in ("HUNTER_API_KEY", "HUNTER_BASE_URL", "CLEARBIT_API_KEY", "CLEARBIT_BASE_URL"):
         if environ.get(name):
             config[name] = environ[name].rstrip("/") if name.endswith("_URL") else environ[name]
-    for name in ("HUNTER_TIMEOUT_SECONDS", "CLEARBIT_TIMEOUT_SECONDS", "TWILIO_TIMEOUT_SECONDS", "INTEGRATION_BACKOFF_SECONDS",
+    for name in ("HUNTER_TIMEOUT_SECONDS", "CLEARBIT_TIMEOUT_SECONDS", "TWILIO_TIMEOUT_SECONDS", "SMTP_TIMEOUT_SECONDS",
+                 "INTEGRATION_BACKOFF_SECONDS",
                  "INTEGRATION_BACKOFF_MAX_SECONDS"):
         if environ.get(name):
             config[name] = positive_float(name, environ[name])
@@ -190,11 +211,11 @@ def build_config(environ: Mapping[str, str], instance_path: str) -> dict:
                  "CHECKS_RESUME_AFTER_SECONDS", "INLINE_TASK_THREADS", "CELERY_VISIBILITY_TIMEOUT",
                  "WORKER_HEARTBEAT_SECONDS", "WORKER_HEARTBEAT_MAX_AGE_SECONDS",
                  "PHONE_CODE_TTL_SECONDS", "PHONE_CODE_RESEND_SECONDS", "PHONE_CODE_MAX_ATTEMPTS",
-                 "PHONE_CODES_PER_HOUR", "PHONE_REQUESTS_PER_IP_PER_HOUR",
+                 "PHONE_CODES_PER_HOUR", "PHONE_REQUESTS_PER_IP_PER_HOUR", "EMAIL_CODE_TTL_SECONDS",
                  "LOGIN_FAILURES_PER_ACCOUNT_AND_ADDRESS", "LOGIN_FAILURES_PER_ACCOUNT", "LOGIN_FAILURES_PER_ADDRESS",
                  "LOGIN_FAILURE_WINDOW_SECONDS", "LOGIN_ACCOUNT_WINDOW_SECONDS",
                  "POSTS_PER_MINUTE", "LIKES_PER_MINUTE", "MESSAGES_PER_MINUTE", "CONVERSATIONS_PER_HOUR",
-                 "SIGNUPS_PER_IP_PER_HOUR"):
+                 "SIGNUPS_PER_IP_PER_HOUR", "PASSWORD_RESETS_PER_IP_PER_HOUR"):
         if environ.get(name):
             config[name] = positive_int(name, environ[name])
     if environ.get("TRUSTED_PROXIES"):
@@ -216,6 +237,15 @@ def build_config(environ: Mapping[str, str], instance_path: str) -> dict:
             config[name] = environ[name].rstrip("/") if name.endswith("_URL") else environ[name]
     if environ.get("SMS_BACKEND"):
         config["SMS_BACKEND"] = choice("SMS_BACKEND", environ["SMS_BACKEND"], SMS_BACKENDS)
+    if environ.get("MAIL_BACKEND"):
+        config["MAIL_BACKEND"] = choice("MAIL_BACKEND", environ["MAIL_BACKEND"], MAIL_BACKENDS)
+    for name in ("SMTP_HOST", "SMTP_USERNAME", "SMTP_PASSWORD", "SMTP_FROM"):
+        if environ.get(name):
+            config[name] = environ[name]
+    if environ.get("SMTP_PORT"):
+        config["SMTP_PORT"] = port("SMTP_PORT", environ["SMTP_PORT"])
+    if environ.get("SMTP_STARTTLS"):
+        config["SMTP_STARTTLS"] = boolean("SMTP_STARTTLS", environ["SMTP_STARTTLS"])
     if environ.get("SMS_DELAY_SECONDS"):
         config["SMS_DELAY_SECONDS"] = delay_range("SMS_DELAY_SECONDS", environ["SMS_DELAY_SECONDS"])
     if environ.get("PHONE_DEFAULT_REGION"):
@@ -255,6 +285,10 @@ def validate(config: dict) -> None:
         missing = [name for name in TWILIO_SETTINGS if not config.get(name)]
         if missing:
             problems.append(f"SMS_BACKEND=twilio needs {names(missing)}")
+    if config["MAIL_BACKEND"] not in (None, *MAIL_BACKENDS):
+        problems.append(f"MAIL_BACKEND must be one of {', '.join(MAIL_BACKENDS)}, not {config['MAIL_BACKEND']!r}")
+    if config["MAIL_BACKEND"] == "smtp" and (missing := [name for name in SMTP_SETTINGS if not config.get(name)]):
+        problems.append(f"MAIL_BACKEND=smtp needs {names(missing)}")
     if config["LOG_FORMAT"] not in LOG_FORMATS:
         problems.append(f"LOG_FORMAT must be one of {', '.join(LOG_FORMATS)}, not {config['LOG_FORMAT']!r}")
     try:
@@ -287,6 +321,9 @@ def production_problems(config: dict) -> list[str]:
         problems.append("SMS_BACKEND is not set (production allows twilio only)")
     elif backend != "twilio":
         problems.append(f"SMS_BACKEND={backend} would let others read the codes (production allows twilio only)")
+    if config["MAIL_BACKEND"] != "smtp":
+        problems.append(f"MAIL_BACKEND={config['MAIL_BACKEND'] or 'unset'} would let others read the codes, "
+                        "or send none (production allows smtp only)")
     if not config["RATELIMIT_ENABLED"]:
         problems.append("RATELIMIT_ENABLED=false turns off the limits on logins, signups and writes")
     problems.extend(metrics_problems(config))

@@ -2,10 +2,10 @@
 
 from kombu import Queue
 
-from tasks import phone, profile_checks
+from tasks import mail, phone, profile_checks
 from tasks.base import BackgroundTask
 
-TASKS: dict[str, BackgroundTask] = {task.name: task for task in (*profile_checks.TASKS, *phone.TASKS)}
+TASKS: dict[str, BackgroundTask] = {task.name: task for task in (*profile_checks.TASKS, *phone.TASKS, *mail.TASKS)}
 QUEUES: tuple[str, ...] = tuple(sorted({task.queue for task in TASKS.values()}))
 _BY_FUNCTION = {task.function: task for task in TASKS.values()}
 

@@ -12,13 +12,16 @@ from app.auth.tokens import issue_tokens
 from app.core.errors import InvalidCredentials, ValidationFailed
 from app.core.limits import limit_write
 from app.extensions import db
+from app.mail.services import mail_confirmation_code
 from app.profile_checks.services import CheckTarget, initial_check_statuses, queue_profile_checks
 from app.users.models import User
 from app.users.services import find_credentials, insert_email_user, normalize_email
 
 
 def signup(*, email: str, password: str, client_address: str, name: str | None = None) -> tuple[int, dict]:
-    """Create an email account, then queue its verification and enrichment; returns its id and tokens.
+    """Create an email account, then queue its verification and mail its confirmation code; returns its id and tokens.
+
+    Enrichment waits for the address to be confirmed (``app.mail.services.confirm_email``).
 
     Within SIGNUPS_PER_IP_PER_HOUR from ``client_address``, counted before the password's costly hash.
     """
@@ -28,6 +31,7 @@ def signup(*, email: str, password: str, client_address: str, name: str | None =
     statuses = initial_check_statuses()
     user_id = insert_email_user(email=email, password_hash=password_hash, name=name, **statuses)  # committed
     queue_profile_checks(CheckTarget(user_id, email, statuses["email_status"], statuses["enrichment_status"]))
+    mail_confirmation_code(email)
     return user_id, issue_tokens(user_id)
 
 

@@ -135,6 +135,26 @@ class CodeExpired(DomainError):
     status, code, message = 400, "code_expired", "There is no live code for this phone: ask for a new one."
 
 
+class EmailCodeExpired(CodeExpired):
+    message = "There is no live code for this address: ask for a new one."
+
+
+class EmailCodeLimitReached(CodeLimitReached):
+    message = "Too many codes for this address this hour: try later."
+
+
+class NoEmail(DomainError):
+    status, code, message = 409, "no_email", "This account has no email address: add one with PATCH /api/v1/users/me."
+
+
+class EmailAlreadyConfirmed(DomainError):
+    status, code, message = 409, "email_already_confirmed", "This account's email address is confirmed already."
+
+
+class MailOutboxDisabled(NotFound):
+    code, message = "not_found", "The mail outbox exists only while MAIL_BACKEND=outbox."
+
+
 class InviteCodeNotFound(NotFound):
     code, message = "invite_code_not_found", "No user has this invite code."
 

@@ -12,6 +12,7 @@ from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy import and_, or_, select, update
+from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.sql.functions import coalesce
 
 from app.core.database import utcnow
@@ -118,15 +119,33 @@ def enrich_user_attempt(user_id: int, email: str, *, attempt: int = 1) -> Outcom
 
 
 def initial_check_statuses() -> dict:
-    """A new email's verification and enrichment statuses: ``pending`` where a provider is configured."""
+    """A new email's columns: unconfirmed, verification ``pending`` where Hunter is configured, no enrichment yet.
+
+    Enrichment waits for the address to be confirmed (``app.mail.services.confirm_email``):
+    nobody is shown, or paid for, the person behind an address they have not proven they hold.
+    """
     config = current_app.config
     return {
+        "email_confirmed": False,
         "email_status": "pending" if config["HUNTER_API_KEY"] else "skipped",
-        "enrichment_status": "pending" if enrichment_configured(config) else "skipped",
+        "enrichment_status": "unconfirmed",
         "email_status_reason": None, "enrichment_status_reason": None,
         "email_verification": None, "enrichment": None,
         "checks_queued_at": utcnow(),
     }
+
+
+def restart_checks(user) -> None:
+    """Give ``user`` (a User in the session) a new email's columns, every one written by the next flush.
+
+    The row may have changed since the session read it: a check of the old address may have
+    recorded its answer meanwhile. The ORM writes only what differs from what it read, so a
+    status read as ``pending`` and set to ``pending`` again would leave that answer on the new
+    address; flagging each column makes the UPDATE write them all.
+    """
+    for field, value in initial_check_statuses().items():
+        setattr(user, field, value)
+        flag_modified(user, field)
 
 
 def enrichment_configured(config) -> bool:

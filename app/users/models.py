@@ -2,14 +2,15 @@
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, Integer, String, func
+from sqlalchemy import BigInteger, Boolean, CheckConstraint, ForeignKey, Index, Integer, String, false, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.database import UTCDateTime, utcnow
 from app.extensions import db
 
 EMAIL_STATUSES = ("pending", "valid", "invalid", "risky", "unknown", "failed", "skipped")
-ENRICHMENT_STATUSES = ("pending", "found", "not_found", "failed", "skipped")
+# unconfirmed: nobody is enriched before proving they hold the address (SPEC 4).
+ENRICHMENT_STATUSES = ("unconfirmed", "pending", "found", "not_found", "failed", "skipped")
 
 
 class User(db.Model):
@@ -26,6 +27,8 @@ class User(db.Model):
     email: Mapped[str | None] = mapped_column(String(254))
     phone: Mapped[str | None] = mapped_column(String(16), unique=True)
     password_hash: Mapped[str | None] = mapped_column(String(255))
+    # True once the address's holder gave back the code mailed to it; a new address starts false.
+    email_confirmed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     name: Mapped[str | None] = mapped_column(String(100))
     email_status: Mapped[str] = mapped_column(String(16), default="skipped")
     enrichment_status: Mapped[str] = mapped_column(String(16), default="skipped")

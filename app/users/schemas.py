@@ -32,9 +32,12 @@ class ProfileSchema(ResponseSchema):
         "description": "pending until Hunter answers: valid, invalid, risky, unknown or failed; "
                        "skipped without a Hunter key",
         "example": "valid"})
+    email_confirmed = fields.Boolean(attribute="user.email_confirmed", required=True, metadata={
+        "description": "True once the code mailed to the address was given back (POST /api/v1/auth/email/confirm)",
+        "example": True})
     enrichment_status = fields.String(attribute="user.enrichment_status", required=True, metadata={
-        "description": "pending until the provider answers: found, not_found or failed; "
-                       "skipped without a provider key",
+        "description": "unconfirmed until the address is confirmed; then pending until the provider answers: "
+                       "found, not_found or failed; skipped without a provider key",
         "example": "found"})
     enrichment = fields.Dict(attribute="user.enrichment", allow_none=True, metadata={"example": EXAMPLE_ENRICHMENT})
     invite_code = fields.String(attribute="user.invite_code", required=True, metadata={

@@ -14,7 +14,8 @@ from app.core.errors import (CodeExpired, DomainError, EmailTaken, EmailUndelive
 from app.extensions import db
 from app.core.pagination import paginate
 from app.phone.models import spend_code
-from app.profile_checks.services import CheckTarget, initial_check_statuses, queue_profile_checks
+from app.mail.services import mail_confirmation_code
+from app.profile_checks.services import CheckTarget, queue_profile_checks, restart_checks
 from app.posts.models import Post
 from app.users.rules import email_key, new_invite_code, normalize_email, normalize_invite_code
 from app.users.models import User
@@ -164,8 +165,7 @@ def update_profile(user: User, *, name=..., email=..., password=..., current_pas
                 if existing is not None and existing.id != user.id:
                     raise EmailTaken()
                 email_changed = sessions_end = True
-                for field, value in initial_check_statuses().items():
-                    setattr(user, field, value)
+                restart_checks(user)
             user.email = email
     try:
         db.session.flush()  # a concurrently taken email fails here, before any session is ended
@@ -180,6 +180,7 @@ def update_profile(user: User, *, name=..., email=..., password=..., current_pas
     tokens = issue_tokens(user_id, generation=end_sessions(user_id)) if sessions_end else {}
     if email_changed:
         queue_profile_checks(target)
+        mail_confirmation_code(target.email)
     return {**profile_of(user_id), **tokens}
 
 

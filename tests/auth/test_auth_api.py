@@ -29,24 +29,26 @@ def test_signup_returns_profile_and_tokens(client):
     assert re.fullmatch(r"[0-9A-Z]{6}", user["invite_code"])
 
 
-def test_signup_without_provider_keys_skips_both_checks(client):
+def test_signup_without_provider_keys_skips_verification_and_leaves_the_address_unconfirmed(client):
     user = post_json(client, "/api/v1/auth/signup", {"email": "a@example.com", "password": "correct horse"}).json["user"]
     assert user["email_status"] == "skipped"
-    assert user["enrichment_status"] == "skipped"
+    assert (user["email_confirmed"], user["enrichment_status"]) == (False, "unconfirmed")
 
 
-def test_signup_with_provider_keys_leaves_checks_pending_and_queues_them(tmp_path, monkeypatch):
+def test_signup_queues_verification_and_the_confirmation_code_but_no_enrichment(tmp_path, monkeypatch):
     queued = []
-    monkeypatch.setattr("app.profile_checks.services.enqueue",
-                        lambda function, *args: queued.append((task_of(function).name, args)) or True)
+    for module in ("app.profile_checks.services", "app.mail.services"):
+        monkeypatch.setattr(f"{module}.enqueue",
+                            lambda function, *args: queued.append((task_of(function).name, args[:2])) or True)
     app = build_app(tmp_path, HUNTER_API_KEY="h-key", ENRICHMENT_PROVIDER="hunter")
     with app.app_context():
         db.create_all()
     response = post_json(app.test_client(), "/api/v1/auth/signup", {"email": "a@example.com", "password": "correct horse"})
     user = response.json["user"]
-    assert (user["email_status"], user["enrichment_status"]) == ("pending", "pending")
+    assert (user["email_status"], user["enrichment_status"]) == ("pending", "unconfirmed")
+    # Enrichment waits for the address to be proven (SPEC 4): the code's mail carries only a sealed code.
     assert queued == [("tasks.verify_email", (user["id"], "a@example.com")),
-                      ("tasks.enrich_user", (user["id"], "a@example.com"))]
+                      ("tasks.send_mail_code", ("a@example.com", "confirm"))]
 
 
 def test_signup_lowercases_the_domain_only(client):

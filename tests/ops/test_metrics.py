@@ -16,6 +16,7 @@ from app.core.metrics import MetricsAccess, QueueDepthCollector, scrape_registry
 from tests.conftest import provider_config
 from tests.core.test_production import entry_point_env
 from tests.core.test_request_ids import wait_for
+from tests.mail.outbox import mailed_code
 from tests.servers import gunicorn
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -99,14 +100,17 @@ def test_metrics_are_not_in_the_openapi_document(client):
 # --- what it counts ----------------------------------------------------------------------------------
 
 def test_a_scrape_after_a_few_requests_shows_the_numbers_moved(make_app, providers):
-    app = make_app(**provider_config(providers), SMS_DELAY_SECONDS=(0.0, 0.0))
+    app = make_app(**provider_config(providers), SMS_DELAY_SECONDS=(0.0, 0.0), MAIL_BACKEND="outbox")
     client = app.test_client()
     before = scrape(client)
 
     for _ in range(3):
         assert client.get("/api/v1/posts").status_code == 200
     assert client.get("/api/v1/posts/424242").status_code == 404
-    assert client.post("/api/v1/auth/signup", json={"email": "ann@example.com", "password": "correct horse"}).status_code == 201
+    signed_up = client.post("/api/v1/auth/signup", json={"email": "ann@example.com", "password": "correct horse"})
+    assert signed_up.status_code == 201
+    assert client.post("/api/v1/auth/email/confirm", json={"code": mailed_code(client, "ann@example.com")},
+                       headers={"Authorization": f"Bearer {signed_up.json['access_token']}"}).status_code == 200
     assert client.post("/api/v1/auth/phone/code", json={"phone": PHONE}).status_code == 202
     assert client.post("/api/v1/auth/phone/code", json={"phone": PHONE}).status_code == 429
     assert client.post("/api/v1/auth/phone/verify", json={"phone": PHONE, "code": "0000"}).status_code in (400, 200)
@@ -214,7 +218,7 @@ def test_queue_depth_of_the_real_broker_moves_with_queued_tasks(make_app, redis_
     """No worker consumes this test's prefix: what the web app queues stays in the lists."""
     url, prefix = redis_url
     app = make_app(REDIS_URL=url, REDIS_KEY_PREFIX=f"{prefix}{uuid.uuid4().hex[:8]}:", **provider_config(providers))
-    assert app.extensions["task_queues"] == ("integrations", "sms")
+    assert app.extensions["task_queues"] == ("integrations", "mail", "sms")
     client = app.test_client()
     before = scrape(client)
     assert value(before, "agora_celery_broker_up") == 1
@@ -224,7 +228,8 @@ def test_queue_depth_of_the_real_broker_moves_with_queued_tasks(make_app, redis_
                            json={"email": f"q{n}@example.com", "password": "correct horse"}).status_code == 201
     assert client.post("/api/v1/auth/phone/code", json={"phone": PHONE}).status_code == 202
     after = scrape(client)
-    assert value(after, "agora_celery_queue_length", queue="integrations") == 4  # verify + enrich per signup
+    assert value(after, "agora_celery_queue_length", queue="integrations") == 2  # verify per signup: enrich waits
+    assert value(after, "agora_celery_queue_length", queue="mail") == 2  # a confirmation code per signup
     assert value(after, "agora_celery_queue_length", queue="sms") == 1
 
 

@@ -12,22 +12,31 @@ from app.extensions import db
 from app.profile_checks.services import verify_email_attempt
 from app.users.models import User
 from tests.conftest import build_app, provider_config, teardown_app
+from tests.mail.outbox import mailed_code
 from tests.fakes import CLEARBIT_COMBINED, HUNTER_COMBINED, HUNTER_VERIFY, Answer, hunter_error, hunter_verification
 
 FINAL_EMAIL = {"valid", "invalid", "risky", "unknown", "failed", "skipped"}
-FINAL_ENRICHMENT = {"found", "not_found", "failed", "skipped"}
+FINAL_ENRICHMENT = {"found", "not_found", "failed", "skipped", "unconfirmed"}
 
 
 @pytest.fixture
 def checked_app(make_app, providers):
     """Builds an app whose providers are the fakes; overrides per test."""
-    return lambda **overrides: make_app(**provider_config(providers, **overrides))
+    return lambda **overrides: make_app(**provider_config(providers, MAIL_BACKEND="outbox", **overrides))
 
 
-def sign_up(client, email="alex@example.com", name=None):
+def sign_up(client, email="alex@example.com", name=None, *, confirm=True):
+    """Sign up and, unless told not to, confirm the address with the mailed code (enrichment waits for it).
+
+    Returns the profile signup answered (before any confirmation) and the headers.
+    """
     response = client.post("/api/v1/auth/signup", json={"email": email, "password": "correct horse", "name": name})
     assert response.status_code == 201, response.json
-    return response.json["user"], {"Authorization": f"Bearer {response.json['access_token']}"}
+    headers = {"Authorization": f"Bearer {response.json['access_token']}"}
+    if confirm:
+        confirmed = client.post("/api/v1/auth/email/confirm", json={"code": mailed_code(client, email)}, headers=headers)
+        assert confirmed.status_code == 200, confirmed.json
+    return response.json["user"], headers
 
 
 def settled_profile(client, headers, *, timeout=10.0):
@@ -46,16 +55,16 @@ def test_without_keys_both_checks_are_skipped_and_nothing_is_called(tmp_path, pr
     app = build_app(tmp_path)
     with app.app_context():
         db.create_all()
-    user, _ = sign_up(app.test_client())
+    user, _ = sign_up(app.test_client(), confirm=False)
     teardown_app(app)
-    assert (user["email_status"], user["enrichment_status"]) == ("skipped", "skipped")
+    assert (user["email_status"], user["enrichment_status"]) == ("skipped", "unconfirmed")
     assert providers.requests == []
 
 
 def test_signup_is_pending_then_verified_and_enriched(checked_app, providers):
     client = checked_app().test_client()
     user, headers = sign_up(client)
-    assert (user["email_status"], user["enrichment_status"]) == ("pending", "pending")
+    assert (user["email_status"], user["enrichment_status"]) == ("pending", "unconfirmed")
     profile = settled_profile(client, headers)
     assert (profile["email_status"], profile["enrichment_status"]) == ("valid", "found")
     assert profile["enrichment"]["employer"] == {"name": "Clearbit", "domain": "clearbit.com", "title": "Co-founder, CEO"}

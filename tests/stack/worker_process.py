@@ -27,7 +27,7 @@ class WorkerFailed(AssertionError):
 
 
 class Worker:
-    """One ``celery -A tasks.worker worker`` process consuming the ``integrations`` and ``sms`` queues."""
+    """One ``celery -A tasks.worker worker`` process consuming the ``integrations``, ``sms`` and ``mail`` queues."""
 
     def __init__(self, env: dict, log_path: Path, *, pool: str = "prefork", concurrency: int = 1,
                  without: tuple[str, ...] = LEAN):
@@ -36,7 +36,7 @@ class Worker:
         self.log_path = Path(log_path)
         self.command = [
             sys.executable, "-m", "celery", "-A", "tasks.worker", "worker", "--loglevel=INFO",
-            f"--concurrency={concurrency}", f"--pool={pool}", "-Q", "integrations,sms",
+            f"--concurrency={concurrency}", f"--pool={pool}", "-Q", "integrations,sms,mail",
             *(f"--without-{name}" for name in without),
         ]
         self.process: subprocess.Popen | None = None

@@ -9,6 +9,7 @@ import pytest
 from celery.exceptions import Retry
 
 from app.core.retries import Outcome
+from app.mail.services import deliver_mail_attempt
 from app.phone.services import deliver_code_attempt
 from app.profile_checks.services import enrich_user_attempt, resume_profile_checks, verify_email_attempt
 from tasks import registry
@@ -27,8 +28,9 @@ def test_every_task_is_declared_once_with_its_queue():
         "tasks.enrich_user": ("integrations", enrich_user_attempt),
         "tasks.resume_profile_checks": ("integrations", resume_profile_checks),
         "tasks.send_sms_code": ("sms", deliver_code_attempt),
+        "tasks.send_mail_code": ("mail", deliver_mail_attempt),
     }
-    assert registry.QUEUES == ("integrations", "sms")
+    assert registry.QUEUES == ("integrations", "mail", "sms")
 
 
 def test_a_function_finds_its_task_and_a_stray_one_is_named():
@@ -50,10 +52,11 @@ def test_celery_gets_its_tasks_routes_and_schedule_from_the_registry(tmp_path):
         assert celery.conf.task_routes == {"tasks.verify_email": {"queue": "integrations"},
                                            "tasks.enrich_user": {"queue": "integrations"},
                                            "tasks.resume_profile_checks": {"queue": "integrations"},
-                                           "tasks.send_sms_code": {"queue": "sms"}}
+                                           "tasks.send_sms_code": {"queue": "sms"},
+                                           "tasks.send_mail_code": {"queue": "mail"}}
         assert celery.conf.beat_schedule == {"tasks.resume_profile_checks": {
             "task": "tasks.resume_profile_checks", "schedule": 300.0}}
-        assert [queue.name for queue in celery.conf.task_queues] == ["integrations", "sms"]
+        assert [queue.name for queue in celery.conf.task_queues] == ["integrations", "mail", "sms"]
         # A running worker sweeps for a dead worker's unacknowledged tasks every 2 s (kombu: ~100 s).
         options = celery.conf.broker_transport_options
         assert (options["unacked_restore_interval"], options["unacked_restore_throttle"]) == (2, 1)
@@ -154,10 +157,11 @@ def test_each_celery_app_has_tasks_of_its_own(tmp_path):
 
 
 def test_each_task_names_the_provider_it_calls_from_the_configuration():
-    assert task_providers({"ENRICHMENT_PROVIDER": "clearbit", "SMS_BACKEND": "outbox"}) == {
-        "tasks.verify_email": "hunter", "tasks.enrich_user": "clearbit", "tasks.send_sms_code": "outbox"}
-    assert task_providers({"ENRICHMENT_PROVIDER": None, "SMS_BACKEND": "twilio"}) == {
-        "tasks.verify_email": "hunter", "tasks.send_sms_code": "twilio"}
+    assert task_providers({"ENRICHMENT_PROVIDER": "clearbit", "SMS_BACKEND": "outbox", "MAIL_BACKEND": "outbox"}) == {
+        "tasks.verify_email": "hunter", "tasks.enrich_user": "clearbit", "tasks.send_sms_code": "outbox",
+        "tasks.send_mail_code": "outbox"}
+    assert task_providers({"ENRICHMENT_PROVIDER": None, "SMS_BACKEND": "twilio", "MAIL_BACKEND": "smtp"}) == {
+        "tasks.verify_email": "hunter", "tasks.send_sms_code": "twilio", "tasks.send_mail_code": "smtp"}
 
 
 def test_a_task_the_broker_refuses_is_logged_by_name_without_its_arguments(tmp_path, caplog):

@@ -13,7 +13,7 @@ from tests.factories import PASSWORD, PostFactory, UserFactory
 from tasks.registry import task_of
 
 PROFILE_FIELDS = {
-    "id", "email", "phone", "name", "email_status", "enrichment_status", "enrichment", "invite_code",
+    "id", "email", "phone", "name", "email_confirmed", "email_status", "enrichment_status", "enrichment", "invite_code",
     "activated_invite_code", "referred_by", "referrals", "referral_count", "points", "post_count", "created_at",
 }
 
