@@ -146,6 +146,20 @@ class QuerySchema(RequestSchema):
     class Meta:
         unknown = EXCLUDE
 
+    @pre_load
+    def ascii_integers(self, data, **kwargs):
+        """Integers (ids, limits) in ASCII digits only (SPEC 3): the ``int()`` under them reads any Unicode digit."""
+        refused = {key: ["Not a valid integer."] for key in self._integer_keys
+                   if isinstance(data.get(key), str) and not data.get(key).isascii()}
+        if refused:
+            raise ValidationError(refused)
+        return data
+
+    @cached_property
+    def _integer_keys(self) -> tuple:
+        return tuple(field.data_key or name for name, field in self.load_fields.items()
+                     if isinstance(field, fields.Integer))
+
 
 class PageArgsSchema(QuerySchema):
     limit = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100), metadata={"example": 20})

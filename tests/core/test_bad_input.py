@@ -246,6 +246,12 @@ def test_ids_in_other_digits_than_ascii_are_404_on_every_route_with_an_id(app, c
             assert_error(response, 404, "not_found")
     assert len(walked) >= 10, walked
 
+
+@pytest.mark.parametrize("query, field", [("author_id=\uff11", "author_id"), ("limit=\uff15", "limit"),
+                                          ("limit=\u0665", "limit"), ("author_id=1\uff10", "author_id")])
+def test_integers_in_a_query_in_other_digits_than_ascii_are_422(client, query, field):
+    assert_field_error(client.get(f"{POSTS}?{query}"), field)
+
 # --- every route ------------------------------------------------------------------------------
 
 JUNK_BODIES = {
