@@ -142,7 +142,8 @@ TOKEN_ERRORS = {
                       "The token is not valid: Signature verification failed."),
     "token_expired": ("The token has expired: get a new one with `POST /api/v1/auth/refresh`",
                       "The token has expired: refresh it or log in again."),
-    "token_revoked": ("The token was logged out, or the password or email changed since it was issued",
+    "token_revoked": ("The token was logged out, its session ended (logout, or a spent refresh token presented "
+                      "again), or the password or email changed since it was issued",
                       "The token was revoked: log in again."),
 }
 # Response components: flask-smorest's own name for 401 (given Agora's codes), and optional auth's.
