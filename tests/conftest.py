@@ -29,6 +29,8 @@ APP_VARIABLES = (
     "LOG_FORMAT", "METRICS_ALLOWED_NETWORKS", "METRICS_TOKEN", "WORKER_METRICS_PORT", "WORKER_METRICS_ADDRESS",
     "PROMETHEUS_MULTIPROC_DIR", "WORKER_HEARTBEAT_SECONDS", "WORKER_HEARTBEAT_MAX_AGE_SECONDS",
     "POSTS_PER_MINUTE", "LIKES_PER_MINUTE", "MESSAGES_PER_MINUTE", "CONVERSATIONS_PER_HOUR", "SIGNUPS_PER_IP_PER_HOUR",
+    "MAIL_BACKEND", "SMTP_HOST", "SMTP_PORT", "SMTP_USERNAME", "SMTP_PASSWORD", "SMTP_FROM", "SMTP_STARTTLS",
+    "SMTP_TIMEOUT_SECONDS", "EMAIL_CODE_TTL_SECONDS",
 )
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -230,12 +232,17 @@ def pg_app(postgres_schema, redis_url, tmp_path):
     url, prefix = redis_url
     app = build_app(tmp_path, SQLALCHEMY_DATABASE_URI=postgres_schema, REDIS_URL=url,
                     REDIS_KEY_PREFIX=f"{prefix}{uuid.uuid4().hex[:8]}:")
+    empty_tables(app)
+    yield app
+    teardown_app(app)
+
+
+def empty_tables(app):
+    """Every table of a PostgreSQL app emptied, its ids starting again at 1."""
     with app.app_context():
         tables = ", ".join(table.name for table in db.metadata.sorted_tables)
         db.session.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
         db.session.commit()
-    yield app
-    teardown_app(app)
 
 
 @pytest.fixture

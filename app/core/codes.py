@@ -154,7 +154,7 @@ def consume_code(keys: CodeKeys, candidate: str, max_attempts: int, *, expired: 
 
 
 def code_digest(label: str, subject: str) -> str:
-    """The keyed hash a code is stored as: HMAC-SHA256 of ``subject`` under a key derived from SECRET_KEY and ``label``."""
+    """The keyed hash a code is stored as: HMAC-SHA256 of ``subject``, keyed from SECRET_KEY and ``label``."""
     key = hashlib.sha256(label.encode() + b":" + current_app.config["SECRET_KEY"].encode()).digest()
     return hmac.new(key, subject.encode(), hashlib.sha256).hexdigest()
 

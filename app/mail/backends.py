@@ -61,7 +61,7 @@ class SmtpBackend:
             outcome = smtp_outcome(reply, f"recipient_refused_{reply}", attempt, retry_policy())
         except smtplib.SMTPResponseException as error:
             outcome = smtp_outcome(error.smtp_code, f"smtp_{error.smtp_code}", attempt, retry_policy())
-        except (smtplib.SMTPNotSupportedError, ssl.SSLError) as error:  # the server or its certificate: a person must act
+        except (smtplib.SMTPNotSupportedError, ssl.SSLError) as error:  # no STARTTLS, a bad certificate: for a person
             outcome = Outcome(status="failed", reason=type(error).__name__)
         except (smtplib.SMTPException, OSError) as error:  # refused or lost connections, timeouts
             outcome = smtp_outcome(None, type(error).__name__, attempt, retry_policy())
