@@ -20,8 +20,9 @@ def signin():
 
 @blp.get("/profile")
 def profile():
-    """My profile: contact details, checks, invite code, referrals, points."""
-    return render_template("ui/profile.html", page="profile")
+    """My profile: contact details, checks, confirming my email, invite code, referrals, points."""
+    # The mail backend's name, so the page can say where a confirmation code went (and read the dev outbox).
+    return render_template("ui/profile.html", page="profile", mail_backend=current_app.config["MAIL_BACKEND"] or "")
 
 
 @blp.get("/users/<id:user_id>")

@@ -46,7 +46,7 @@ class Site:
 
 @pytest.fixture
 def site(tmp_path):
-    app = build_app(tmp_path, SMS_BACKEND="outbox", SMS_DELAY_SECONDS=(0.0, 0.0))
+    app = build_app(tmp_path, SMS_BACKEND="outbox", SMS_DELAY_SECONDS=(0.0, 0.0), MAIL_BACKEND="outbox")
     with app.app_context():
         db.create_all()
     server = make_server("127.0.0.1", 0, app, threaded=True)

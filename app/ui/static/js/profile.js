@@ -1,7 +1,7 @@
-// My profile: details and checks, email and password (re-authenticated), enrichment, invite code (copy, activate
-// someone's), referrals, points.
+// My profile: details and checks, confirming my email with its mailed code, email and password (re-authenticated),
+// enrichment, invite code (copy, activate someone's), referrals, points.
 import {
-  $, api, clearNotice, displayName, el, formatTime, onSubmit, pager, plural, requireSignIn, safeUrl, session,
+  $, api, clearFormErrors, clearNotice, displayName, el, formatTime, onSubmit, pager, plural, requireSignIn, safeUrl, session,
   showFormError, showNotice, start, userLink,
 } from "./agora.js";
 
@@ -14,7 +14,15 @@ const EMAIL_STATUS = {
   failed: "the check failed; it will be tried again",
   skipped: "not checked (no verification service is configured)",
 };
+const WHERE_THE_MAIL_IS = {
+  console: "Development: MAIL_BACKEND=console sends no mail; the code is in the server's log.",
+  outbox: "Development: MAIL_BACKEND=outbox keeps the mail in the dev outbox; it appears below.",
+};
+const CONFIRM_SUBJECT = "Confirm your Agora address";
+const OUTBOX_POLL_MS = 400;
+const OUTBOX_WAIT_MS = 20000;
 const ENRICHMENT_STATUS = {
+  unconfirmed: "Public details about your email are looked up only once you confirm it.",
   pending: "Looking up public details about your email…",
   found: "Public details found about your email:",
   not_found: "Nothing public was found about your email.",
@@ -33,7 +41,8 @@ function link(url, text) {
 
 function renderDetails(me) {
   const email = me.email
-    ? [el("span", { text: me.email }), " ", el("span", { class: `badge status-${me.email_status}`, text: EMAIL_STATUS[me.email_status] || me.email_status })]
+    ? [el("span", { text: me.email }), " ", el("span", { class: `badge status-${me.email_status}`, text: EMAIL_STATUS[me.email_status] || me.email_status }),
+      " ", el("span", { class: "badge", id: "email-confirmed", text: me.email_confirmed ? "confirmed" : "unconfirmed" })]
     : [el("span", { class: "hint", text: "none (sign up by email to add one)" })];
   $("#facts").replaceChildren(
     ...fact("Name", me.name || el("span", { class: "hint", text: "not set" })),
@@ -63,6 +72,56 @@ function renderEnrichment(me) {
     if (handle) rows.push(...fact(network, String(handle)));
   }
   $("#enrichment").replaceChildren(...rows);
+}
+
+/** An address not yet proven: the field for its mailed code, and a button for a new one. */
+function renderConfirmation(me) {
+  const unconfirmed = Boolean(me.email) && !me.email_confirmed;
+  $("#confirm-email").hidden = !unconfirmed;
+  if (unconfirmed) {
+    $("#confirm-email-text").textContent = `We mailed a 6-digit code to ${me.email}: enter it to prove the address is yours.`;
+    $("#confirm-mail-hint").textContent = WHERE_THE_MAIL_IS[document.body.dataset.mailBackend] || "";
+  }
+}
+
+/** Development (MAIL_BACKEND=outbox): show the newest confirmation mail to ``email``, waiting while it is on its way. */
+async function showConfirmationMail(email, before = null) {
+  if (document.body.dataset.mailBackend !== "outbox") return;
+  const box = $("#confirm-mail-outbox");
+  box.hidden = false;
+  box.textContent = "Waiting for the mail in the dev outbox…";
+  const deadline = Date.now() + OUTBOX_WAIT_MS;
+  while (Date.now() < deadline) {
+    const mail = await latestConfirmationMail(email);
+    if (mail && mail.created_at !== before) {
+      box.replaceChildren(el("strong", { text: "Dev outbox: " }), el("q", { text: mail.body }));
+      return;
+    }
+    await new Promise((resolve) => setTimeout(resolve, OUTBOX_POLL_MS));
+  }
+  box.textContent = "Nothing reached the dev outbox yet: with REDIS_URL set, is a worker running (make worker)?";
+}
+
+async function latestConfirmationMail(email) {
+  const outbox = await api("GET", `/api/v1/dev/mail-outbox?email=${encodeURIComponent(email)}`, { auth: false });
+  return outbox.items.find((mail) => mail.subject === CONFIRM_SUBJECT) || null;
+}
+
+async function confirmEmail(form) {
+  const answer = await api("POST", "/api/v1/auth/email/confirm", { body: { code: form.elements.code.value.trim() } });
+  form.reset();
+  $("#email-code-sent").textContent = "";
+  $("#confirm-mail-outbox").hidden = true;
+  render(answer);
+  showNotice("Your email is confirmed.", "success");
+}
+
+async function sendEmailCode(me) {
+  const before = document.body.dataset.mailBackend === "outbox" ? await latestConfirmationMail(me.email) : null;
+  const sent = await api("POST", "/api/v1/auth/email/code");
+  $("#email-code-sent").textContent = `A new code is on its way to ${sent.email}.`;
+  $("#email-code").focus();
+  await showConfirmationMail(sent.email, before && before.created_at);
 }
 
 function renderInvite(me) {
@@ -128,6 +187,7 @@ function render(me) {
   session.remember(me);
   renderCredentials(me);
   renderDetails(me);
+  renderConfirmation(me);
   renderEnrichment(me);
   renderInvite(me);
 }
@@ -177,6 +237,16 @@ if (requireSignIn()) {
     }
   });
 
+  onSubmit($("#confirm-email-form"), confirmEmail);
+  $("#send-email-code").addEventListener("click", async () => {
+    clearFormErrors($("#confirm-email-form"));
+    try {
+      await sendEmailCode(await api("GET", "/api/v1/users/me"));
+    } catch (error) {
+      showFormError($("#confirm-email-form"), error);
+    }
+  });
+
   onSubmit($("#invite-form"), async (form) => {
     const inviteCode = form.elements.invite_code.value.trim();
     render(await api("POST", "/api/v1/users/me/invite", { body: { invite_code: inviteCode } }));
@@ -190,7 +260,9 @@ if (requireSignIn()) {
   });
 
   start(async () => {
-    render(await api("GET", "/api/v1/users/me"));
+    const me = await api("GET", "/api/v1/users/me");
+    render(me);
+    if (me.email && !me.email_confirmed) showConfirmationMail(me.email).catch(() => {});  // in the background
     await nextReferrals();
   });
 }
