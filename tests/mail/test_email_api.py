@@ -160,12 +160,14 @@ def test_the_smtp_backend_needs_a_host_and_a_sender(tmp_path, missing):
 def test_the_mail_settings_are_read_from_the_environment(tmp_path):
     config = loaded({"MAIL_BACKEND": "SMTP", "SMTP_HOST": "mail.example.com", "SMTP_PORT": "2525",
                      "SMTP_USERNAME": "agora", "SMTP_PASSWORD": "s3cret", "SMTP_FROM": "Agora <agora@example.com>",
-                     "SMTP_STARTTLS": "false", "EMAIL_CODE_TTL_SECONDS": "600"}, tmp_path)
+                     "SMTP_STARTTLS": "false", "EMAIL_CODE_TTL_SECONDS": "600", "EMAIL_CODE_RESEND_SECONDS": "30",
+                     "EMAIL_CODE_MAX_ATTEMPTS": "3", "EMAIL_CODES_PER_HOUR": "4"}, tmp_path)
     assert (config["MAIL_BACKEND"], config["SMTP_HOST"], config["SMTP_PORT"], config["SMTP_STARTTLS"]) == (
         "smtp", "mail.example.com", 2525, False)
     assert (config["SMTP_USERNAME"], config["SMTP_PASSWORD"], config["SMTP_FROM"]) == (
         "agora", "s3cret", "Agora <agora@example.com>")
-    assert config["EMAIL_CODE_TTL_SECONDS"] == 600
+    assert [config[f"EMAIL_CODE{name}"] for name in ("_TTL_SECONDS", "_RESEND_SECONDS", "_MAX_ATTEMPTS", "S_PER_HOUR")] == [
+        600, 30, 3, 4]
     defaults = loaded({}, tmp_path)
     assert (defaults["MAIL_BACKEND"], defaults["SMTP_PORT"], defaults["SMTP_STARTTLS"],
             defaults["EMAIL_CODE_TTL_SECONDS"]) == ("console", 587, True, 900)
