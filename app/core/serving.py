@@ -48,6 +48,7 @@ def json_error_response(status: int, reason: str, code: str, message: str, reque
             f"Content-Length: {len(body)}\r\n"
             f"X-Request-ID: {request_id}\r\n"
             "X-Content-Type-Options: nosniff\r\n"
+            "Referrer-Policy: same-origin\r\n"
             "Cache-Control: no-store\r\n"
             "\r\n")
     return head.encode("latin-1") + body

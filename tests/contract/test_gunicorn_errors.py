@@ -47,6 +47,7 @@ def assert_json_error(status, headers, body, expected_status, code):
     assert headers["content-type"] == "application/json"
     assert headers["connection"] == "close"
     assert headers["x-content-type-options"] == "nosniff"
+    assert headers["referrer-policy"] == "same-origin"  # as the app's own answers
     error = body["error"]
     assert (error["status"], error["code"]) == (expected_status, code)
     assert error["message"] and "<" not in error["message"]
