@@ -1,5 +1,6 @@
 """The bot against a server whose limits are on (SPEC 8): a 429 is waited out, said, and the run goes on."""
 
+import json
 import time
 
 import pytest
@@ -51,3 +52,15 @@ def test_the_bot_waits_out_a_servers_post_limit_says_so_and_finishes(make_app, m
     assert report["posts"] == 4 and report["likes"] >= 1
     assert said and all(line.startswith("POST /api/v1/posts answered 429 too_many_requests: waiting 1 s")
                         for line in said)
+
+
+@pytest.mark.timeout(120)  # with the limits on, the second signup would wait out an hour
+def test_the_bots_own_server_runs_without_the_write_limits(make_app, tmp_path):
+    app = make_app(SIGNUPS_PER_IP_PER_HOUR=1, POSTS_PER_MINUTE=1, LIKES_PER_MINUTE=1)
+    (tmp_path / "bot.json").write_text(json.dumps({"number_of_users": 4, "max_posts_per_user": 3,
+                                                   "max_likes_per_user": 3}))
+    result = app.test_cli_runner().invoke(args=["run-bot", "--config", str(tmp_path / "bot.json"), "--seed", "9"],
+                                          catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert "429" not in result.output
+    assert "users                  4" in result.output
