@@ -2,10 +2,11 @@
 
 from kombu import Queue
 
-from tasks import mail, phone, profile_checks
+from tasks import auth, mail, phone, profile_checks
 from tasks.base import BackgroundTask
 
-TASKS: dict[str, BackgroundTask] = {task.name: task for task in (*profile_checks.TASKS, *phone.TASKS, *mail.TASKS)}
+TASKS: dict[str, BackgroundTask] = {task.name: task for task in (*profile_checks.TASKS, *phone.TASKS, *mail.TASKS,
+                                                                  *auth.TASKS)}
 QUEUES: tuple[str, ...] = tuple(sorted({task.queue for task in TASKS.values()}))
 _BY_FUNCTION = {task.function: task for task in TASKS.values()}
 

@@ -7,6 +7,7 @@ every token descended from its login, which all carry its ``sid``, is refused.
 ``jwt:user:<id>:generation``: the user's session generation, raised by every password or email
 change; a token carries the generation current when its credential was checked, and one lower
 than its user's current generation is refused (``is_revoked``: the one rule, one round trip).
+``reset:<account>``, ``reset:ip:<address>``: the windows of password reset requests.
 ``login:<account>:ip:<address>``, ``login:<account>``, ``login:ip:<address>``: the failed-login windows
 (``app.core.limits``); the account is a hash of the email's key (``app.users.rules.email_key``).
 """
@@ -17,7 +18,7 @@ from datetime import datetime, timezone
 
 from flask import current_app
 
-from app.core.errors import TooManyFailedLogins
+from app.core.errors import TooManyFailedLogins, TooManyRequests
 from app.core.limits import Hit, Window, reserve
 from app.users.rules import email_key
 from app.extensions import redis_store
@@ -132,6 +133,22 @@ def login_windows(email: str, client_address: str) -> list[Window]:
                config["LOGIN_ACCOUNT_WINDOW_SECONDS"]),
         Window(redis_store.key("login", "ip", client_address), config["LOGIN_FAILURES_PER_ADDRESS"], window),
     ]
+
+
+def limit_reset_requests(email: str, client_address: str) -> None:
+    """One password reset request in its windows, known address or not: per address (EMAIL_CODES_PER_HOUR,
+    keyed like the failed-login account) and per client address (PASSWORD_RESETS_PER_IP_PER_HOUR); 429
+    ``too_many_requests`` with ``Retry-After`` past either, so that nobody floods a mailbox or probes many."""
+    config = current_app.config
+    if not config["RATELIMIT_ENABLED"]:
+        return
+    account = hashlib.sha256(email_key(email).encode()).hexdigest()[:32]
+    _, wait = reserve([Window(redis_store.key("reset", account), config["EMAIL_CODES_PER_HOUR"], 3600),
+                       Window(redis_store.key("reset", "ip", client_address),
+                              config["PASSWORD_RESETS_PER_IP_PER_HOUR"], 3600)])
+    if wait:
+        raise TooManyRequests("Too many password reset requests: wait before asking again.",
+                              extra={"retry_after": wait}, headers={"Retry-After": str(wait)})
 
 
 def reserve_login_attempt(email: str, client_address: str) -> Hit:

@@ -6,7 +6,8 @@ from app.core.api import Blueprint, client_address
 from app.core.docs import link, links
 from app.auth.tokens import current_claims, current_user, token_required
 from app.auth import services
-from app.auth.schemas import LoginSchema, LogoutSchema, SessionSchema, SignupSchema, TokenPairSchema
+from app.auth.schemas import (AcceptedSchema, ForgotPasswordSchema, LoginSchema, LogoutSchema, ResetPasswordSchema,
+                              SessionSchema, SignupSchema, TokenPairSchema)
 from app.core.schemas import BEARER_AUTH, RETRY_AFTER_HEADER, ErrorSchema
 from app.users.services import profile_of
 
@@ -60,3 +61,31 @@ class Logout(MethodView):
     def post(self, data):
         """Revoke the presented token, and the refresh token given in the body, ending their sessions"""
         services.logout(current_user, current_claims(), data["refresh_token"])
+
+
+@blp.route("/password/forgot")
+class ForgotPassword(MethodView):
+    @blp.arguments(ForgotPasswordSchema)
+    @blp.response(202, AcceptedSchema)
+    @blp.alt_response(429, schema=ErrorSchema, headers=RETRY_AFTER_HEADER,
+                      description="`too_many_requests`: over `EMAIL_CODES_PER_HOUR` for this address or "
+                                  "`PASSWORD_RESETS_PER_IP_PER_HOUR` from this client, whether an account has "
+                                  "the address or not (with `Retry-After`)")
+    @blp.alt_response(503, schema=ErrorSchema, description="`service_unavailable`: mail cannot be queued")
+    def post(self, data):
+        """Mail a password reset code, if an account has the address (the answer is the same for every address)"""
+        services.forgot_password(email=data["email"], client_address=client_address())
+        return {}
+
+
+@blp.route("/password/reset")
+class ResetPassword(MethodView):
+    @blp.arguments(ResetPasswordSchema)
+    @blp.response(200, SessionSchema)
+    @blp.alt_response(400, schema=ErrorSchema, description="`invalid_code`: a wrong, spent or expired code, or an "
+                                                           "address no account has (one answer for all)")
+    def post(self, data):
+        """Set a new password with a mailed reset code: the address is confirmed, every earlier session ends"""
+        user_id, tokens = services.reset_password(**data)
+        return {"user": profile_of(user_id), **tokens}
+

@@ -4,8 +4,8 @@ from marshmallow import fields, validate
 
 from app.auth.passwords import new_password_field
 from app.core.schemas import (EXAMPLE_ACCESS_TOKEN, EXAMPLE_EMAIL, EXAMPLE_NAME, EXAMPLE_PASSWORD,
-                              EXAMPLE_REFRESH_TOKEN, RequestSchema, ResponseSchema, TrimmedSchema, email_field,
-                              name_field)
+                              EXAMPLE_REFRESH_TOKEN, FullMatch, RequestSchema, ResponseSchema, TrimmedSchema,
+                              email_field, name_field)
 from app.users.schemas import ProfileSchema
 
 
@@ -42,3 +42,23 @@ class TokenPairSchema(ResponseSchema):
     refresh_token = fields.String(required=True, metadata={
         "description": "The next refresh token: the one presented is spent, and presenting it again ends the session",
         "example": EXAMPLE_REFRESH_TOKEN})
+
+
+class ForgotPasswordSchema(TrimmedSchema):
+    email = email_field(required=True, metadata={"description": "The account's address: a reset code is mailed "
+                                                                "there if an account has it", "example": EXAMPLE_EMAIL})
+
+
+class ResetPasswordSchema(TrimmedSchema):
+    email = email_field(required=True, metadata={"example": EXAMPLE_EMAIL})
+    code = fields.String(required=True, validate=[
+        validate.Length(min=6, max=6),  # with the pattern: no space around it, as the document says
+        FullMatch(r"^[0-9]{6}$", error="The code is 6 digits.")],
+        metadata={"description": "The 6 digits of the reset mail", "example": "482913"})
+    password = new_password_field(required=True, metadata={"description": "The new password",
+                                                           "example": EXAMPLE_PASSWORD})
+
+
+class AcceptedSchema(ResponseSchema):
+    """Nothing to say: the same empty object for every address."""
+

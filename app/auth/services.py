@@ -1,21 +1,27 @@
 """Accounts: email signup and login, token refresh and logout (phone sign-in is ``app.phone``)."""
 
+import logging
+
 from flask_jwt_extended import decode_token
 from flask_jwt_extended.exceptions import JWTExtendedException, RevokedTokenError
 from jwt.exceptions import ExpiredSignatureError, PyJWTError
 from sqlalchemy import update
 
-from app.auth.models import (end_session, reserve_login_attempt, revoke, session_generation, session_of,
-                             spend_refresh_token)
+from app.auth.models import (end_session, end_sessions, limit_reset_requests, reserve_login_attempt, revoke,
+                             session_generation, session_of, spend_refresh_token)
 from app.auth.passwords import hash_password, needs_rehash, verify_password
 from app.auth.tokens import issue_tokens
-from app.core.errors import InvalidCredentials, ValidationFailed
+from app.core.errors import (CodeExpired, DomainError, InvalidCode, InvalidCredentials, ServiceUnavailable,
+                             TooManyAttempts, ValidationFailed)
+from app.core.jobs import enqueue
 from app.core.limits import limit_write
 from app.extensions import db
-from app.mail.services import mail_confirmation_code
+from app.mail.services import check_email_code, confirmation_values, mail_confirmation_code, send_email_code
 from app.profile_checks.services import CheckTarget, initial_check_statuses, queue_profile_checks
 from app.users.models import User
-from app.users.services import find_credentials, insert_email_user, normalize_email
+from app.users.services import find_by_email, find_credentials, insert_email_user, normalize_email
+
+log = logging.getLogger(__name__)
 
 
 def signup(*, email: str, password: str, client_address: str, name: str | None = None) -> tuple[int, dict]:
@@ -108,3 +114,74 @@ def refresh_claims(token: str, user: User) -> dict | None:
     if claims.get("type") != "refresh" or claims.get("sub") != str(user.id):
         raise ValidationFailed(fields={"refresh_token": ["Not a refresh token of this user."]})
     return claims
+
+
+RESET_REFUSED = ("The code is wrong or has expired, or no account has this address: "
+                 "ask for a new one with POST /api/v1/auth/password/forgot.")
+
+
+def forgot_password(*, email: str, client_address: str) -> None:
+    """Mail a password reset code to ``email`` if an account has it, answering alike for every address.
+
+    Counted per address and per client address whether an account has it or not (429 past either).
+    Every address then costs the request the same work, one queued job (``mail_reset_code``): whether an
+    account has it, and what refuses its code (a resend cooldown, the hourly cap), is settled off the request.
+    """
+    email = normalize_email(email)
+    limit_reset_requests(email, client_address)
+    if not enqueue(mail_reset_code, email):
+        raise ServiceUnavailable("Mail delivery is unavailable right now: try again shortly.",
+                                 headers={"Retry-After": "5"})
+
+
+def mail_reset_code(email: str) -> None:
+    """Send the account with ``email`` a reset code, to its own address (the ``tasks.mail_reset_code`` task).
+
+    Nothing for an address no account has; a code the rules refuse is logged: nobody is waiting for an answer.
+    """
+    account = find_by_email(email)
+    address = account.email if account is not None else None
+    db.session.rollback()
+    if address is None:
+        return
+    try:
+        send_email_code(address, "reset")
+    except DomainError as refused:
+        log.info("reset_code_not_sent reason=%s", refused.code)
+
+
+def reset_password(*, email: str, code: str, password: str) -> tuple[int, dict]:
+    """Set a new password with a code ``forgot_password`` mailed: the address is confirmed (the code proves its
+    holder reads its mail) and every earlier session of the account ends; returns its id and fresh tokens.
+
+    A wrong code, a spent or expired one and an address no account has are one answer, 400 ``invalid_code``
+    (underneath, the code's rules still count: its last wrong attempt burns it).
+    """
+    email = normalize_email(email)
+    account = find_by_email(email)
+    user_id, address = (account.id, account.email) if account is not None else (None, email)
+    db.session.rollback()  # no transaction held while the code is checked and the password hashed
+    try:
+        check_email_code(address, "reset", code)
+    except (InvalidCode, TooManyAttempts, CodeExpired):
+        raise InvalidCode(RESET_REFUSED) from None
+    if user_id is None:
+        raise InvalidCode(RESET_REFUSED)
+    password_hash = hash_password(password)
+    confirmed = confirmation_values()
+    users = User.__table__
+    # Only for the address the code was mailed to: if the account's email changed since, nothing is written.
+    of_address = (users.c.id == user_id, users.c.email == address)
+    newly_confirmed = db.session.execute(update(users).where(*of_address, users.c.email_confirmed.is_(False))
+                                         .values(password_hash=password_hash, **confirmed)).rowcount == 1
+    if not newly_confirmed and db.session.execute(
+            update(users).where(*of_address).values(password_hash=password_hash)).rowcount != 1:
+        db.session.rollback()
+        raise InvalidCode(RESET_REFUSED)
+    end_sessions(user_id)  # before the commit too: with Redis down nothing changes (503)
+    db.session.commit()
+    tokens = issue_tokens(user_id, generation=end_sessions(user_id))
+    if newly_confirmed:
+        queue_profile_checks(CheckTarget(user_id, address, "confirmed", confirmed["enrichment_status"]))
+    return user_id, tokens
+

@@ -15,7 +15,8 @@ def feed():
 def signin():
     """Sign in by phone or email, or sign up by email."""
     # Only the backend's name reaches the page, so it can say where the code went (and read the dev outbox).
-    return render_template("ui/signin.html", page="signin", sms_backend=current_app.config["SMS_BACKEND"] or "")
+    return render_template("ui/signin.html", page="signin", sms_backend=current_app.config["SMS_BACKEND"] or "",
+                           mail_backend=current_app.config["MAIL_BACKEND"] or "")
 
 
 @blp.get("/profile")

@@ -8,6 +8,7 @@ from types import SimpleNamespace
 import pytest
 from celery.exceptions import Retry
 
+from app.auth.services import mail_reset_code
 from app.core.retries import Outcome
 from app.mail.services import deliver_mail_attempt
 from app.phone.services import deliver_code_attempt
@@ -29,6 +30,7 @@ def test_every_task_is_declared_once_with_its_queue():
         "tasks.resume_profile_checks": ("integrations", resume_profile_checks),
         "tasks.send_sms_code": ("sms", deliver_code_attempt),
         "tasks.send_mail_code": ("mail", deliver_mail_attempt),
+        "tasks.mail_reset_code": ("mail", mail_reset_code),
     }
     assert registry.QUEUES == ("integrations", "mail", "sms")
 
@@ -53,7 +55,8 @@ def test_celery_gets_its_tasks_routes_and_schedule_from_the_registry(tmp_path):
                                            "tasks.enrich_user": {"queue": "integrations"},
                                            "tasks.resume_profile_checks": {"queue": "integrations"},
                                            "tasks.send_sms_code": {"queue": "sms"},
-                                           "tasks.send_mail_code": {"queue": "mail"}}
+                                           "tasks.send_mail_code": {"queue": "mail"},
+                                           "tasks.mail_reset_code": {"queue": "mail"}}
         assert celery.conf.beat_schedule == {"tasks.resume_profile_checks": {
             "task": "tasks.resume_profile_checks", "schedule": 300.0}}
         assert [queue.name for queue in celery.conf.task_queues] == ["integrations", "mail", "sms"]

@@ -1,4 +1,4 @@
-"""The pages' credential flows in a real browser: a re-authenticated email and password change."""
+"""The pages' credential flows in a real browser: a re-authenticated email and password change, a password reset."""
 
 import re
 import time
@@ -75,3 +75,41 @@ def test_a_phone_account_adds_an_email_and_password_with_a_code_sent_to_its_phon
                                                                     "password": "a fresh passphrase"})
     assert login.status_code == 200
     shot(page, "profile-phone-account-email-added")
+
+
+def test_a_forgotten_password_is_reset_with_the_code_the_page_shows_from_the_mail_outbox(site, person, shot):
+    ann = site.signup("Ann")
+    page = person()
+    page.goto("/signin")
+    page.get_by_label("Your account's email").fill(ann["email"])
+    page.get_by_role("button", name="Mail me a reset code").click()
+    expect(page.locator("#reset-sent")).to_have_text(f"If an account has {ann['email']}, a 6-digit code is on its way there.")
+    outbox = page.locator("#mail-outbox")
+    expect(outbox).to_contain_text("Your Agora password reset code is")
+    code = re.search(r"code is (\d{6})", outbox.inner_text()).group(1)
+    shot(page, "signin-reset-code")
+
+    page.get_by_label("6-digit code").fill(code)
+    page.get_by_label("New password").fill("a brand new passphrase")
+    page.get_by_role("button", name="Set the password and sign in").click()
+
+    expect(page).to_have_url(re.compile(r"/profile$"))
+    expect(page.locator("#facts")).to_contain_text(ann["email"])
+    assert site.app.test_client().get("/api/v1/users/me", headers=ann["headers"]).status_code == 401
+    logins = [site.app.test_client().post("/api/v1/auth/login", json={"email": ann["email"], "password": password})
+              .status_code for password in (PASSWORD, "a brand new passphrase")]
+    assert logins == [401, 200]
+
+
+def test_a_wrong_reset_code_shows_its_error_and_an_unknown_address_the_same_page(site, person, shot):
+    page = person()
+    page.goto("/signin")
+    page.get_by_label("Your account's email").fill("nobody@example.com")
+    page.get_by_role("button", name="Mail me a reset code").click()
+    expect(page.locator("#reset-sent")).to_have_text("If an account has nobody@example.com, a 6-digit code is on its way there.")
+    page.get_by_label("6-digit code").fill("123456")
+    page.get_by_label("New password").fill("a brand new passphrase")
+    page.get_by_role("button", name="Set the password and sign in").click()
+    expect(page.locator("#reset-form .form-error")).to_contain_text("The code is wrong or has expired")
+    expect(page).to_have_url(re.compile(r"/signin$"))
+    shot(page, "signin-reset-wrong-code")
