@@ -1,7 +1,8 @@
 """The Postman collection (postman/): newman runs it green against a live server, and it covers every operation.
 
 The server is started the way ``make serve`` starts it (``gunicorn --config gunicorn.conf.py wsgi:app``) on the
-embedded default: an SQLite file and fakeredis, tasks in-process, the SMS outbox backend with no delivery delay.
+embedded default: an SQLite file and fakeredis, tasks in-process, the SMS outbox backend with no delivery delay,
+the mail outbox backend with a one-second resend cooldown (so the collection asks a second code in its run).
 Under ``CI=true`` a missing newman fails the run (``make test`` installs it); locally it skips.
 """
 
@@ -43,13 +44,15 @@ def newman() -> str:
 
 
 def server_env(home: Path) -> dict:
-    """The embedded default with the SMS outbox: nothing from the caller's shell or a .env file, nothing written to the repo."""
+    """The embedded default with the SMS and mail outboxes: nothing from the caller's shell or a .env file, nothing
+    written to the repo."""
     return {
         "PATH": os.environ["PATH"], "HOME": str(home), "PYTHON_DOTENV_DISABLED": "1", "FLASK_SKIP_DOTENV": "1",
         "APP_ENV": "development", "DATABASE_URL": f"sqlite:///{home / 'agora.db'}",
         # Given keys: the app then writes no instance/secrets.json.
         "SECRET_KEY": secrets.token_urlsafe(48), "JWT_SECRET_KEY": secrets.token_urlsafe(48),
         "SMS_BACKEND": "outbox", "SMS_DELAY_SECONDS": "0", "RATELIMIT_ENABLED": "false", "LOG_LEVEL": "WARNING",
+        "MAIL_BACKEND": "outbox", "EMAIL_CODE_RESEND_SECONDS": "1",
     }
 
 
@@ -141,8 +144,8 @@ def matches(template: list[str], segments: list[str]) -> bool:
 
 @pytest.fixture
 def openapi(tmp_path):
-    """The document the live server serves (SMS_BACKEND=outbox adds the dev outbox operation)."""
-    app = build_app(tmp_path, SMS_BACKEND="outbox")
+    """The document the live server serves (the outbox backends add the dev outbox operations)."""
+    app = build_app(tmp_path, SMS_BACKEND="outbox", MAIL_BACKEND="outbox")
     try:
         response = app.test_client().get("/openapi.json")
         assert response.status_code == 200
