@@ -415,3 +415,29 @@ def test_the_sms_gateway_delay_is_waited_in_the_worker_not_the_request(stack):
     assert code not in answer.get_data(as_text=True)
     signed_in = client.post("/api/v1/auth/phone/verify", json={"phone": phone, "code": code})
     assert (signed_in.status_code, signed_in.json["created"]) == (200, True)
+
+
+# --- 7. Password reset: who has the address is settled in the worker --------------------------------
+
+def test_a_password_reset_code_is_settled_and_mailed_by_the_real_worker(stack):
+    stack.worker(MAIL_BACKEND="outbox")
+    client = stack.app(MAIL_BACKEND="outbox").test_client()
+    email = "forgetful@example.com"
+    _, old_session = sign_up(client, email)
+
+    for address in (email, "nobody.here@example.com"):  # the same answer, the same queued job
+        answer = client.post("/api/v1/auth/password/forgot", json={"email": address})
+        assert (answer.status_code, answer.json) == (202, {})
+
+    def reset_mails(address):
+        items = client.get("/api/v1/dev/mail-outbox", query_string={"email": address}).json["items"]
+        return [mail for mail in items if mail["subject"] == "Reset your Agora password"]
+
+    [mail] = wait_until(lambda: reset_mails(email), "the reset code to reach the outbox")
+    code = re.search(r"code is (\d{6})\.", mail["body"]).group(1)
+    reset = client.post("/api/v1/auth/password/reset",
+                        json={"email": email, "code": code, "password": "a brand new passphrase"})
+    assert reset.status_code == 200, reset.json
+    assert reset.json["user"]["email_confirmed"] is True
+    assert client.get("/api/v1/users/me", headers=old_session).status_code == 401
+    assert reset_mails("nobody.here@example.com") == []
