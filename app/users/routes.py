@@ -5,7 +5,7 @@ from flask.views import MethodView
 from app.core.api import Blueprint, client_address
 from app.core.docs import link, links
 from app.auth.tokens import current_user, current_user_id, token_required
-from app.core.schemas import BEARER_AUTH, OPTIONAL_BEARER_AUTH, ErrorSchema, PageArgsSchema
+from app.core.schemas import BEARER_AUTH, OPTIONAL_BEARER_AUTH, RETRY_AFTER_HEADER, ErrorSchema, PageArgsSchema
 from app.users import services
 from app.users.schemas import (InviteActivationSchema, ProfileSchema, ProfileUpdateSchema, ProfileUpdatedSchema,
                                PublicProfileSchema, ReferralPageSchema)
@@ -34,9 +34,9 @@ class Me(MethodView):
     @blp.alt_response(422, schema=ErrorSchema, description="`validation_error`: also when a new email or password "
                                                            "comes without the right `current_password` (or "
                                                            "`phone_code`, for an account with no password)")
-    @blp.alt_response(429, schema=ErrorSchema, description="`too_many_failed_logins` (with `Retry-After`): wrong "
-                                                           "`current_password`s count as failed logins; "
-                                                           "`rate_limited` (phone code checks)")
+    @blp.alt_response(429, schema=ErrorSchema, headers=RETRY_AFTER_HEADER,
+                      description="`too_many_failed_logins`: wrong `current_password`s or `phone_code`s count "
+                                  "as failed logins; `rate_limited`: phone code checks from this address")
     def patch(self, changes):
         """Change my name, email or password (email and password need my current password; either ends my other sessions)"""
         return services.update_profile(current_user, **changes, client_address=client_address())
