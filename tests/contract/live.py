@@ -17,14 +17,14 @@ SYNC_WORKER = "app.core.serving.JsonErrorSyncWorker"
 
 
 def server_env(home: Path, **variables) -> dict:
-    """The embedded default (SQLite under ``home``, fakeredis, tasks in-process) with the SMS outbox and
-    rate limits off: nothing from the caller's shell or a .env file, nothing written to the repository."""
+    """The embedded default (SQLite under ``home``, fakeredis, tasks in-process) with the SMS and mail outboxes
+    and rate limits off: nothing from the caller's shell or a .env file, nothing written to the repository."""
     return {
         "PATH": os.environ["PATH"], "HOME": str(home), "PYTHON_DOTENV_DISABLED": "1", "FLASK_SKIP_DOTENV": "1",
         "APP_ENV": "development", "DATABASE_URL": f"sqlite:///{home / 'agora.db'}",
         "SECRET_KEY": secrets.token_urlsafe(48), "JWT_SECRET_KEY": secrets.token_urlsafe(48),
         "SMS_BACKEND": "outbox", "SMS_DELAY_SECONDS": "0", "RATELIMIT_ENABLED": "false", "LOG_LEVEL": "WARNING",
-        **variables,
+        "MAIL_BACKEND": "outbox", **variables,
     }
 
 

@@ -130,7 +130,8 @@ def test_the_mail_outbox_route_and_operation_exist_only_under_the_outbox_backend
 def test_the_outbox_backend_serves_the_mail_outbox_and_documents_it(client):
     assert "/api/v1/dev/mail-outbox" in client.get("/openapi.json").json["paths"]
     assert client.get("/api/v1/dev/mail-outbox", query_string={"email": EMAIL}).json == {"items": []}
-    assert error(client.get("/api/v1/dev/mail-outbox", query_string={"email": "nope"})) == (422, "validation_error")
+    assert client.get("/api/v1/dev/mail-outbox", query_string={"email": "nope"}).json == {"items": []}
+    assert error(client.get("/api/v1/dev/mail-outbox")) == (422, "validation_error")
 
 
 def test_the_outbox_is_newest_first_whatever_the_spelling_asked(client):
