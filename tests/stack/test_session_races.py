@@ -2,11 +2,12 @@
 
 A password change ends every session issued before its answer, whatever races it: no token that a
 refresh loop on a stolen session, or a login with the old password, minted around the change works
-after it (each test runs its race in several rounds, a new user each). And a refresh token presented
+after it (each test runs its race in several rounds, a new user each); a password reset likewise. And a refresh token presented
 by several requests at once is exchanged by one of them, the others ending its whole session.
 """
 
 import os
+import re
 import threading
 import time
 
@@ -14,6 +15,7 @@ import pytest
 import requests
 
 from tests.stack.web_process import WebServer
+from tests.stack.worker_process import Worker
 
 pytestmark = pytest.mark.stack
 
@@ -26,19 +28,34 @@ RACE_ON_SECONDS = 0.15  # how long the racers go on after the change answered
 TIMEOUT = 10
 
 
-@pytest.fixture
-def server(pg_app, redis_url, tmp_path):
+def server_env(pg_app, redis_url) -> dict:
     """gunicorn on the test database and Redis: two workers of eight threads, limits off, cheap hashes."""
     url, prefix = redis_url
-    env = {
+    return {
         **os.environ, "APP_ENV": "testing", "DATABASE_URL": pg_app.config["SQLALCHEMY_DATABASE_URI"],
         "REDIS_URL": url, "REDIS_KEY_PREFIX": f"{prefix}{os.urandom(4).hex()}:",
         "SECRET_KEY": os.urandom(32).hex(), "JWT_SECRET_KEY": os.urandom(32).hex(), "RATELIMIT_ENABLED": "false",
         "PASSWORD_HASH_TIME_COST": "1", "PASSWORD_HASH_MEMORY_KIB": "1024", "WEB_CONCURRENCY": "2",
         "GUNICORN_THREADS": "8", "LOG_LEVEL": "WARNING",
     }
-    with WebServer(env, tmp_path / "gunicorn.log") as web:
+
+
+@pytest.fixture
+def server(pg_app, redis_url, tmp_path):
+    with WebServer(server_env(pg_app, redis_url), tmp_path / "gunicorn.log") as web:
         yield web.url
+
+
+@pytest.fixture
+def mailing_server(pg_app, redis_url, tmp_path):
+    """The same server with the mail outbox, and a Celery worker that sends its mail (reset codes)."""
+    env = {**server_env(pg_app, redis_url), "MAIL_BACKEND": "outbox"}
+    worker = Worker(env, tmp_path / "worker.log").start()
+    try:
+        with WebServer(env, tmp_path / "gunicorn.log") as web:
+            yield web.url
+    finally:
+        worker.stop()
 
 
 def bearer(token: str) -> dict:
@@ -110,16 +127,15 @@ def refreshing(base: str, refresh_token: str):
     return step
 
 
-def race_a_password_change(base: str, owner: dict, racers: list[Racer]) -> dict:
-    """Start the racers, change the password once they all run, let them go on a moment; the change's answer."""
+def race(racers: list[Racer], change) -> requests.Response:
+    """Start the racers, make the ``change()`` once they all run, let them go on a moment; the change's answer."""
     for racer in racers:
         racer.start()
     deadline = time.monotonic() + TIMEOUT
     while any(len(racer.minted) < WARM_UP_CALLS for racer in racers) and time.monotonic() < deadline:
         assert not any(racer.error for racer in racers), [racer.error for racer in racers]
         time.sleep(0.005)
-    change = requests.patch(f"{base}/api/v1/users/me", json={"password": NEW_PASSWORD, "current_password": PASSWORD},
-                            headers=bearer(owner["access_token"]), timeout=TIMEOUT)
+    answer = change()
     time.sleep(RACE_ON_SECONDS)
     for racer in racers:
         racer.stop.set()
@@ -128,8 +144,28 @@ def race_a_password_change(base: str, owner: dict, racers: list[Racer]) -> dict:
     assert not any(racer.is_alive() for racer in racers), "a racer hung"
     assert [racer.error for racer in racers] == [None] * len(racers)
     assert all(len(racer.minted) >= WARM_UP_CALLS for racer in racers), [len(racer.minted) for racer in racers]
+    return answer
+
+
+def race_a_password_change(base: str, owner: dict, racers: list[Racer]) -> dict:
+    """The racers around a password change; the change's answer."""
+    change = race(racers, lambda: requests.patch(
+        f"{base}/api/v1/users/me", json={"password": NEW_PASSWORD, "current_password": PASSWORD},
+        headers=bearer(owner["access_token"]), timeout=TIMEOUT))
     assert change.status_code == 200, change.text
     return change.json()
+
+
+def mailed_reset_code(base: str, email: str) -> str:
+    """The code of the reset mail the worker delivered to ``email``'s outbox, as its holder reads it."""
+    deadline = time.monotonic() + TIMEOUT
+    while time.monotonic() < deadline:
+        items = requests.get(f"{base}/api/v1/dev/mail-outbox", params={"email": email}, timeout=TIMEOUT).json()["items"]
+        for mail in items:
+            if mail["subject"] == "Reset your Agora password":
+                return re.search(r"code is (\d{6})\.", mail["body"]).group(1)
+        time.sleep(0.05)
+    raise AssertionError(f"no reset mail reached {email} within {TIMEOUT} s")
 
 
 def live_tokens(base: str, minted: list[dict]) -> list[str]:
@@ -183,6 +219,26 @@ def test_no_token_a_login_with_the_old_password_minted_during_the_change_works_a
         live[f"round {round_number}, of {len(minted)} pairs"] = live_tokens(server, minted)
         assert_the_answer_works(server, answer)
         assert log_in(server, email, NEW_PASSWORD).status_code == 200
+    assert all(tokens == [] for tokens in live.values()), live
+
+
+def test_no_token_a_login_with_the_old_password_minted_during_a_reset_works_after_it(mailing_server):
+    server, live = mailing_server, {}
+    for round_number in range(ROUNDS):
+        email = f"resetracer{round_number}@example.com"
+        sign_up(server, email)
+        assert post(server, "/api/v1/auth/password/forgot", json={"email": email}).status_code == 202
+        code = mailed_reset_code(server, email)
+        racers = [Racer(logging_in(server, email)) for _ in range(RACERS)]
+
+        reset = race(racers, lambda: post(server, "/api/v1/auth/password/reset",
+                                          json={"email": email, "code": code, "password": NEW_PASSWORD}))
+
+        assert reset.status_code == 200, reset.text
+        minted = [tokens for racer in racers for tokens in racer.minted]
+        assert all(racer.refused for racer in racers), "every loop ends refused, the old password no longer right"
+        live[f"round {round_number}, of {len(minted)} pairs"] = live_tokens(server, minted)
+        assert_the_answer_works(server, reset.json())
     assert all(tokens == [] for tokens in live.values()), live
 
 
