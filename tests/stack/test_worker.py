@@ -40,6 +40,8 @@ class Stack:
             "SECRET_KEY": "services-tier-worker-test-secret-key",
             "JWT_SECRET_KEY": "services-tier-worker-test-jwt-signing-key",
             **provider_config(providers, INTEGRATION_BACKOFF_SECONDS=0.05, INTEGRATION_BACKOFF_MAX_SECONDS=0.2),
+            # Confirmation codes reach the outbox in Redis, where a test reads them as their addressee would.
+            "MAIL_BACKEND": "outbox",
         }
         self.apps = []
         self.workers = []
@@ -98,6 +100,18 @@ def sign_up(client, email: str, name: str | None = None) -> tuple[dict, dict]:
     return body["user"], {"Authorization": f"Bearer {body['access_token']}"}
 
 
+def confirm_address(client, headers, email: str) -> dict:
+    """Confirm the address with the code the worker mailed to it (enrichment waits for this)."""
+    def mailed():
+        items = client.get("/api/v1/dev/mail-outbox", query_string={"email": email}).json["items"]
+        return re.search(r"code is (\d{6})\.", items[0]["body"]).group(1) if items else None
+
+    code = wait_until(mailed, f"the confirmation code mailed to {email}")
+    response = client.post("/api/v1/auth/email/confirm", json={"code": code}, headers=headers)
+    assert response.status_code == 200, response.json
+    return response.json
+
+
 def wait_until(condition, what: str, timeout: float = DEADLINE):
     """Poll ``condition`` until it returns something truthy; fail with ``what`` and the last value."""
     deadline = time.monotonic() + timeout
@@ -150,8 +164,9 @@ def test_signup_is_verified_and_enriched_by_the_real_worker(stack):
     client = stack.app().test_client()
 
     user, headers = sign_up(client, "alex@example.com")
-    assert (user["email_status"], user["enrichment_status"]) == ("pending", "pending")
+    assert (user["email_status"], user["enrichment_status"]) == ("pending", "unconfirmed")
     assert user["name"] is None
+    assert confirm_address(client, headers, "alex@example.com")["email_confirmed"] is True
 
     profile = settled_profile(client, headers)
     assert (profile["email_status"], profile["enrichment_status"]) == ("valid", "found")
@@ -184,6 +199,7 @@ def test_the_worker_retries_transient_answers_and_ends_in_terminal_statuses(stac
     providers.script(HUNTER_VERIFY, Answer(202, {"data": {"status": "unknown"}}),
                      Answer(200, hunter_verification(email, status="invalid", result="undeliverable", score=0)))
     invalid_user, invalid_headers = sign_up(client, email)
+    confirm_address(client, invalid_headers, email)
     row = final_row(app, invalid_user["id"])
     assert (row["email_status"], row["enrichment_status"]) == ("invalid", "found")
     assert len(calls_for(providers, HUNTER_VERIFY, email)) == 2
@@ -193,6 +209,7 @@ def test_the_worker_retries_transient_answers_and_ends_in_terminal_statuses(stac
     providers.script(CLEARBIT_COMBINED, Answer(500, {"error": {"type": "server_error"}}),
                      Answer(500, {"error": {"type": "server_error"}}))
     valid_user, valid_headers = sign_up(client, email, name="Val Id")
+    confirm_address(client, valid_headers, email)
     row = final_row(app, valid_user["id"])
     assert (row["email_status"], row["enrichment_status"]) == ("valid", "found")
     assert len(calls_for(providers, CLEARBIT_COMBINED, email)) == 3
@@ -252,9 +269,9 @@ def test_a_task_whose_worker_was_killed_is_delivered_again_and_completes(stack):
     stack.worker(HUNTER_TIMEOUT_SECONDS=10, CELERY_VISIBILITY_TIMEOUT=VISIBILITY_TIMEOUT)
 
     profile = settled_profile(client, headers)
-    assert (profile["email_status"], profile["enrichment_status"]) == ("valid", "found")  # nothing lost
+    assert (profile["email_status"], profile["enrichment_status"]) == ("valid", "unconfirmed")  # nothing lost
     assert len(calls_for(providers, HUNTER_VERIFY, email)) == 2  # the killed call, and the redelivered one
-    assert len(calls_for(providers, CLEARBIT_COMBINED, email)) == 1
+    assert calls_for(providers, CLEARBIT_COMBINED, email) == []  # enrichment waits for the address's proof
 
 
 def test_a_running_worker_takes_over_a_dead_workers_task_within_seconds(stack):
@@ -310,9 +327,9 @@ def test_a_signup_with_the_broker_down_is_saved_and_resumed_later(stack):
     email = "broker.down@example.com"
 
     user, headers = sign_up(down_app.test_client(), email)  # answers 201, does not hang
-    assert (user["email_status"], user["enrichment_status"]) == ("pending", "pending")
+    assert (user["email_status"], user["enrichment_status"]) == ("pending", "unconfirmed")
     row = user_row(down_app, user["id"])
-    assert (row["email_status"], row["enrichment_status"]) == ("pending", "pending")
+    assert (row["email_status"], row["enrichment_status"]) == ("pending", "unconfirmed")
 
     live_app = stack.app(CHECKS_RESUME_AFTER_SECONDS=1)
     with live_app.app_context():
@@ -327,8 +344,14 @@ def test_a_signup_with_the_broker_down_is_saved_and_resumed_later(stack):
     assert "queued checks for 1 user" in result.output
 
     profile = settled_profile(live_app.test_client(), headers)
-    assert (profile["email_status"], profile["enrichment_status"]) == ("valid", "found")
+    assert (profile["email_status"], profile["enrichment_status"]) == ("valid", "unconfirmed")
     assert len(calls_for(stack.providers, HUNTER_VERIFY, email)) == 1
+
+    # The confirmation code could not be queued either: a new one, and its proof, start the enrichment.
+    live_client = live_app.test_client()
+    assert live_client.post("/api/v1/auth/email/code", headers=headers).status_code == 202
+    confirm_address(live_client, headers, email)
+    assert settled_profile(live_client, headers)["enrichment_status"] == "found"
     assert len(calls_for(stack.providers, CLEARBIT_COMBINED, email)) == 1
 
 
@@ -384,15 +407,16 @@ def test_a_task_for_an_email_the_user_no_longer_has_records_nothing(stack):
     assert providers.requests == []
     row = user_row(live_app, user["id"])
     assert row["email"] == new_email
-    assert (row["email_status"], row["enrichment_status"]) == ("pending", "pending")
+    assert (row["email_status"], row["enrichment_status"]) == ("pending", "unconfirmed")
     assert (row["email_verification"], row["enrichment"], row["name"]) == (None, None, None)
 
-    # The checks of the address the user has now still run.
+    # The verification of the address the user has now still runs; its enrichment waits for its proof.
     for name in ("tasks.verify_email", "tasks.enrich_user"):
         celery.send_task(name, args=[user["id"], new_email])
     row = final_row(live_app, user["id"])
-    assert (row["email_status"], row["enrichment_status"]) == ("valid", "found")
+    assert (row["email_status"], row["enrichment_status"]) == ("valid", "unconfirmed")
     assert calls_for(providers, HUNTER_VERIFY, old_email) == calls_for(providers, CLEARBIT_COMBINED, old_email) == []
+    assert calls_for(providers, CLEARBIT_COMBINED, new_email) == []
 
 
 # --- 6. SMS delivery on its own queue ---------------------------------------------------------------
