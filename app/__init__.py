@@ -180,8 +180,11 @@ def bot_server_app(app: Flask, overrides: dict):
 
     from app.core.observability import quiet_access_log
 
+    # The bot's addresses (agora.test) read no mail: their confirmation codes go to the in-process outbox,
+    # not one console line per signup between the bot's progress lines.
+    quiet_mail = {"MAIL_BACKEND": "outbox"} if app.config["MAIL_BACKEND"] == "console" else {}
     try:
-        served = create_app({**overrides, "RATELIMIT_ENABLED": False}, instance_path=app.instance_path)
+        served = create_app({**overrides, **quiet_mail, "RATELIMIT_ENABLED": False}, instance_path=app.instance_path)
     except ConfigError as error:  # production refuses limits off: the bot drives a real server there
         raise ServerNotReady(f"{error}; drive a running server with --base-url") from None
     try:

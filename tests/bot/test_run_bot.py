@@ -141,3 +141,11 @@ def test_the_bots_own_server_writes_no_access_line_per_request(app, tmp_path, ca
     assert result.exit_code == 0, result.output
     assert [record for record in caplog.records if record.name == "agora.access"] == []
     assert logging.getLogger("agora.access").level == logging.INFO  # put back after the run
+
+
+def test_the_bots_own_server_logs_no_confirmation_mail_per_signup(app, tmp_path, caplog):
+    caplog.set_level(logging.INFO, logger="app.mail.backends")
+    assert app.config["MAIL_BACKEND"] == "console"
+    result = run_bot(app, "--config", config_file(tmp_path, GOOD), "--quiet")
+    assert result.exit_code == 0, result.output
+    assert [record for record in caplog.records if record.name == "app.mail.backends"] == []
