@@ -172,3 +172,14 @@ def test_the_mail_settings_are_read_from_the_environment(tmp_path):
     defaults = loaded({}, tmp_path)
     assert (defaults["MAIL_BACKEND"], defaults["SMTP_PORT"], defaults["SMTP_STARTTLS"],
             defaults["EMAIL_CODE_TTL_SECONDS"]) == ("console", 587, True, 900)
+
+
+def test_a_code_that_cannot_be_queued_leaves_the_signup_saved_and_no_cooldown(client, monkeypatch):
+    monkeypatch.setattr("app.mail.services.enqueue", lambda function, *args: False)  # the broker is down
+    user, headers = sign_up(client)
+    assert user["email_confirmed"] is False
+    refused = client.post(CODE, headers=headers)
+    assert error(refused) == (503, "service_unavailable") and refused.headers["Retry-After"] == "5"
+    monkeypatch.undo()
+    assert client.post(CODE, headers=headers).status_code == 202  # no code was issued: no cooldown to wait out
+    assert confirm(client, headers, mailed_code(client, EMAIL)).json["email_confirmed"] is True
