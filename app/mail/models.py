@@ -3,8 +3,8 @@
 Keys (under REDIS_KEY_PREFIX): ``mail:<purpose>:<address>:code`` a hash {digest, attempts} living
 EMAIL_CODE_TTL_SECONDS; ``mail:<purpose>:<address>:cooldown`` the resend cooldown;
 ``mail:<purpose>:<address>:sent`` the sliding one-hour window of codes sent; ``mail:outbox:<address>``
-the outbox backend's messages. The address is lower-cased in every key, so every spelling of
-one address shares its code and its limits. Nothing outside ``app.mail`` knows these keys.
+the outbox backend's messages. The address is its ``email_key`` in every key (the one normalisation
+of lookups and limits), so every spelling of one address shares its code and its limits. Nothing outside ``app.mail`` knows these keys.
 """
 
 from flask import current_app
@@ -12,6 +12,7 @@ from flask import current_app
 from app.core import codes, outbox
 from app.core.errors import EmailCodeExpired, EmailCodeLimitReached
 from app.extensions import redis_store
+from app.users.rules import email_key
 
 DIGEST_LABEL = "agora mail code"
 SEAL_LABEL = "agora sealed mail"
@@ -19,7 +20,7 @@ ERRORS = codes.CodeErrors(too_many_codes=EmailCodeLimitReached, expired=EmailCod
 
 
 def code_keys(email: str, purpose: str) -> codes.CodeKeys:
-    return codes.CodeKeys(*(redis_store.key("mail", purpose, email.lower(), part)
+    return codes.CodeKeys(*(redis_store.key("mail", purpose, email_key(email), part)
                             for part in ("code", "cooldown", "sent")))
 
 
@@ -31,7 +32,7 @@ def code_rules() -> codes.CodeRules:
 
 def code_digest(email: str, purpose: str, code: str) -> str:
     """The keyed hash a mailed code is stored as, bound to its address and purpose."""
-    return codes.code_digest(DIGEST_LABEL, f"{purpose}:{email.lower()}:{code}")
+    return codes.code_digest(DIGEST_LABEL, f"{purpose}:{email_key(email)}:{code}")
 
 
 def seal(code: str) -> str:
@@ -65,10 +66,10 @@ def consume_code(email: str, purpose: str, code: str) -> None:
 
 def add_to_outbox(email: str, subject: str, body: str) -> None:
     """Keep a message in the address's outbox list, newest first, bounded."""
-    outbox.keep(redis_store.key("mail", "outbox", email.lower()), {"email": email, "subject": subject, "body": body},
-                current_app.config["MAIL_OUTBOX_SIZE"])
+    message = {"email": email, "subject": subject, "body": body}
+    outbox.keep(redis_store.key("mail", "outbox", email_key(email)), message, current_app.config["MAIL_OUTBOX_SIZE"])
 
 
 def outbox_messages(email: str) -> list[dict]:
     """The messages the outbox backend sent to ``email``, newest first."""
-    return outbox.read(redis_store.key("mail", "outbox", email.lower()))
+    return outbox.read(redis_store.key("mail", "outbox", email_key(email)))
