@@ -8,11 +8,11 @@ from itertools import count
 import psycopg
 import pytest
 import redis
-from flask_jwt_extended import create_access_token
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from app import create_app
+from app.auth.tokens import issue_tokens
 from app.extensions import db
 from tests.errors import new_user_id
 from tests.fakes import FakeProviderServer
@@ -140,7 +140,7 @@ def auth_headers(app):
 
     def auth_headers(user_id: int) -> dict:
         with app.app_context():
-            return {"Authorization": f"Bearer {create_access_token(str(user_id))}"}
+            return {"Authorization": f"Bearer {issue_tokens(user_id)['access_token']}"}
 
     return auth_headers
 

@@ -95,7 +95,9 @@ def is_revoked(claims: dict) -> bool:
     revoked, ended, generation = redis_store.client.mget(
         redis_store.key("jwt", "revoked", claims["jti"]), _ended_key(session_of(claims)),
         _generation_key(claims["sub"]))
-    return revoked is not None or ended is not None or claims.get("gen", 0) < int(generation or 0)
+    # A token without a generation was minted before generations existed, when cut-offs were kept elsewhere:
+    # refused, so no session ended before an upgrade comes back after it (its holder logs in once more).
+    return revoked is not None or ended is not None or claims.get("gen", -1) < int(generation or 0)
 
 
 def _generation_key(subject) -> str:

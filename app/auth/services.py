@@ -47,7 +47,6 @@ def login(*, email: str, password: str, client_address: str) -> tuple[int, dict]
     Each attempt first reserves a failure in the login windows (429 past any of them, even
     with the right password); a success takes its reservation back, so only failures count.
     """
-    email = normalize_email(email)
     attempt = reserve_login_attempt(email, client_address)
     try:
         account, generation = credentials_and_generation(email)
@@ -127,7 +126,6 @@ def forgot_password(*, email: str, client_address: str) -> None:
     Every address then costs the request the same work, one queued job (``mail_reset_code``): whether an
     account has it, and what refuses its code (a resend cooldown, the hourly cap), is settled off the request.
     """
-    email = normalize_email(email)
     limit_reset_requests(email, client_address)
     if not enqueue(mail_reset_code, email):
         raise ServiceUnavailable("Mail delivery is unavailable right now: try again shortly.",
@@ -157,7 +155,6 @@ def reset_password(*, email: str, code: str, password: str) -> tuple[int, dict]:
     A wrong code, a spent or expired one and an address no account has are one answer, 400 ``invalid_code``
     (underneath, the code's rules still count: its last wrong attempt burns it).
     """
-    email = normalize_email(email)
     account = find_by_email(email)
     user_id, address = (account.id, account.email) if account is not None else (None, email)
     db.session.rollback()  # no transaction held while the code is checked and the password hashed

@@ -83,10 +83,10 @@ def verify_token(optional: bool = False, refresh: bool = False, verify_type: boo
             raise WrongTokenError("Only refresh tokens are allowed")
         if not refresh and claims.get("type") == "refresh":
             raise WrongTokenError("Only non-refresh tokens are allowed")
-    if is_revoked(claims):
-        raise RevokedTokenError(header, claims)
     if user_id_of(claims) is None:
         raise UserClaimsVerificationError("User claims verification failed", header, claims)
+    if is_revoked(claims):
+        raise RevokedTokenError(header, claims)
     g.agora_claims = claims
 
 

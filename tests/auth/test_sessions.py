@@ -101,7 +101,7 @@ def test_a_remembered_token_is_refused_once_it_expires(app, client, signup):
 
     user, _ = signup()
     with app.app_context():
-        token = create_access_token(str(user["id"]), expires_delta=timedelta(seconds=1))
+        token = create_access_token(str(user["id"]), expires_delta=timedelta(seconds=1), additional_claims={"gen": 0})
     assert client.get("/api/v1/users/me", headers=bearer(token)).status_code == 200  # verified, remembered
     time.sleep(1.2)
     expired = client.get("/api/v1/users/me", headers=bearer(token))
@@ -122,3 +122,13 @@ def test_a_remembered_token_is_refused_at_once_after_logout(client):
     assert client.post("/api/v1/auth/logout", json={}, headers=bearer(session["access_token"])).status_code == 204
     after = client.get("/api/v1/users/me", headers=bearer(session["access_token"]))
     assert (after.status_code, after.json["error"]["code"]) == (401, "token_revoked")
+
+
+def test_a_token_minted_before_session_generations_is_refused(app, client, signup):
+    """Sessions ended before an upgrade stay ended: a token carrying no generation is refused (log in again)."""
+    user, headers = signup()
+    with app.app_context():
+        old_style = create_access_token(str(user["id"]))
+    assert client.get("/api/v1/users/me", headers=headers).status_code == 200
+    refused = client.get("/api/v1/users/me", headers=bearer(old_style))
+    assert (refused.status_code, refused.json["error"]["code"]) == (401, "token_revoked")

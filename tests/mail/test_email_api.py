@@ -2,7 +2,7 @@
 
 import pytest
 
-from flask_jwt_extended import create_access_token
+from app.auth.tokens import issue_tokens
 
 from app.config import ConfigError
 from app.extensions import db
@@ -90,7 +90,7 @@ def test_an_account_without_email_has_nothing_to_confirm(client):
     with client.application.app_context():
         user = UserFactory(email=None, phone="+79991234567")
         db.session.commit()
-        headers = {"Authorization": f"Bearer {create_access_token(str(user.id))}"}
+        headers = {"Authorization": f"Bearer {issue_tokens(user.id)['access_token']}"}
     assert error(client.post(CODE, headers=headers)) == (409, "no_email")
     assert error(confirm(client, headers, "123456")) == (409, "no_email")
 

@@ -4,7 +4,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from flask_jwt_extended import create_access_token
+from app.auth.tokens import issue_tokens
 from sqlalchemy import text
 
 from app.extensions import db
@@ -46,7 +46,7 @@ def request(method, path, headers=None, json=None):
 
 def bearer(app, user_id: int) -> dict:
     with app.app_context():
-        return {"Authorization": f"Bearer {create_access_token(str(user_id))}"}
+        return {"Authorization": f"Bearer {issue_tokens(user_id)['access_token']}"}
 
 
 def make_post_and_likers(app, likers: int) -> tuple[int, list[int]]:

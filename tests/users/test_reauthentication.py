@@ -1,7 +1,7 @@
 """Credential changes re-authenticate (SPEC 4): a token alone changes the name, never the email or password."""
 
 import pytest
-from flask_jwt_extended import create_access_token
+from app.auth.tokens import issue_tokens
 
 from app.extensions import db
 from app.users.models import User
@@ -150,7 +150,7 @@ def test_wrong_phone_codes_count_as_failed_logins_until_429(make_app):
     client = app.test_client()
     with app.app_context():
         user = UserFactory(email=None, password_hash=None, phone=PHONE)
-        headers = bearer(create_access_token(str(user.id)))
+        headers = bearer(issue_tokens(user.id)["access_token"])
         code = issue_code(PHONE)
     wrong = "0000" if code != "0000" else "1111"
     answers = [client.patch(ME, json={"email": "thief@example.com", "phone_code": wrong}, headers=headers)

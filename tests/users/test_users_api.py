@@ -3,7 +3,7 @@
 from datetime import datetime, timedelta, timezone
 from itertools import cycle
 
-from flask_jwt_extended import create_access_token
+from app.auth.tokens import issue_tokens
 from sqlalchemy import select
 
 from app.extensions import db
@@ -97,7 +97,7 @@ def test_a_new_email_is_verified_again(tmp_path, monkeypatch):
     with app.app_context():
         db.create_all()
         user = UserFactory(email_status="invalid", enrichment_status="skipped")
-        user_id, token = user.id, create_access_token(str(user.id))
+        user_id, token = user.id, issue_tokens(user.id)["access_token"]
     client = app.test_client()
     response = client.patch("/api/v1/users/me", json={"email": "new@example.com", "current_password": PASSWORD},
                             headers={"Authorization": f"Bearer {token}"})
