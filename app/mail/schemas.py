@@ -7,7 +7,7 @@ from app.core.schemas import (EXAMPLE_EMAIL, EXAMPLE_TIME, NO_NUL, FullMatch, Qu
 
 
 class EmailConfirmSchema(RequestSchema):
-    code = fields.String(required=True, validate=validate.Regexp(r"^[0-9]{6}$", error="The code is 6 digits."),
+    code = fields.String(required=True, validate=FullMatch(r"^[0-9]{6}$", error="The code is 6 digits."),
                          metadata={"description": "The 6 digits the mail brought", "example": "482913"})
 
 

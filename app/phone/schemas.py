@@ -31,7 +31,7 @@ class PhoneCodeSentSchema(ResponseSchema):
 
 class PhoneVerifySchema(RequestSchema):
     phone = phone_field(metadata={"description": PHONE_DESCRIPTION, "example": EXAMPLE_PHONE})
-    code = fields.String(required=True, validate=validate.Regexp(r"^[0-9]{4}$", error="The code is 4 digits."),
+    code = fields.String(required=True, validate=FullMatch(r"^[0-9]{4}$", error="The code is 4 digits."),
                          metadata={"description": "The 4 digits the SMS brought", "example": "4821"})
 
 

@@ -100,7 +100,7 @@ def test_both_routes_need_a_token(client):
     assert client.post(CONFIRM, json={"code": "123456"}).status_code == 401
 
 
-@pytest.mark.parametrize("code", ["12345", "1234567", "abcdef", "１２３４５６", 123456])
+@pytest.mark.parametrize("code", ["12345", "1234567", "abcdef", "１２３４５６", 123456, "123456\n"])
 def test_a_code_that_is_not_6_ascii_digits_is_422(client, code):
     _, headers = sign_up(client)
     response = confirm(client, headers, code)

@@ -252,7 +252,7 @@ def test_a_default_region_reads_national_numbers(phone_app):
     assert request_code(client, "8 999 123 45 67").json["phone"] == PHONE
 
 
-@pytest.mark.parametrize("code", ["123", "12345", "12a4", ""])
+@pytest.mark.parametrize("code", ["123", "12345", "12a4", "", "1234\n"])
 def test_codes_are_four_digits(client, code):
     response = verify(client, code)
     assert response.status_code == 422
