@@ -12,6 +12,7 @@ from app.core.logs import RequestIdFilter, StderrHandler, attach, configure_logg
 from app.integrations.http import RedactSecrets, install_log_redaction
 from tests.conftest import provider_config
 from tests.core.test_request_ids import captured_lines, wait_for
+from tests.mail.outbox import mailed_code
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -56,16 +57,23 @@ def test_json_exceptions_are_one_line_with_their_traceback():
 
 
 def test_provider_call_lines_keep_their_fields_and_never_their_key(make_app, providers):
-    app = make_app(**provider_config(providers), TRUSTED_PROXIES=1)
+    app = make_app(**provider_config(providers), TRUSTED_PROXIES=1, MAIL_BACKEND="outbox")
+    client = app.test_client()
     with captured_lines("json") as lines:
-        response = app.test_client().post("/api/v1/auth/signup", headers={"X-Request-ID": "signup-3"},
-                                          json={"email": "ann@example.com", "password": "correct horse"})
+        response = client.post("/api/v1/auth/signup", headers={"X-Request-ID": "signup-3"},
+                               json={"email": "ann@example.com", "password": "correct horse"})
         assert response.status_code == 201
+        # Enrichment waits for the address to be confirmed: its call carries the confirmation's id.
+        confirmed = client.post("/api/v1/auth/email/confirm", json={"code": mailed_code(client, "ann@example.com")},
+                                headers={"X-Request-ID": "confirm-3",
+                                         "Authorization": f"Bearer {response.json['access_token']}"})
+        assert confirmed.status_code == 200
         calls = wait_for(lambda: [r for r in parsed(lines()) if r["message"].startswith("provider_call")][:2]
                          if sum(r["message"].startswith("provider_call") for r in parsed(lines())) >= 2 else None)
-    assert {call["provider"] for call in calls} == {"hunter", "clearbit"}
+    # the inline tasks' lines carry the id of the request that queued them
+    assert {(call["provider"], call["request_id"]) for call in calls} == {("hunter", "signup-3"),
+                                                                         ("clearbit", "confirm-3")}
     for call in calls:
-        assert call["request_id"] == "signup-3"  # the inline tasks' lines carry the signup's id
         assert {"endpoint", "status", "latency_ms", "attempt"} <= set(call)
     assert "test-hunter-key" not in "\n".join(lines()) and "test-clearbit-key" not in "\n".join(lines())
 

@@ -4,9 +4,9 @@ client address for signups; 429 ``too_many_requests`` with ``Retry-After``; all 
 import time
 
 import pytest
-from flask_jwt_extended import create_access_token
 from sqlalchemy import func, select
 
+from app.auth.tokens import issue_tokens
 from app.chat.models import Conversation, Message
 from app.config import ConfigError, build_config
 from app.extensions import db
@@ -23,7 +23,7 @@ def people(app, count: int) -> list[int]:
 
 def token(app, user_id: int) -> str:
     with app.app_context():
-        return create_access_token(str(user_id))
+        return issue_tokens(user_id)["access_token"]
 
 
 def assert_too_many(response, max_wait: int) -> None:
