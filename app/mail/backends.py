@@ -14,6 +14,7 @@ from typing import Protocol
 
 from flask import current_app
 
+from app.core.logs import masked
 from app.core.retries import Outcome, retry_policy
 from app.mail.models import add_to_outbox
 from app.mail.rules import smtp_outcome
@@ -66,7 +67,7 @@ class SmtpBackend:
         except (smtplib.SMTPException, OSError) as error:  # refused or lost connections, timeouts
             outcome = smtp_outcome(None, type(error).__name__, attempt, retry_policy())
         if outcome.final:
-            log.info("mail_smtp to=%s status=%s reason=%s", email, outcome.status, outcome.reason)
+            log.info("mail_smtp to=%s status=%s reason=%s", masked(email), outcome.status, outcome.reason)
         return outcome
 
     def deliver(self, message: EmailMessage) -> None:

@@ -14,6 +14,7 @@ from typing import Protocol
 from flask import current_app
 
 from app.core import metrics
+from app.core.logs import masked
 from app.core.retries import Outcome, call_again, retry_policy
 from app.integrations.http import ProviderUnreachable
 from app.integrations.twilio import TwilioClient
@@ -78,7 +79,7 @@ class TwilioBackend:
         else:
             outcome = twilio_outcome(answer.status_code, answer.body, answer.retry_after, attempt, retry_policy())
         if outcome.final:
-            log.info("sms_twilio to=%s status=%s reason=%s", phone, outcome.status, outcome.reason)
+            log.info("sms_twilio to=%s status=%s reason=%s", masked(phone), outcome.status, outcome.reason)
             if outcome.status == "sent":
                 metrics.PHONE_CODES_DELIVERED.labels("twilio").inc()
             else:  # the reason's first word only (status_400, timeout): Twilio's own codes would be unbounded

@@ -8,6 +8,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.auth.tokens import issue_tokens
 from app.core import metrics
+from app.core.logs import masked
 from app.core.errors import DomainError, PhoneTaken, ServiceUnavailable, SmsOutboxDisabled
 from app.core.jobs import enqueue
 from app.core.retries import Outcome
@@ -54,7 +55,7 @@ def deliver_code_attempt(phone: str, sealed_code: str, *, attempt: int = 1) -> O
     """
     code = unseal(sealed_code)
     if code is None or not models.is_live(phone, code_digest(phone, code)):
-        log.info("sms_skipped phone=%s reason=code_no_longer_live", phone)
+        log.info("sms_skipped phone=%s reason=code_no_longer_live", masked(phone))
         metrics.PHONE_CODES_UNDELIVERED.labels(current_app.config["SMS_BACKEND"], "replaced").inc()
         return None
     return configured_backend().send(phone, message_text(code, current_app.config["PHONE_CODE_TTL_SECONDS"]), attempt)

@@ -1,6 +1,8 @@
 """The smtp mail backend against a real SMTP server on loopback (aiosmtpd): plain, STARTTLS with a login,
 and failures that are tried again or not."""
 
+import logging
+
 import pytest
 
 from app.mail.backends import SmtpBackend
@@ -116,3 +118,10 @@ def test_a_task_with_a_replaced_code_sends_nothing(make_app):
         with app.app_context():
             assert deliver_mail_attempt("grace@example.com", "reset", seal("000000")) is None
     assert server.inbox.messages == []
+
+
+def test_the_outcome_is_logged_without_the_whole_address(app, caplog):
+    with SmtpServer() as server, caplog.at_level(logging.INFO, logger="app.mail.backends"):
+        send(app, backend(server))
+    [line] = [record.getMessage() for record in caplog.records if "mail_smtp" in record.getMessage()]
+    assert "ada@example.com" not in line and "to=a…@example.com status=sent" in line

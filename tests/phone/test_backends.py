@@ -72,3 +72,10 @@ def test_twilio_has_no_simulated_delay_and_reads_the_answer(ctx, sleeps):
 def test_an_unreachable_twilio_is_tried_again(ctx, sleeps):
     outcome = TwilioBackend(ScriptedTwilio(ProviderUnreachable("timeout"))).send(PHONE, "hello", attempt=1)
     assert not outcome.final and outcome.reason == "timeout"
+
+
+def test_twilio_logs_its_outcome_without_the_whole_number(ctx, sleeps, caplog):
+    with caplog.at_level(logging.INFO, logger="app.phone.backends"):
+        TwilioBackend(ScriptedTwilio(ProviderResponse(201, {"sid": "SM9"}))).send(PHONE, "hello", attempt=1)
+    [line] = [record.getMessage() for record in caplog.records if "sms_twilio" in record.getMessage()]
+    assert PHONE not in line and "to=…67 status=sent" in line
