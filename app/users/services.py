@@ -148,6 +148,8 @@ def update_profile(user: User, *, name=..., email=..., password=..., current_pas
     a name needs nothing more. A new password or email ends every session of the account: the
     answer carries fresh tokens for the caller.
     """
+    if email is not ...:
+        email = normalize_email(email)  # an address refused for its form costs no proof (a phone code is spent once)
     if email is not ... or password is not ...:
         reauthenticate(user, current_password=current_password, phone_code=phone_code, client_address=client_address)
     user_id = user.id  # after the commit the row would be read again to learn it
@@ -158,7 +160,6 @@ def update_profile(user: User, *, name=..., email=..., password=..., current_pas
     if name is not ...:
         user.name = name
     if email is not ...:
-        email = normalize_email(email)
         if email != user.email:
             if email.lower() != (user.email or "").lower():
                 existing = find_by_email(email)

@@ -160,3 +160,12 @@ def test_wrong_phone_codes_count_as_failed_logins_until_429(make_app):
     assert_error(right, 429, "too_many_failed_logins")
     with app.app_context():
         assert db.session.get(User, user.id).email is None
+
+
+def test_an_address_refused_for_its_form_does_not_spend_the_phone_code(client, phone_user):
+    headers, fresh_code = phone_user
+    code = fresh_code()
+    refused = client.patch(ME, json={"email": "k\u0130ki@example.com", "phone_code": code}, headers=headers)
+    assert_field_error(refused, "email")
+    accepted = client.patch(ME, json={"email": "kiki@example.com", "phone_code": code}, headers=headers)
+    assert accepted.status_code == 200, accepted.json
