@@ -1,9 +1,9 @@
 """Reading mailed codes as their addressee would: from the outbox backend's dev route."""
 
 import re
-import time
 
 from app.extensions import redis_store
+from tests.outboxes import newest_code
 
 CODE_RE = re.compile(r"code is (\d{6})\.")
 
@@ -14,13 +14,8 @@ def mail_outbox(client, email):
 
 def mailed_code(client, email, *, count=1, timeout=5.0) -> str:
     """Wait for the ``count``-th mail to ``email`` in the outbox and return the newest code."""
-    deadline = time.monotonic() + timeout
-    while True:
-        items = mail_outbox(client, email).json["items"]
-        if len(items) >= count:
-            return CODE_RE.search(items[0]["body"]).group(1)
-        assert time.monotonic() < deadline, "no mail arrived"
-        time.sleep(0.01)
+    return newest_code(lambda: mail_outbox(client, email).json["items"], CODE_RE, count=count, timeout=timeout,
+                       what="mail")
 
 
 def end_cooldown(client, email, purpose="confirm") -> None:

@@ -14,6 +14,7 @@ from app.phone.services import deliver_code_attempt
 from app.users.models import User
 from tests.conftest import teardown_app
 from tests.fakes import TWILIO_MESSAGES, Answer
+from tests.outboxes import newest_code
 
 PHONE = "+79991234567"
 CODE_RE = re.compile(r"Your Agora code is (\d{4})\.")
@@ -40,13 +41,7 @@ def outbox(client, phone=PHONE):
 
 def delivered_code(client, phone=PHONE, *, count=1, timeout=5.0) -> str:
     """Wait for the ``count``-th message to ``phone`` in the outbox and return the newest code."""
-    deadline = time.monotonic() + timeout
-    while True:
-        items = outbox(client, phone).json["items"]
-        if len(items) >= count:
-            return CODE_RE.search(items[0]["body"]).group(1)
-        assert time.monotonic() < deadline, "no SMS arrived"
-        time.sleep(0.01)
+    return newest_code(lambda: outbox(client, phone).json["items"], CODE_RE, count=count, timeout=timeout, what="SMS")
 
 
 def verify(client, code, phone=PHONE, headers=None):
