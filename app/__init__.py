@@ -138,6 +138,8 @@ def register_blueprints(app: Flask, api: Api) -> None:
     from app.core import docs
     from app.auth.routes import blp as auth_blp
     from app.chat.routes import blp as chat_blp
+    from app.events.routes import blp as events_blp
+    from app.events.routes import register_event_schemas
     from app.mail.routes import blp as email_blp
     from app.mail.routes import outbox_blp as mail_outbox_blp
     from app.ops.metrics import register_metrics
@@ -148,8 +150,9 @@ def register_blueprints(app: Flask, api: Api) -> None:
     from app.ui.routes import blp as ui_blp
     from app.users.routes import blp as users_blp
 
-    for blueprint in (auth_blp, email_blp, phone_blp, users_blp, posts_blp, chat_blp, ops_blp):
+    for blueprint in (auth_blp, email_blp, phone_blp, users_blp, posts_blp, chat_blp, events_blp, ops_blp):
         api.register_blueprint(blueprint)
+    register_event_schemas(api)
     if app.config["SMS_BACKEND"] == "outbox":  # otherwise the route and its OpenAPI operation do not exist (SPEC 5)
         api.register_blueprint(outbox_blp)
     if app.config["MAIL_BACKEND"] == "outbox":  # the same for the mail outbox (SPEC 4)

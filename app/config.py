@@ -83,6 +83,15 @@ class BaseConfig:
     WORKER_HEARTBEAT_SECONDS = 10
     WORKER_HEARTBEAT_MAX_AGE_SECONDS = 60
 
+    # Live events (SPEC 12): kept per user, heartbeat, open streams per user, a ticket's life.
+    EVENTS_RETENTION = 100
+    EVENTS_HEARTBEAT_SECONDS = 15
+    EVENTS_MAX_STREAMS_PER_USER = 5
+    EVENTS_TICKET_SECONDS = 30
+    # Whether this process serves GET /api/v1/events: the embedded default's one process does; with a Redis
+    # server the API's workers do not (streams would hold them) and the streaming processes do (app.events.wsgi).
+    EVENTS_SERVED_HERE = None
+
     RATELIMIT_ENABLED = True
     # Write limits (SPEC 3): per user, and signups per client address; their windows are in app.core.limits.
     POSTS_PER_MINUTE = 30
@@ -216,7 +225,8 @@ def build_config(environ: Mapping[str, str], instance_path: str) -> dict:
                  "LOGIN_FAILURES_PER_ACCOUNT_AND_ADDRESS", "LOGIN_FAILURES_PER_ACCOUNT", "LOGIN_FAILURES_PER_ADDRESS",
                  "LOGIN_FAILURE_WINDOW_SECONDS", "LOGIN_ACCOUNT_WINDOW_SECONDS",
                  "POSTS_PER_MINUTE", "LIKES_PER_MINUTE", "MESSAGES_PER_MINUTE", "CONVERSATIONS_PER_HOUR",
-                 "SIGNUPS_PER_IP_PER_HOUR", "PASSWORD_RESETS_PER_IP_PER_HOUR"):
+                 "SIGNUPS_PER_IP_PER_HOUR", "PASSWORD_RESETS_PER_IP_PER_HOUR", "EVENTS_RETENTION",
+                 "EVENTS_HEARTBEAT_SECONDS", "EVENTS_MAX_STREAMS_PER_USER", "EVENTS_TICKET_SECONDS"):
         if environ.get(name):
             config[name] = positive_int(name, environ[name])
     if environ.get("TRUSTED_PROXIES"):
@@ -265,6 +275,8 @@ def finalize(config: dict) -> None:
     from datetime import timedelta
 
     config["CELERY_BROKER_URL"] = config.get("CELERY_BROKER_URL") or config["REDIS_URL"]
+    if config["EVENTS_SERVED_HERE"] is None:
+        config["EVENTS_SERVED_HERE"] = not config["REDIS_URL"]
     config["JWT_ACCESS_TOKEN_EXPIRES"] = timedelta(minutes=config["JWT_ACCESS_MINUTES"])
     config["JWT_REFRESH_TOKEN_EXPIRES"] = timedelta(days=config["JWT_REFRESH_DAYS"])
     if config["SQLALCHEMY_DATABASE_URI"]:

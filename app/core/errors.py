@@ -175,6 +175,14 @@ class SmsOutboxDisabled(NotFound):
     code, message = "not_found", "The SMS outbox exists only while SMS_BACKEND=outbox."
 
 
+class InvalidTicket(DomainError):
+    status, code, message = 401, "invalid_ticket", "The ticket is unknown, used or expired: ask for a new one."
+
+
+class TooManyStreams(DomainError):
+    status, code, message = 429, "too_many_streams", "Too many event streams are open for this user: close one."
+
+
 class ServiceUnavailable(DomainError):
     status, code, message = 503, "service_unavailable", "A service Agora depends on is unreachable: try again."
 

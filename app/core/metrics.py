@@ -13,7 +13,7 @@ import hmac
 import ipaddress
 import os
 
-from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram, disable_created_metrics, generate_latest
+from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram, disable_created_metrics, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.multiprocess import MultiProcessCollector
 
@@ -55,6 +55,19 @@ PHONE_CODES_REFUSED = Counter(
     "agora_phone_codes_refused_total",
     "Requests for a code (action=issue) or checks of one (action=verify) refused, by the API error code.",
     ("action", "reason"),
+)
+
+# Live events (SPEC 12): published by any process after a write commits, delivered by the streaming ones.
+EVENTS_PUBLISHED = Counter("agora_events_published_total", "Live events appended for their recipients, by event.",
+                           ("event",))
+EVENTS_PUBLISH_FAILED = Counter("agora_events_publish_failed_total",
+                                "Live events lost because Redis refused or dropped the append (the write stood).")
+EVENTS_DELIVERED = Counter("agora_events_delivered_total", "Live events written to an open stream, by event.",
+                           ("event",))
+EVENTS_STREAMS_OPEN = Gauge("agora_events_streams_open", "Event streams open now.", multiprocess_mode="livesum")
+EVENTS_DELIVERY_LAG = Histogram(
+    "agora_events_delivery_lag_seconds", "From an event's append in Redis to its write to a live stream.",
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5),
 )
 
 # A client picks the method: anything outside HTTP's own is one label value, so series stay bounded.

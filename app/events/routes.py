@@ -1,0 +1,84 @@
+"""``GET /api/v1/events`` (Server-Sent Events) and ``POST /api/v1/events/ticket``."""
+
+from flask import Response, current_app, request
+from flask.views import MethodView
+
+from app.auth.models import is_revoked
+from app.auth.tokens import current_claims, token_required, verify_token
+from app.core.api import Blueprint
+from app.core.errors import InvalidTicket, ServiceUnavailable
+from app.core.schemas import BEARER_AUTH, ErrorSchema
+from app.events import schemas
+from app.events.services import issue_ticket, open_stream, redeem_ticket
+
+blp = Blueprint("events", __name__, url_prefix="/api/v1/events", description="Live updates (Server-Sent Events)")
+
+# Each event's data, as the OpenAPI document names it (registered by ``register_event_schemas``).
+EVENT_DATA = {
+    "message.created": ("MessageCreatedEvent", schemas.MessageCreatedSchema),
+    "conversation.created": ("ConversationCreatedEvent", schemas.ConversationCreatedSchema),
+    "like.created": ("LikeCreatedEvent", schemas.LikeCreatedSchema),
+    "like.deleted": ("LikeDeletedEvent", schemas.LikeDeletedSchema),
+    "profile.updated": ("ProfileUpdatedEvent", schemas.ProfileUpdatedSchema),
+    "referral.created": ("ReferralCreatedEvent", schemas.ReferralCreatedSchema),
+    "session.revoked": ("EmptyEvent", schemas.EmptySchema),
+    "reauth": ("EmptyEvent", schemas.EmptySchema),
+    "resync": ("EmptyEvent", schemas.EmptySchema),
+}
+STREAM_EXAMPLE = (
+    "retry: 2000\n: open\n\n"
+    "id: 1796599924383-0\nevent: message.created\ndata: {\"conversation_id\": 5, \"message\": {\"id\": 230, "
+    "\"conversation_id\": 5, \"author\": {\"id\": 42, \"name\": \"Ada Lovelace\"}, \"kind\": \"user\", "
+    "\"body\": \"Meet at the station at nine?\", \"created_at\": \"2026-12-06T09:30:00.000000+00:00\"}}\n\n"
+    ": keep-alive\n\n"
+)
+STREAM_RESPONSE = {
+    "description": "The stream, in the EventSource format: each event has `id:` (opaque, increasing), `event:` "
+                   "(its name) and `data:` (one line of JSON, its schema under `x-events`); `: keep-alive` "
+                   "comments keep it open. `session.revoked` and `reauth` end it.",
+    "content": {"text/event-stream": {"schema": {"type": "string"}, "example": STREAM_EXAMPLE}},
+    "x-events": {name: {"$ref": f"#/components/schemas/{schema_name}"}
+                 for name, (schema_name, _) in EVENT_DATA.items()},
+}
+
+
+def register_event_schemas(api) -> None:
+    for schema_name, schema in dict(EVENT_DATA.values()).items():
+        api.spec.components.schema(schema_name, schema=schema)
+
+
+@blp.route("")
+class Events(MethodView):
+    @blp.doc(security=[*BEARER_AUTH, {}], responses={"200": STREAM_RESPONSE})
+    @blp.arguments(schemas.StreamArgsSchema, location="query")
+    @blp.alt_response(401, schema=ErrorSchema, description="`invalid_ticket`, or a token error")
+    @blp.alt_response(429, schema=ErrorSchema, description="`too_many_streams`: over `EVENTS_MAX_STREAMS_PER_USER`")
+    @blp.alt_response(503, schema=ErrorSchema, description="`service_unavailable`: Redis is unreachable, or this "
+                                                           "process does not serve streams")
+    def get(self, args):
+        """Stream my events as they happen (resume with `Last-Event-ID`)"""
+        if not current_app.config["EVENTS_SERVED_HERE"]:
+            raise ServiceUnavailable("Live events are served by Agora's streaming processes: route /api/v1/events "
+                                     "to them (docs: operations).")
+        if "ticket" in args:
+            claims = redeem_ticket(args["ticket"])
+            if claims is None:
+                raise InvalidTicket()
+            if is_revoked(claims):
+                raise InvalidTicket("The session that asked for this ticket has ended: sign in again.")
+        else:
+            verify_token()
+            claims = current_claims()
+        last_event_id = request.headers.get("Last-Event-ID") or args.get("last_event_id")
+        return Response(open_stream(claims, last_event_id), mimetype="text/event-stream",
+                        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+
+
+@blp.route("/ticket")
+class Ticket(MethodView):
+    @token_required()
+    @blp.doc(security=BEARER_AUTH)
+    @blp.response(201, schemas.TicketSchema)
+    def post(self):
+        """A single-use ticket to open my event stream where a header cannot be sent (EventSource)"""
+        return issue_ticket(current_claims())

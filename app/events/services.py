@@ -1,0 +1,160 @@
+"""Tickets, and one open stream: its place among its user's streams, then its events in the EventSource format.
+
+A ticket is a random string good once, for EVENTS_TICKET_SECONDS, standing for the access token that
+asked for it (browsers' EventSource cannot send a token, and tokens never go in URLs): the stream it
+opens is that token's. Redis keeps only its SHA-256.
+
+A stream first sends what its client missed (after ``Last-Event-ID``) or ``resync``, then live events as
+the hub hands them over, skipping any it already sent. At least every EVENTS_HEARTBEAT_SECONDS it checks
+its token (revoked: ``session.revoked``), renews its place and sends ``: keep-alive``; a logout nudges it to
+check at once. At the token's expiry it sends ``reauth``. Either ends the stream.
+"""
+
+import hashlib
+import logging
+import secrets
+import time
+from collections.abc import Iterator
+
+import orjson
+from flask import Flask, current_app
+from redis.exceptions import RedisError
+
+from app.auth.models import is_revoked
+from app.core import metrics
+from app.core.errors import ServiceUnavailable, TooManyStreams
+from app.events import models as events
+from app.events.hub import CHECK_TOKEN, hub_of
+from app.extensions import redis_store
+
+logger = logging.getLogger(__name__)
+
+# What a stream needs of the token behind a ticket: whose it is, to check its revocation, and when it expires.
+KEPT_CLAIMS = ("sub", "jti", "sid", "gen", "exp", "type")
+
+
+def issue_ticket(claims: dict) -> dict:
+    ticket = secrets.token_urlsafe(32)
+    lifetime = current_app.config["EVENTS_TICKET_SECONDS"]
+    kept = {name: claims[name] for name in KEPT_CLAIMS if name in claims}
+    redis_store.client.set(events.ticket_key(_digest(ticket)), orjson.dumps(kept), ex=lifetime)
+    return {"ticket": ticket, "expires_in": lifetime}
+
+
+def redeem_ticket(ticket: str) -> dict | None:
+    """The claims a ticket stands for, once: None if it is unknown, used or expired."""
+    if not ticket or len(ticket) > 128:
+        return None
+    kept = redis_store.client.getdel(events.ticket_key(_digest(ticket)))
+    return orjson.loads(kept) if kept else None
+
+
+def _digest(ticket: str) -> str:
+    return hashlib.sha256(ticket.encode()).hexdigest()
+
+
+# A place lapses after this many heartbeats without renewal: a process killed mid-stream frees its places.
+PLACE_HEARTBEATS = 3
+
+# Take a place among the user's open streams if fewer than the cap are open. KEYS: the user's set;
+# ARGV: now, the cap, this stream's id, when its place lapses, the set's lifetime in seconds.
+TAKE_PLACE = """
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2]) then return 0 end
+redis.call('ZADD', KEYS[1], ARGV[4], ARGV[3])
+redis.call('EXPIRE', KEYS[1], ARGV[5])
+return 1
+"""
+
+
+def frame(name: str, data: str, entry_id: str | None = None) -> bytes:
+    head = f"id: {entry_id}\n" if entry_id is not None else ""
+    return f"{head}event: {name}\ndata: {data}\n\n".encode()
+
+
+KEEP_ALIVE = b": keep-alive\n\n"
+# Sent first: it makes proxies and browsers see the stream open at once, and asks EventSource to retry after 2 s.
+OPENING = b"retry: 2000\n: open\n\n"
+
+
+def open_stream(claims: dict, last_event_id: str | None) -> Iterator[bytes]:
+    """The stream of the user ``claims`` names, or the refusal of SPEC 12 (429, 503) before it starts."""
+    app: Flask = current_app.app_context().app  # the app itself, not the proxy: the stream outlives the request
+    user_id = int(claims["sub"])
+    heartbeat = app.config["EVENTS_HEARTBEAT_SECONDS"]
+    place = secrets.token_hex(8)
+    places_key = events.open_streams_key(user_id)
+    lapse = PLACE_HEARTBEATS * heartbeat
+    taken = redis_store.client.register_script(TAKE_PLACE)(
+        keys=[places_key], args=[time.time(), app.config["EVENTS_MAX_STREAMS_PER_USER"], place, time.time() + lapse,
+                                 lapse + 60])
+    if not taken:
+        raise TooManyStreams(extra={"limit": app.config["EVENTS_MAX_STREAMS_PER_USER"]})
+    hub = hub_of(app)
+    subscription = hub.subscribe(user_id)
+    if subscription is None:
+        redis_store.client.zrem(places_key, place)
+        raise ServiceUnavailable("Live events cannot be read from Redis right now: try again.")
+    try:
+        resync_id, backlog = events.read_after(user_id, last_event_id) if last_event_id is not None else (None, [])
+    except RedisError:
+        hub.unsubscribe(subscription)
+        raise
+
+    def generate() -> Iterator[bytes]:
+        metrics.EVENTS_STREAMS_OPEN.inc()
+        try:
+            with app.app_context():
+                yield OPENING
+                sent = None
+                if resync_id is not None:
+                    sent = events.id_key(resync_id)
+                    yield frame(events.RESYNC, "{}", resync_id)
+                for entry_id, name, data in backlog:
+                    sent = events.id_key(entry_id)
+                    yield frame(name, data, entry_id)
+                yield from live(sent)
+        finally:
+            metrics.EVENTS_STREAMS_OPEN.dec()
+            hub.unsubscribe(subscription)
+            try:
+                with app.app_context():
+                    redis_store.client.zrem(places_key, place)
+            except RedisError:
+                pass  # the place lapses by itself
+
+    def live(sent) -> Iterator[bytes]:
+        expires_at = claims["exp"]
+        next_beat = time.monotonic() + heartbeat
+        while True:
+            if time.time() >= expires_at:
+                yield frame(events.REAUTH, "{}")
+                return
+            item = subscription.get(min(next_beat - time.monotonic(), expires_at - time.time()))
+            if subscription.behind:
+                return  # more than a queue behind: the client resumes from its own stream
+            if item is CHECK_TOKEN or time.monotonic() >= next_beat:
+                try:
+                    if is_revoked(claims):
+                        yield frame(events.SESSION_REVOKED, "{}")
+                        return
+                    if item is not CHECK_TOKEN:
+                        redis_store.client.zadd(places_key, {place: time.time() + lapse}, xx=True)
+                except RedisError as error:
+                    logger.warning("live events: a stream ends, Redis is unreachable: %s", error)
+                    return
+                if item is not CHECK_TOKEN:
+                    next_beat = time.monotonic() + heartbeat
+                    yield KEEP_ALIVE
+            if item is None or item is CHECK_TOKEN:
+                continue
+            entry_id, name, data, appended_at = item
+            key = events.id_key(entry_id)
+            if sent is not None and key is not None and key <= sent:
+                continue  # already sent from the backlog
+            sent = key
+            yield frame(name, data, entry_id)
+            metrics.EVENTS_DELIVERED.labels(name).inc()
+            metrics.EVENTS_DELIVERY_LAG.observe(max(0.0, time.time() - appended_at))
+
+    return generate()
