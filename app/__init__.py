@@ -42,10 +42,11 @@ def create_app(config: Mapping | None = None, *, instance_path: str | None = Non
     return app
 
 
-def create_app_or_exit() -> Flask:
-    """The app for the web entry point (wsgi.py): a configuration error exits with its one line (status 1)."""
+def create_app_or_exit(config: Mapping | None = None) -> Flask:
+    """The app for an entry point (wsgi.py, app/events/wsgi.py), with ``config`` over the environment: a
+    configuration error exits with its one line (status 1)."""
     try:
-        return create_app()
+        return create_app(config)
     except ConfigError as error:
         raise SystemExit(f"Agora configuration error: {error}") from None
 

@@ -3,6 +3,9 @@
 Always the database and Redis. With a broker (CELERY_BROKER_URL, or REDIS_URL) also the broker,
 and a worker: one must have written its heartbeat within WORKER_HEARTBEAT_MAX_AGE_SECONDS, or
 queued work would wait for nobody. Without a broker, tasks run in this process: nothing more to ask.
+
+A streaming process (EVENTS_SERVED_HERE with a Redis server: app.events.wsgi) queues no work: it is
+asked instead whether it reads the events' fan-out (``events``), without which its streams hear nothing.
 """
 
 import logging
@@ -23,8 +26,11 @@ BROKER_TIMEOUT_SECONDS = 2
 def readiness() -> dict:
     """``{"database": "ok", "redis": "ok", ...}``; 503 ``not_ready`` naming the parts that do not answer."""
     checks = {"database": _check_database(), "redis": _check_redis()}
-    broker = current_app.config["CELERY_BROKER_URL"]
-    if broker:
+    config = current_app.config
+    broker = config["CELERY_BROKER_URL"]
+    if config["EVENTS_SERVED_HERE"] and config["REDIS_URL"]:
+        checks["events"] = _check_events()
+    elif broker:
         checks["broker"] = _check_broker(broker)
         checks["worker"] = _check_worker(checks["redis"])
     failing = [f"{name} ({state})" for name, state in checks.items() if state != "ok"]
@@ -75,3 +81,16 @@ def _check_worker(redis_state: str) -> str:
     if newest is None:
         return "missing"
     return "ok" if time.time() - newest <= current_app.config["WORKER_HEARTBEAT_MAX_AGE_SECONDS"] else "stale"
+
+
+def _check_events() -> str:
+    """``ok`` while this process's hub reads the fan-out, else ``not_reading`` (it retries by itself).
+
+    Starts the hub if this process has none running yet, as its first stream would: a probe never waits
+    for a stream to find out.
+    """
+    from app.events.hub import hub_of
+
+    hub = hub_of(current_app.app_context().app)  # the app itself: the hub outlives this request
+    hub.start()
+    return "ok" if hub.reading else "not_reading"

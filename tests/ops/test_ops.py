@@ -130,3 +130,18 @@ def test_heartbeats_older_than_a_day_are_forgotten(broker_app):
 
 def test_without_a_broker_readiness_asks_no_broker_or_worker(client):
     assert set(client.get("/readyz").get_json()["checks"]) == {"database", "redis"}
+
+
+def test_readyz_of_a_streaming_process_names_events_when_it_cannot_read_the_fan_out(tmp_path):
+    """A streaming process (it serves streams, with a Redis server) is asked about the fan-out, not about a worker."""
+    app = build_app(tmp_path, REDIS_URL=DEAD_REDIS, EVENTS_SERVED_HERE=True)
+    try:
+        with app.app_context():
+            db.create_all()
+        response = app.test_client().get("/readyz")
+        error = assert_not_ready(response, "events", "database")
+        assert error["checks"]["events"] == "not_reading"
+        assert "broker" not in error["checks"] and "worker" not in error["checks"]
+    finally:
+        app.extensions["events_hub"].stop()
+        teardown_app(app)
