@@ -17,10 +17,10 @@ help:
 	@echo "make bot       create the environment, migrate, and run the bot (bot.json) on the embedded default"
 	@echo "make test      create the environment and run the whole suite"
 	@echo "make bench     benchmarks, reported as ratios to a baseline measured in the same run"
-	@echo "make serve     gunicorn on 127.0.0.1:8000 (migrates first)"
+	@echo "make serve     Agora on 127.0.0.1:8000 (migrates first): one gunicorn; with REDIS_URL, nginx before the API and the streams"
 	@echo "make worker    a Celery worker, restarted after a crash (needs CELERY_BROKER_URL or REDIS_URL)"
 	@echo "make beat      Celery beat: re-queues unfinished profile checks every 5 minutes"
-	@echo "make up        web, worker and beat together on PostgreSQL and Redis (the Procfile), stopped together"
+	@echo "make up        the Procfile (proxy, web, streams, worker, beat) on PostgreSQL and Redis, stopped together"
 	@echo "make migrate   apply database migrations"
 	@echo "make lock      re-resolve requirements.lock from setup.cfg (UPGRADE=1, or UPGRADE_PACKAGE=name, to move pins)"
 
@@ -72,14 +72,24 @@ test-stack: $(STAMP)
 /usr/bin/wrk:
 	apt-get update -qq && apt-get install -y --no-install-recommends wrk
 
+# The reverse proxy of `make serve` with REDIS_URL and of `make up` (deploy/nginx.sh runs it, unprivileged-style).
+/usr/sbin/nginx:
+	apt-get update -qq && apt-get install -y --no-install-recommends nginx
+
 bench: $(STAMP) /usr/bin/wrk
 	$(BIN)/python -m bench
 
 migrate: $(STAMP)
 	$(BIN)/flask --app wsgi db upgrade
 
+# One address, as a deployment behind its proxy: without REDIS_URL (in the environment or .env) one gunicorn
+# process serves the API, the pages and the streams at BIND (127.0.0.1:8000); with it, the Procfile's proxy
+# (nginx at PROXY_BIND, 127.0.0.1:8000) before the API's gunicorn and the streaming processes.
+REDIS_URL_SET = $(BIN)/python -c 'import os, dotenv; dotenv.load_dotenv(); print(os.environ.get("REDIS_URL", ""))'
 serve: migrate
-	$(BIN)/gunicorn --config gunicorn.conf.py wsgi:app
+	@if [ -z "$$($(REDIS_URL_SET))" ]; then exec $(BIN)/gunicorn --config gunicorn.conf.py wsgi:app; fi; \
+		{ [ -x /usr/sbin/nginx ] || $(MAKE) --no-print-directory /usr/sbin/nginx; } && mkdir -p instance && \
+		PATH="$(abspath $(BIN)):$$PATH" exec honcho --procfile Procfile start web streams proxy
 
 # Restarted after a crash (2 s apart); not after a warm shutdown (0), a configuration error or a missing
 # broker (78), or a signal.
@@ -94,11 +104,11 @@ beat: $(STAMP)
 	mkdir -p instance
 	$(BIN)/celery -A tasks.worker beat --loglevel=INFO --schedule instance/celerybeat-schedule
 
-# The full stack for trying it: the Procfile's web, worker and beat under honcho, their logs interleaved,
-# all stopped by one Ctrl-C (or when one of them exits). Without DATABASE_URL and REDIS_URL it uses the
-# local PostgreSQL (database agora, created if missing) and Redis.
+# The full stack for trying it: the Procfile's proxy, web, streams, worker and beat under honcho, their logs
+# interleaved, all stopped by one Ctrl-C (or when one of them exits); Agora at http://127.0.0.1:8000. Without
+# DATABASE_URL and REDIS_URL it uses the local PostgreSQL (database agora, created if missing) and Redis.
 UP_DATABASE ?= agora
-up: $(STAMP)
+up: $(STAMP) /usr/sbin/nginx
 	@if [ -z "$$DATABASE_URL" ]; then \
 		psql -h 127.0.0.1 -U postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '$(UP_DATABASE)'" | grep -q 1 \
 			|| createdb -h 127.0.0.1 -U postgres $(UP_DATABASE); \

@@ -50,7 +50,8 @@ def whole_number(name: str, default: int) -> int:
 
 bind = os.environ.get("BIND", "127.0.0.1:8000")
 # fakeredis lives inside one process: without REDIS_URL, every request must reach the same process,
-# so the embedded default is one process of 8 threads.
+# so the embedded default is one process of 32 threads (8 before live events): each open stream holds one,
+# and a user may open EVENTS_MAX_STREAMS_PER_USER (5) of them, so a few people's pages leave 8 for the rest.
 # With Redis, 2 x cores + 1 single-threaded (sync) processes, gunicorn's own advice. Measured on 2
 # cores (make bench's routes, wrk's 8 keep-alive connections): a threaded process keeps the
 # connections it accepted, and one process often held all of them while the others idled (per-process
@@ -63,7 +64,7 @@ bind = os.environ.get("BIND", "127.0.0.1:8000")
 SHARED_REDIS = bool(os.environ.get("REDIS_URL"))
 CORES = os.cpu_count() or 1
 workers = whole_number("WEB_CONCURRENCY", 2 * CORES + 1 if SHARED_REDIS else 1)
-threads = whole_number("GUNICORN_THREADS", 1 if SHARED_REDIS else 8)
+threads = whole_number("GUNICORN_THREADS", 1 if SHARED_REDIS else 32)
 prepare_metrics_directory()  # after the settings above are known good, before the app is loaded
 # Both answer an oversized request line or headers (414, 431) in the API's JSON error shape. With more
 # than one thread gunicorn would swap a *SyncWorker class for its own plain gthread worker (losing
