@@ -46,7 +46,9 @@ class Site:
 
 @pytest.fixture
 def site(tmp_path):
-    app = build_app(tmp_path, SMS_BACKEND="outbox", SMS_DELAY_SECONDS=(0.0, 0.0), MAIL_BACKEND="outbox")
+    # A short heartbeat: the server learns of a page gone (a stream it still holds) at its next write, and frees its place.
+    app = build_app(tmp_path, SMS_BACKEND="outbox", SMS_DELAY_SECONDS=(0.0, 0.0), MAIL_BACKEND="outbox",
+                    EVENTS_HEARTBEAT_SECONDS=1)
     with app.app_context():
         db.create_all()
     server = make_server("127.0.0.1", 0, app, threaded=True)
@@ -56,6 +58,9 @@ def site(tmp_path):
     server.shutdown()
     thread.join()
     server.server_close()
+    hub = app.extensions.get("events_hub")
+    if hub is not None:  # the pages' streams started it: its reader thread must not outlive the app
+        hub.stop()
     teardown_app(app)
 
 

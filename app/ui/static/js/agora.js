@@ -57,7 +57,8 @@ async function send(method, path, body, token) {
 
 let refreshing = null;
 
-function refreshAccess() {
+/** New tokens for the refresh token (rotated, kept); false when there is none or it was refused. */
+export function refreshAccess() {
   const refresh = session.refresh;
   if (!refresh) return Promise.resolve(false);
   refreshing ??= send("POST", "/api/v1/auth/refresh", undefined, refresh)
@@ -71,8 +72,31 @@ function refreshAccess() {
   return refreshing;
 }
 
+let inFlight = 0;
+let idleWaiters = [];
+
+/** Resolves once no API call is on its way, and their callers have run: one may be bringing new tokens. */
+export function apiSettled() {
+  const idle = inFlight ? new Promise((resolve) => idleWaiters.push(resolve)) : Promise.resolve();
+  return idle.then(() => new Promise((resolve) => setTimeout(resolve)));
+}
+
 /** Call the API; ``auth: false`` sends no token (signing in must not act as the current user). */
-export async function api(method, path, { body, auth = true } = {}) {
+export async function api(method, path, options = {}) {
+  inFlight += 1;
+  try {
+    return await call(method, path, options);
+  } finally {
+    inFlight -= 1;
+    if (!inFlight) {
+      const waiters = idleWaiters;
+      idleWaiters = [];
+      waiters.forEach((resolve) => resolve());
+    }
+  }
+}
+
+async function call(method, path, { body, auth = true }) {
   const token = auth ? session.access : null;
   let failure;
   try {
@@ -280,6 +304,8 @@ function initNav() {
 }
 
 async function signOut() {
+  // The page's live stream closes first: the logout it would hear of is this one (live.js).
+  window.dispatchEvent(new Event("agora:signing-out"));
   const refresh = session.refresh;
   try {
     await api("POST", "/api/v1/auth/logout", { body: refresh ? { refresh_token: refresh } : {} });

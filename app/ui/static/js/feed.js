@@ -2,8 +2,11 @@
 import {
   $, api, clearNotice, displayName, el, errorText, formatTime, onSubmit, pager, plural, session, start, userLink,
 } from "./agora.js";
+import * as live from "./live.js";
 
 const authorId = document.body.dataset.authorId;
+// Post id -> what shows a new like count on its card.
+const shownCounts = new Map();
 
 function likeCountText(count) {
   return plural(count, "like", "likes");
@@ -73,7 +76,13 @@ function renderPost(post) {
   }
   actions.push(toggle);
 
-  return el("article", { class: "card post", "data-post-id": post.id },
+  // A like or unlike of my post by someone else (live events reach the author alone): the count, and the open panel.
+  shownCounts.set(Number(post.id), (likeCount) => {
+    count.textContent = likeCountText(likeCount);
+    if (!likers.panel.hidden) likers.load().catch(() => {});
+  });
+
+  return el("article", { class: "card post", "data-post-id": post.id, "data-author-id": post.author.id },
     el("header", { class: "meta" }, userLink(post.author), " · ", formatTime(post.created_at)),
     post.title ? el("h3", { text: post.title }) : null,
     el("p", { class: "post-body", text: post.body }),
@@ -123,11 +132,33 @@ function setUpCompose() {
   });
 }
 
-start(async () => {
+function showLikeCount(data) {
+  shownCounts.get(Number(data.post_id))?.(data.like_count);
+}
+
+/** After a break that lost events: my posts' counts as they are now. */
+async function rereadMyPosts() {
+  const me = session.user;
+  const mine = [...document.querySelectorAll("article.post")].filter((card) => me && Number(card.dataset.authorId) === me.id);
+  for (const card of mine) {
+    try {
+      const post = await api("GET", `/api/v1/posts/${Number(card.dataset.postId)}`);
+      showLikeCount({ post_id: post.id, like_count: post.like_count });
+    } catch (error) {
+      if (error.status !== 404) throw error;  // deleted meanwhile: its card stays as it was
+    }
+  }
+}
+
+live.on("like.created", showLikeCount);
+live.on("like.deleted", showLikeCount);
+live.on("resync", rereadMyPosts);
+
+start(() => live.goLive(async () => {
   if (authorId) {
     await showUser();
   } else {
     setUpCompose();
   }
   await postList()();
-});
+}));

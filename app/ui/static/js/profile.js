@@ -4,6 +4,7 @@ import {
   $, api, clearFormErrors, clearNotice, displayName, el, formatTime, onSubmit, pager, plural, requireSignIn, safeUrl, session,
   showFormError, showNotice, start, userLink,
 } from "./agora.js";
+import * as live from "./live.js";
 
 const EMAIL_STATUS = {
   pending: "being checked",
@@ -53,7 +54,6 @@ function renderDetails(me) {
     ...fact("Posts", el("a", { href: `/users/${Number(me.id)}`, text: plural(me.post_count, "post", "posts") })),
     ...fact("Joined", formatTime(me.created_at)),
   );
-  $("#name").value = me.name || "";
 }
 
 function renderEnrichment(me) {
@@ -183,9 +183,13 @@ async function sendPhoneCode(me) {
   $("#phone-code").focus();
 }
 
-function render(me) {
+/** Everything the profile shows of ``me``; ``live``: a change from elsewhere, so fields being typed in are left alone. */
+function render(me, { live: fromElsewhere = false } = {}) {
   session.remember(me);
-  renderCredentials(me);
+  if (!fromElsewhere) {
+    $("#name").value = me.name || "";
+    renderCredentials(me);
+  }
   renderDetails(me);
   renderConfirmation(me);
   renderEnrichment(me);
@@ -210,10 +214,16 @@ async function copyInviteCode() {
   $("#copy-result").textContent = copied ? "Copied." : "Selected: press Ctrl+C to copy.";
 }
 
-function renderReferral(referral) {
-  $("#referrals").append(el("li", {},
+/** A referral in the list, newest first, each person once (a page and a live event may both bring one). */
+function renderReferral(referral, { first = false } = {}) {
+  const list = $("#referrals");
+  if (list.querySelector(`[data-user-id="${Number(referral.user.id)}"]`)) return;
+  const item = el("li", { "data-user-id": referral.user.id },
     el("strong", { text: referral.contact || displayName(referral.user) }), " · ", userLink(referral.user), " · ",
-    formatTime(referral.referred_at)));
+    formatTime(referral.referred_at));
+  if (first) list.prepend(item);
+  else list.append(item);
+  $("#referrals-empty").hidden = true;
 }
 
 if (requireSignIn()) {
@@ -255,14 +265,26 @@ if (requireSignIn()) {
   const nextReferrals = pager({
     path: "/api/v1/users/me/referrals",
     button: $("#referrals-more"),
-    render: renderReferral,
+    render: (referral) => renderReferral(referral),
     onPage: () => { $("#referrals-empty").hidden = $("#referrals").children.length > 0; },
   });
 
-  start(async () => {
+  // A check finished (the event names only the statuses): the profile as it is now, details and all.
+  live.on("profile.updated", async () => render(await api("GET", "/api/v1/users/me"), { live: true }));
+  live.on("referral.created", (data) => {
+    renderReferral(data.referral, { first: true });
+    $("#referral-count").textContent = String(data.referral_count);
+  });
+  live.on("resync", async () => {
+    render(await api("GET", "/api/v1/users/me"), { live: true });
+    nextReferrals.reset();
+    await nextReferrals();
+  });
+
+  start(() => live.goLive(async () => {
     const me = await api("GET", "/api/v1/users/me");
     render(me);
     if (me.email && !me.email_confirmed) showConfirmationMail(me.email).catch(() => {});  // in the background
     await nextReferrals();
-  });
+  }));
 }
