@@ -10,6 +10,7 @@ than its user's current generation is refused (``is_revoked``: the one rule, one
 ``reset:<account>``, ``reset:ip:<address>``: the windows of password reset requests.
 ``login:<account>:ip:<address>``, ``login:<account>``, ``login:ip:<address>``: the failed-login windows
 (``app.core.limits``); the account is a hash of the email's key (``app.users.rules.email_key``).
+Every revocation here nudges the user's open event streams to check their token at once (``app.events``).
 """
 
 import hashlib
@@ -20,6 +21,7 @@ from flask import current_app
 
 from app.core.errors import TooManyFailedLogins, TooManyRequests
 from app.core.limits import Hit, Window, reserve
+from app.events.models import nudge_token_check
 from app.users.rules import email_key
 from app.extensions import redis_store
 
@@ -33,6 +35,7 @@ def revoke(claims: dict) -> None:
     remaining = _remaining_seconds(claims)
     if remaining > 0:
         redis_store.client.set(redis_store.key("jwt", "revoked", claims["jti"]), "1", ex=remaining)
+        nudge_token_check(claims["sub"])
 
 
 def session_of(claims: dict) -> str:
@@ -43,6 +46,7 @@ def session_of(claims: dict) -> str:
 def end_session(claims: dict) -> None:
     """Refuse every token of the session ``claims`` belongs to (every token descended from its login)."""
     redis_store.client.set(_ended_key(session_of(claims)), "1", ex=_longest_lifetime())
+    nudge_token_check(claims["sub"])
 
 
 # A refresh token is good once: the first exchange marks it spent; any later one ends its whole session.
@@ -57,7 +61,10 @@ def spend_refresh_token(claims: dict) -> bool:
     """Mark a refresh token spent, atomically: True for its first exchange; False (and its session ended) after."""
     keys = [redis_store.key("jwt", "spent", claims["jti"]), _ended_key(session_of(claims))]
     args = [max(1, _remaining_seconds(claims)), _longest_lifetime()]
-    return bool(redis_store.client.register_script(SPEND_REFRESH_TOKEN)(keys=keys, args=args))
+    first = bool(redis_store.client.register_script(SPEND_REFRESH_TOKEN)(keys=keys, args=args))
+    if not first:
+        nudge_token_check(claims["sub"])
+    return first
 
 
 def session_generation(user_id: int) -> int:
@@ -86,7 +93,9 @@ def end_sessions(user_id: int) -> int:
     a login that checked the old credential read the generation before, so its tokens are refused.
     """
     script = redis_store.client.register_script(RAISE_GENERATION)
-    return int(script(keys=[_generation_key(user_id)], args=[now_ms(), _longest_lifetime()]))
+    generation = int(script(keys=[_generation_key(user_id)], args=[now_ms(), _longest_lifetime()]))
+    nudge_token_check(user_id)
+    return generation
 
 
 def is_revoked(claims: dict) -> bool:

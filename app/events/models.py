@@ -96,7 +96,10 @@ def publish_after_commit(*events: Event) -> None:
     """
     from app.extensions import db
 
-    db.session.info.setdefault(PENDING, []).extend(event for event in events if event.recipients)
+    session = db.session()
+    if not session.in_transaction():
+        session.begin()  # so that a rollback before any statement still drops them
+    session.info.setdefault(PENDING, []).extend(event for event in events if event.recipients)
 
 
 PENDING = "agora_events"
@@ -109,8 +112,9 @@ def _publish_pending(session: Session) -> None:
         publish(pending)
 
 
-@orm_event.listens_for(Session, "after_rollback")
-def _drop_pending(session: Session) -> None:
+# Every rollback, also of a session that had not reached the database yet (after_rollback would miss it).
+@orm_event.listens_for(Session, "after_soft_rollback")
+def _drop_pending(session: Session, previous_transaction) -> None:
     session.info.pop(PENDING, None)
 
 

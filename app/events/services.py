@@ -104,8 +104,8 @@ def open_stream(claims: dict, last_event_id: str | None) -> Iterator[bytes]:
     def generate() -> Iterator[bytes]:
         metrics.EVENTS_STREAMS_OPEN.inc()
         try:
+            yield OPENING  # outside the context below: some servers take the first frame on another thread
             with app.app_context():
-                yield OPENING
                 sent = None
                 if resync_id is not None:
                     sent = events.id_key(resync_id)

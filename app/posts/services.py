@@ -13,6 +13,7 @@ from app.core.errors import CannotLikeOwnPost, NotAuthor, PostNotFound
 from app.core.limits import limit_write
 from app.extensions import db
 from app.core.pagination import paginate
+from app.events import models as events
 from app.posts.models import Like, Post
 from app.users.models import User
 from app.users.services import ensure_can_write, ensure_writer_status
@@ -127,8 +128,8 @@ def delete_post(user: User, post_id: int) -> None:
 # to wait for a concurrent like, so the count returned is exact (a snapshot read could be stale).
 LIKE_IN_ONE_STATEMENT = text("""
 WITH target AS (
-    SELECT p.author_id, (SELECT u.email_status FROM users u WHERE u.id = :user_id) AS status
-    FROM posts p WHERE p.id = :post_id
+    SELECT p.author_id, u.email_status AS status, u.name FROM posts p LEFT JOIN users u ON u.id = :user_id
+    WHERE p.id = :post_id
 ), inserted AS (
     INSERT INTO likes (user_id, post_id, created_at)
     SELECT :user_id, :post_id, :now FROM target t WHERE t.author_id <> :user_id AND t.status <> 'invalid'
@@ -138,7 +139,7 @@ WITH target AS (
     RETURNING like_count
 )
 SELECT t.author_id, t.status, (SELECT like_count FROM bump) AS like_count,
-       (SELECT count(*) FROM inserted) AS created
+       (SELECT count(*) FROM inserted) AS created, t.name
 FROM target t
 """).bindparams(bindparam("now", type_=UTCDateTime))
 
@@ -153,15 +154,17 @@ def like_post(user_id: int, post_id: int) -> tuple[dict, bool]:
                                          {"user_id": user_id, "post_id": post_id, "now": utcnow()}).first()
             if row is None:
                 raise PostNotFound()
-            author_id, status, like_count, created = row
+            author_id, status, like_count, created, name = row
         else:
-            author_id, status, like_count, created = _like_step_by_step(user_id, post_id)
+            author_id, status, like_count, created, name = _like_step_by_step(user_id, post_id)
     except IntegrityError:  # the post was deleted meanwhile
         db.session.rollback()
         raise PostNotFound() from None
     ensure_writer_status(status)
     if author_id == user_id:
         raise CannotLikeOwnPost()
+    if created:  # committed by now, on either path
+        events.publish([events.like_created(author_id, post_id, {"id": user_id, "name": name}, like_count)])
     return {"post_id": post_id, "liked": True, "like_count": like_count}, bool(created)
 
 
@@ -174,8 +177,8 @@ ON CONFLICT DO NOTHING RETURNING post_id
 """).bindparams(bindparam("now", type_=UTCDateTime))
 # Why nothing changed (or the count to answer with): the post and the writer as they are.
 LIKE_STATE = text("""
-SELECT p.author_id, (SELECT u.email_status FROM users u WHERE u.id = :user_id) AS status, p.like_count
-FROM posts p WHERE p.id = :post_id
+SELECT p.author_id, u.email_status AS status, p.like_count, u.name
+FROM posts p LEFT JOIN users u ON u.id = :user_id WHERE p.id = :post_id
 """)
 DELETE_LIKE = text("""
 DELETE FROM likes WHERE user_id = :user_id AND post_id = :post_id
@@ -192,25 +195,29 @@ def _like_step_by_step(user_id: int, post_id: int) -> tuple:
     ids = {"user_id": user_id, "post_id": post_id}
     created = db.session.execute(INSERT_LIKE, {**ids, "now": utcnow()}).first() is not None
     if created:
-        like_count = _adjust_like_count(post_id, +1)
+        author_id, like_count = _adjust_like_count(post_id, +1)
+        name = db.session.scalar(select(User.name).where(User.id == user_id))
         db.session.commit()
-        return None, "valid", like_count, True
+        return author_id, "valid", like_count, True, name
     row = db.session.execute(LIKE_STATE, ids).first()
     if row is None:
         raise PostNotFound()
-    return (*row, False)
+    author_id, status, like_count, name = row
+    return author_id, status, like_count, False, name
 
 
 def unlike_post(user_id: int, post_id: int) -> dict:
     """Remove my like if there is one; the answer is the same either way."""
     ids = {"user_id": user_id, "post_id": post_id}
     if db.session.execute(DELETE_LIKE, ids).first() is not None:
-        like_count = _adjust_like_count(post_id, -1)
+        author_id, like_count = _adjust_like_count(post_id, -1)
+        if like_count is not None:
+            events.publish_after_commit(events.like_deleted(author_id, post_id, user_id, like_count))
     else:
         row = db.session.execute(LIKE_STATE, ids).first()
         if row is None:
             raise PostNotFound()
-        _, status, like_count = row
+        _, status, like_count, _ = row
         ensure_writer_status(status)
     if like_count is None:
         db.session.rollback()
@@ -219,14 +226,15 @@ def unlike_post(user_id: int, post_id: int) -> dict:
     return {"post_id": post_id, "liked": False, "like_count": like_count}
 
 
-def _adjust_like_count(post_id: int, delta: int) -> int | None:
-    """Move the counter in the database, in the like's own transaction, and read it back."""
-    return db.session.execute(
+def _adjust_like_count(post_id: int, delta: int) -> tuple[int | None, int | None]:
+    """Move the counter in the database, in the like's own transaction, and read it back with the post's author."""
+    row = db.session.execute(
         update(POSTS).where(POSTS.c.id == post_id)
         # updated_at is set to itself: a like is not an edit, so the column's onupdate must not fire.
         .values(like_count=POSTS.c.like_count + delta, updated_at=POSTS.c.updated_at)
-        .returning(POSTS.c.like_count)
-    ).scalar_one_or_none()
+        .returning(POSTS.c.author_id, POSTS.c.like_count)
+    ).first()
+    return (row.author_id, row.like_count) if row is not None else (None, None)
 
 
 LIKES_OF_POST = (select(Like.created_at, Like.user_id, User.name).join(User, User.id == Like.user_id)

@@ -16,6 +16,7 @@ from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.sql.functions import coalesce
 
 from app.core.database import utcnow
+from app.events import models as events
 from app.extensions import db
 from app.integrations.clearbit import ClearbitClient
 from app.integrations.http import ProviderUnreachable
@@ -60,13 +61,16 @@ def _still_due(user_id: int, email: str, status_column) -> bool:
 
 
 def _record(user_id: int, email: str, status_column, values: dict) -> bool:
-    """Write a final result if the check is still pending for this email; True if it was written."""
+    """Write a final result if the check is still pending for this email, and tell the user's live pages;
+    True if it was written."""
     written = db.session.execute(
         update(User).where(User.id == user_id, User.email == email, status_column == "pending").values(**values)
-        .execution_options(synchronize_session=False)
-    ).rowcount
+        .returning(User.email_status, User.enrichment_status).execution_options(synchronize_session=False)
+    ).first()
+    if written is not None:
+        events.publish_after_commit(events.profile_updated(user_id, written.email_status, written.enrichment_status))
     db.session.commit()
-    return written == 1
+    return written is not None
 
 
 def _ask(user_id: int, email: str, status_column, client, call, decide, *, no_client_reason: str) -> Outcome | None:

@@ -11,6 +11,7 @@ from app.core.database import insert_ignoring_conflicts, one_statement, utcnow
 from app.core.errors import (CodeExpired, DomainError, EmailTaken, EmailUndeliverable, InvalidCode,
                              InviteAlreadyActivated, InviteCodeNotFound, OwnInviteCode, PhoneTaken, ReferralCycle,
                              TokenUserGone, TooManyAttempts, UserNotFound, ValidationFailed)
+from app.events import models as events
 from app.extensions import db
 from app.core.pagination import paginate
 from app.phone.models import spend_code
@@ -249,9 +250,17 @@ def activate_invite_code(user: User, code: str) -> dict:
     if activated != 1:
         db.session.rollback()
         raise InviteAlreadyActivated()
+    me = db.session.execute(select(User.name, User.phone, User.email, User.referred_at).where(User.id == user.id)).one()
+    referral_count = db.session.scalar(select(func.count()).select_from(User).where(User.referred_by_id == owner.id))
+    events.publish_after_commit(events.referral_created(owner.id, referral_view(user.id, me), referral_count))
     db.session.commit()
     db.session.refresh(user)
     return profile(user)
+
+
+def referral_view(user_id: int, row) -> dict:
+    """A referral as ``list_referrals`` lists it: who, how to reach them, when."""
+    return {"user": {"id": user_id, "name": row.name}, "contact": row.phone or row.email, "referred_at": row.referred_at}
 
 
 def _serialize_activations() -> None:
@@ -282,6 +291,5 @@ def list_referrals(user: User, *, limit: int, cursor: str | None) -> dict:
     rows, next_cursor = paginate(REFERRALS_OF_USER, kind=f"referrals:{user.id}", created_col=User.referred_at,
                                  tiebreak_col=User.id, limit=limit, cursor=cursor,
                                  key=lambda row: (row.referred_at, row.id), params={"user_id": user.id})
-    items = [{"user": {"id": row.id, "name": row.name}, "contact": row.phone or row.email,
-              "referred_at": row.referred_at} for row in rows]
+    items = [referral_view(row.id, row) for row in rows]
     return {"items": items, "next_cursor": next_cursor}
