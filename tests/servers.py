@@ -1,12 +1,15 @@
-"""Agora served as ``make serve`` serves it (``gunicorn --config gunicorn.conf.py wsgi:app``), for tests that need the real server.
+"""Agora served as ``make serve`` serves it (``gunicorn --config gunicorn.conf.py wsgi:app``), and its streaming
+processes (``gunicorn --config gunicorn.streams.conf.py app.events.wsgi:app``), for tests that need the real servers.
 
-gunicorn binds a free port (``BIND=127.0.0.1:0``) and the test reads it from the log; the server
-runs in a session of its own, so stopping it also stops any worker its master left behind.
+gunicorn binds a free port (``BIND=127.0.0.1:0``) and the test reads it from the log; a streaming process
+keeps one address across restarts (``free_address``). Each server runs in a session of its own, so stopping
+it also stops any worker its master left behind.
 """
 
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -38,10 +41,10 @@ def gunicorn(env: dict, log_path: Path, *options: str):
             stop(process)
 
 
-def wait_until_serving(process: subprocess.Popen, log_path: Path) -> str:
-    """Read the bound URL from gunicorn's log, then wait for /healthz; fail with the log if it never answers."""
+def wait_until_serving(process: subprocess.Popen, log_path: Path, url: str | None = None, probe: str = "/healthz") -> str:
+    """Read the bound URL from gunicorn's log (unless given), then wait for ``probe`` to answer 200; fail with the
+    log if it never does."""
     deadline = time.monotonic() + SERVER_TIMEOUT
-    url = None
     while time.monotonic() < deadline:
         log = log_path.read_text(errors="replace")
         if process.poll() is not None:
@@ -50,7 +53,7 @@ def wait_until_serving(process: subprocess.Popen, log_path: Path) -> str:
             url = match.group(1)
         if url is not None:
             try:
-                if requests.get(f"{url}/healthz", timeout=2).status_code == 200:
+                if requests.get(f"{url}{probe}", timeout=2).status_code == 200:
                     return url
             except requests.RequestException:
                 pass
@@ -74,3 +77,47 @@ def stop(process: subprocess.Popen) -> None:
     except ProcessLookupError:
         pass
     process.wait()
+
+
+def free_address() -> str:
+    """A 127.0.0.1 address whose port is free now: for a server that must keep its address, or cannot log it (nginx)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return f"127.0.0.1:{probe.getsockname()[1]}"
+
+
+class StreamingProcess:
+    """``gunicorn --config gunicorn.streams.conf.py app.events.wsgi:app`` at one address, started and stopped
+    (or killed) as often as a test likes; ready once its /readyz says it reads the fan-out."""
+
+    def __init__(self, env: dict, log_path: Path):
+        self.address = free_address()
+        self.url = f"http://{self.address}"
+        self.env = {**env, "STREAMS_BIND": self.address}
+        self.log_path = Path(log_path)
+        self.process: subprocess.Popen | None = None
+        self.starts = 0
+
+    def start(self) -> "StreamingProcess":
+        self.starts += 1
+        log_path = self.log_path.with_name(f"{self.log_path.stem}.{self.starts}{self.log_path.suffix}")
+        with open(log_path, "wb") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "gunicorn", "--config", "gunicorn.streams.conf.py", "app.events.wsgi:app"],
+                cwd=ROOT, env=self.env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        wait_until_serving(self.process, log_path, self.url, "/readyz")
+        return self
+
+    def kill(self) -> None:
+        """SIGKILL the master and its worker at once, as a crash or an OOM kill would."""
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        self.process.wait()
+
+    def stop(self) -> None:
+        if self.process is not None:
+            stop(self.process)
