@@ -1,0 +1,127 @@
+"""The live pages (SPEC 9, 12) in a real browser: what one person does shows on another's page without a reload.
+
+Each test waits for the pages' streams to be open (``body[data-live=open]``) before acting: events written before
+a stream opens reach a page only through its first REST read, which is what the other tests check.
+"""
+
+import json
+import re
+
+from tests.ui.test_pages import expect, post_card, sign_in_by_email
+
+
+def wait_live(page) -> None:
+    expect(page.locator("body")).to_have_attribute("data-live", "open")
+
+
+def open_signed_in(person, user: dict, path: str):
+    page = person()
+    sign_in_by_email(page, user["email"], path)
+    wait_live(page)
+    return page
+
+
+def send(page, text: str) -> None:
+    page.get_by_role("textbox", name="Message").fill(text)
+    page.get_by_role("button", name="Send").click()
+
+
+def conversation_entry(page, title: str):
+    return page.locator("#conversations > li", has_text=title)
+
+
+def test_a_message_typed_in_one_page_appears_in_the_other_with_the_tenth_congratulated(site, person, shot):
+    ann, bob = site.signup("Ann"), site.signup("Bob")
+    conversation = site.api("POST", "/conversations", ann, title="Plans", participant_ids=[bob["id"]])
+    path = f"/conversations/{conversation['id']}"
+    for number in range(1, 9):
+        site.api("POST", f"{path}/messages", bob, body=f"earlier {number}")
+    ann_page = open_signed_in(person, ann, path)
+    bob_page = open_signed_in(person, bob, path)
+    expect(ann_page.locator(".message-user")).to_have_count(8)
+
+    send(bob_page, "Meet at nine?")
+    expect(ann_page.locator(".message-user").last).to_have_text(re.compile("Meet at nine\\?"))
+    send(ann_page, "Nine is fine.")
+    expect(bob_page.locator(".message-user").last).to_contain_text("Nine is fine.")
+    send(bob_page, "See you there")  # Bob's tenth message
+
+    for page in (ann_page, bob_page):
+        expect(page.locator(".message-reward")).to_have_count(1)
+        expect(page.locator(".message-reward")).to_contain_text("Congratulations, Bob! You reached 10 points.")
+        expect(page.locator(".message").last).to_have_attribute("data-kind", "reward")
+        # The answer to Bob's post and the events carry the same messages: each shows once.
+        expect(page.locator(".message-user")).to_have_count(11)
+        ids = page.locator(".message").evaluate_all("(items) => items.map((item) => Number(item.dataset.messageId))")
+        assert ids == sorted(set(ids))
+    expect(bob_page.locator("#points")).to_have_text("Your points: 10")
+    shot(ann_page, "conversation-live")
+    shot(bob_page, "conversation-live-author")
+
+
+def test_the_list_reorders_counts_unread_and_shows_new_conversations(site, person, shot):
+    ann, bob = site.signup("Ann"), site.signup("Bob")
+    older = site.api("POST", "/conversations", bob, title="Older", participant_ids=[ann["id"]])
+    site.api("POST", "/conversations", bob, title="Newer", participant_ids=[ann["id"]])
+    page = open_signed_in(person, ann, "/conversations")
+    titles = page.locator("#conversations .conversation-title")
+    expect(titles).to_have_text(["Newer", "Older"])
+    badge = conversation_entry(page, "Older").locator(".unread")
+    expect(badge).to_be_hidden()
+
+    site.api("POST", f"/conversations/{older['id']}/messages", bob, body="Anyone there?")
+    expect(titles).to_have_text(["Older", "Newer"])
+    expect(badge).to_have_text("1")
+    expect(conversation_entry(page, "Older").locator(".last-message")).to_contain_text("Bob: Anyone there?")
+    site.api("POST", f"/conversations/{older['id']}/messages", bob, body="Hello?")
+    expect(badge).to_have_text("2")
+
+    site.api("POST", "/conversations", bob, title="Brand new", participant_ids=[ann["id"]])
+    expect(titles).to_have_text(["Brand new", "Older", "Newer"])
+    shot(page, "conversations-live")
+
+    # Opening it moves my read marker to the newest message shown: the badge is gone when I come back.
+    marked = f"/api/v1/conversations/{older['id']}/read"
+    with page.expect_response(lambda answer: answer.url.endswith(marked) and answer.ok):
+        page.get_by_role("link", name="Older").click()
+    expect(page.locator(".message-user")).to_have_count(2)
+    assert site.api("GET", f"/conversations/{older['id']}", ann)["unread_count"] == 0
+    page.go_back()
+    wait_live(page)
+    expect(conversation_entry(page, "Older").locator(".unread")).to_be_hidden()
+
+
+def test_a_like_on_my_post_moves_its_count_on_my_feed(site, person):
+    ann, bob = site.signup("Ann"), site.signup("Bob")
+    post = site.api("POST", "/posts", ann, body="Live counts")
+    page = open_signed_in(person, ann, "/")
+    count = post_card(page, "Live counts").locator(".like-count")
+    expect(count).to_have_text("0 likes")
+
+    site.api("POST", f"/posts/{post['id']}/like", bob)
+    expect(count).to_have_text("1 like")
+    site.api("DELETE", f"/posts/{post['id']}/like", bob)
+    expect(count).to_have_text("0 likes")
+
+
+def test_signing_out_in_one_tab_signs_out_the_other_tab_of_the_session(site, person):
+    ann = site.signup("Ann")
+    first = open_signed_in(person, ann, "/conversations")
+    # A second tab of the same session: a tab opened from the first starts with a copy of its sessionStorage.
+    second = first.context.new_page()
+    tokens = first.evaluate("JSON.stringify(Object.assign({}, sessionStorage))")
+    assert json.loads(tokens)["agora.access_token"]
+    second.goto("/signin")
+    second.evaluate("(items) => { for (const [key, value] of Object.entries(JSON.parse(items))) sessionStorage.setItem(key, value); }",
+                    tokens)
+    second.goto("/profile")
+    wait_live(second)
+    expect(second.locator("#facts")).to_contain_text(ann["email"])
+
+    first.get_by_role("button", name="Sign out").click()
+    expect(first).to_have_url(re.compile(r"/signin$"))
+    expect(first.locator("#notice")).to_have_text("You are signed out.")
+
+    expect(second).to_have_url(re.compile(r"/signin\?next=%2Fprofile$"))
+    expect(second.locator("#notice")).to_be_visible()
+    assert second.evaluate("sessionStorage.getItem('agora.access_token')") is None
