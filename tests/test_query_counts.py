@@ -8,7 +8,10 @@ inside a CTE: a read is one SELECT (``liked_by_me`` in it, no user row loaded); 
 ``INSERT ... SELECT ... RETURNING``; a like is an ``INSERT ... ON CONFLICT DO NOTHING RETURNING``
 and the counter's ``UPDATE ... RETURNING`` (or one read of the count when nothing changed); a
 message is the points' ``UPDATE ... RETURNING`` (which can check the membership and the email
-status in its ``WHERE``) and the message's ``INSERT``, plus one for a congratulation.
+status in its ``WHERE``), the message's ``INSERT``, the conversation's last message, the author's
+read marker and the read of the participants its event goes to, plus one for a congratulation;
+a conversation list page is one SELECT (last message and unread counts in it) and one for the
+page's participants, whatever the number of conversations and messages.
 Redis commands are counted too and shown in a failure, but not limited.
 """
 
@@ -167,6 +170,20 @@ def post_message_with_reward(world):
     return request, 201
 
 
+def conversation_list(world):
+    return lambda: world.call("GET", "/api/v1/conversations?limit=20", world.reader), 200
+
+
+def one_conversation(world):
+    return lambda: world.call("GET", f"/api/v1/conversations/{world.conversation_id}", world.reader), 200
+
+
+def mark_read(world):
+    path = f"/api/v1/conversations/{world.conversation_id}"
+    message_id = world.call("POST", f"{path}/messages", world.author, {"body": "read me"}).json["message"]["id"]
+    return lambda: world.call("POST", f"{path}/read", world.reader, {"message_id": message_id}), 200
+
+
 def signup(world):
     body = {"email": "new.member@example.com", "password": "plum tractor sings", "name": "New"}
     return lambda: world.call("POST", "/api/v1/auth/signup", json=body), 201
@@ -186,8 +203,11 @@ CASES = [
     within(like_already_liked, 2),              # 4: user, post, insert, count
     within(unlike, 2),                          # 4: user, post, delete, counter
     within(create_post, 1),                     # 3: user, insert, the post read back
-    within(post_message, 2),                    # 6: user, membership, insert, points, user and message read back
-    within(post_message_with_reward, 3),        # 8: the same, a second insert and both messages read back
+    within(post_message, 5),                    # 6: user, membership, insert, points, user and message read back
+    within(post_message_with_reward, 6),        # 8: the same, a second insert and both messages read back
+    within(conversation_list, 2),               # the page, its participants
+    within(one_conversation, 2),                # the conversation, its participants
+    within(mark_read, 2),                       # the marker's UPDATE ... RETURNING, the unread count
     within(signup, 3),                          # 4 and a savepoint: email check, insert, the profile's two
 ]
 
@@ -199,3 +219,27 @@ def test_hot_route_runs_a_fixed_small_number_of_statements(app, world, monkeypat
         response = request()
     assert response.status_code == status, response.json
     assert len(counted.statements) <= limit, f"{case.__name__}: more than {limit}\n{counted.report()}"
+
+
+def test_the_conversation_list_runs_as_many_statements_for_many_conversations_as_for_one(app, client, monkeypatch):
+    world = make_world(client)
+    request, _ = conversation_list(world)
+    with counting(app, monkeypatch) as one:
+        assert len(request().json["items"]) == 1
+    others = [make_user(world, f"Other{n}") for n in range(6)]
+    for other in others:
+        made = world.call("POST", "/api/v1/conversations", other, {"title": "More",
+                                                                     "participant_ids": [world.reader["user"]["id"]]})
+        for n in range(3):
+            world.call("POST", f"/api/v1/conversations/{made.json['id']}/messages", other, {"body": f"m{n}"})
+    with counting(app, monkeypatch) as many:
+        items = request().json["items"]
+    assert len(items) == 7 and all(item["unread_count"] == 3 for item in items[:6])
+    assert len(many.statements) == len(one.statements), f"{one.report()}\n{many.report()}"
+
+
+def make_user(world, name):
+    response = world.client.post("/api/v1/auth/signup", json={"email": f"{name.lower()}@example.com",
+                                                               "password": "correct horse", "name": name})
+    assert response.status_code == 201, response.json
+    return response.json

@@ -12,6 +12,13 @@ MESSAGE_KINDS = ("user", "reward")
 
 
 class Conversation(db.Model):
+    """A conversation; ``last_message_id`` and ``last_activity_at`` follow its newest message (SPEC 7's order).
+
+    Both are written by the statement that adds a message, so the list needs no per-conversation query.
+    ``last_message_id`` has no foreign key: a message is only ever deleted with its conversation, and the
+    cycle between the two tables would need an ALTER TABLE that SQLite lacks.
+    """
+
     __tablename__ = "conversations"
     __table_args__ = (Index("ix_conversations_created_at_id", "created_at", "id"),)
 
@@ -19,6 +26,9 @@ class Conversation(db.Model):
     title: Mapped[str] = mapped_column(String(200))
     creator_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The newest message's time, or the creation's while there is none.
+    last_activity_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_message_id: Mapped[int | None] = mapped_column(Integer)
 
 
 class Participant(db.Model):
@@ -30,6 +40,8 @@ class Participant(db.Model):
     conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"), primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
     joined_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The newest message this user has read; it only moves forward (by id). None: nothing read yet.
+    last_read_message_id: Mapped[int | None] = mapped_column(Integer)
 
 
 class Message(db.Model):
@@ -41,6 +53,8 @@ class Message(db.Model):
         # A reward never has an author; a user's message loses its author only if the user is deleted.
         CheckConstraint("kind = 'user' OR author_id IS NULL", name="reward_has_no_author"),
         Index("ix_messages_conversation_id_created_at_id", "conversation_id", "created_at", "id"),
+        # Unread counts: a conversation's messages after a marker, their authors read from the index alone.
+        Index("ix_messages_conversation_id_id_author_id", "conversation_id", "id", "author_id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

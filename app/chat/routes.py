@@ -6,8 +6,9 @@ from app.core.api import Blueprint
 from app.core.docs import link, links
 from app.auth.tokens import current_user, current_user_id, token_required
 from app.chat import services
-from app.chat.schemas import (ConversationCreateSchema, ConversationPageSchema, ConversationSchema,
-                              MessageCreateSchema, MessagePageSchema, PostedMessageSchema)
+from app.chat.schemas import (ConversationCreateSchema, ConversationDetailSchema, ConversationPageSchema,
+                              ConversationSchema, MessageCreateSchema, MessagePageSchema, PostedMessageSchema,
+                              ReadMarkerSchema, ReadStateSchema)
 from app.core.schemas import BEARER_AUTH, RETRY_AFTER_HEADER, ErrorSchema, PageArgsSchema
 
 blp = Blueprint("chat", __name__, url_prefix="/api/v1/conversations", description="Conversations and points")
@@ -29,8 +30,8 @@ class Conversations(MethodView):
     @blp.arguments(PageArgsSchema, location="query")
     @blp.response(200, ConversationPageSchema)
     def get(self, args):
-        """List my conversations, newest first"""
-        return services.list_conversations(current_user, **args)
+        """List my conversations, latest activity first, with their last message and unread count"""
+        return services.list_conversations(current_user_id(), **args)
 
     @blp.doc(security=BEARER_AUTH)
     @blp.arguments(ConversationCreateSchema, example={"title": "Saturday hike", "participant_ids": [7, 12]})
@@ -50,11 +51,25 @@ class Conversations(MethodView):
 class ConversationItem(MethodView):
     @token_required()
     @blp.doc(security=BEARER_AUTH)
-    @blp.response(200, ConversationSchema)
+    @blp.response(200, ConversationDetailSchema)
     @blp.alt_response(404, schema=ErrorSchema, description="`conversation_not_found`: none, or not mine")
     def get(self, conversation_id):
-        """Show one of my conversations"""
-        return services.get_conversation(current_user, conversation_id)
+        """Show one of my conversations, with my read marker"""
+        return services.get_conversation(current_user_id(), conversation_id)
+
+
+@blp.route("/<id:conversation_id>/read")
+class ReadMarker(MethodView):
+    @token_required()
+    @blp.doc(security=BEARER_AUTH)
+    @blp.arguments(ReadMarkerSchema, example={"message_id": 230})
+    @blp.response(200, ReadStateSchema)
+    @blp.alt_response(404, schema=ErrorSchema, description="`conversation_not_found`: none, or not mine")
+    @blp.alt_response(422, schema=ErrorSchema, description="`message_not_in_conversation`: no message of this "
+                                                           "conversation has this id; `validation_error`")
+    def post(self, data, conversation_id):
+        """Move my read marker forward to a message (an older one leaves it where it is)"""
+        return services.mark_read(current_user_id(), conversation_id, **data)
 
 
 @blp.route("/<id:conversation_id>/participants/me")
@@ -80,7 +95,7 @@ class Messages(MethodView):
     @blp.alt_response(404, schema=ErrorSchema, description="`conversation_not_found`")
     def get(self, args, conversation_id):
         """Read a conversation's messages, newest first"""
-        return services.list_messages(current_user, conversation_id, **args)
+        return services.list_messages(current_user_id(), conversation_id, **args)
 
     @blp.doc(security=BEARER_AUTH)
     @blp.arguments(MessageCreateSchema)

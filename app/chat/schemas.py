@@ -2,8 +2,8 @@
 
 from marshmallow import fields, validate
 
-from app.core.schemas import (EXAMPLE_TIME, MAX_ID, ResponseSchema, TrimmedSchema, UserRefSchema, page_schema,
-                              text_field)
+from app.core.schemas import (EXAMPLE_TIME, MAX_ID, RequestSchema, ResponseSchema, TrimmedSchema, UserRefSchema,
+                              page_schema, text_field)
 
 TITLE_MAX = 200
 MESSAGE_MAX = 2000
@@ -21,13 +21,6 @@ class ConversationCreateSchema(TrimmedSchema):
                                  "otherwise); the creator always does",
                   "example": [7, 12]},
     )
-
-
-class ConversationSchema(ResponseSchema):
-    id = fields.Integer(required=True, metadata={"example": 5})
-    title = fields.String(required=True, metadata={"example": EXAMPLE_TITLE})
-    participants = fields.List(fields.Nested(UserRefSchema), required=True)
-    created_at = fields.DateTime(required=True, metadata={"example": EXAMPLE_TIME})
 
 
 class MessageCreateSchema(TrimmedSchema):
@@ -54,6 +47,39 @@ class PostedMessageSchema(ResponseSchema):
                                      "example": {"id": 231, "conversation_id": 5, "author": None, "kind": "reward",
                                                  "body": "Congratulations, Ada Lovelace! You reached 10 points.",
                                                  "created_at": EXAMPLE_TIME}})
+
+
+class ConversationSchema(ResponseSchema):
+    id = fields.Integer(required=True, metadata={"example": 5})
+    title = fields.String(required=True, metadata={"example": EXAMPLE_TITLE})
+    participants = fields.List(fields.Nested(UserRefSchema), required=True)
+    created_at = fields.DateTime(required=True, metadata={"example": EXAMPLE_TIME})
+    last_message = fields.Nested(MessageSchema, allow_none=True, required=True,
+                                 metadata={"description": "The newest message (a congratulation too), or null",
+                                           "example": {"id": 230, "conversation_id": 5,
+                                                       "author": {"id": 42, "name": "Ada Lovelace"}, "kind": "user",
+                                                       "body": EXAMPLE_MESSAGE, "created_at": EXAMPLE_TIME}})
+    unread_count = fields.Integer(required=True, metadata={
+        "description": "Messages after my read marker that I did not write; congratulations count",
+        "example": 3})
+
+
+class ConversationDetailSchema(ConversationSchema):
+    last_read_message_id = fields.Integer(allow_none=True, required=True, metadata={
+        "description": "My read marker: the newest message I read (posting moves it to my message), or null",
+        "example": 228})
+
+
+class ReadMarkerSchema(RequestSchema):
+    message_id = fields.Integer(required=True, validate=validate.Range(min=1, max=MAX_ID), metadata={
+        "description": "A message of this conversation (422 otherwise); an older one than my marker leaves it",
+        "example": 230})
+
+
+class ReadStateSchema(ResponseSchema):
+    conversation_id = fields.Integer(required=True, metadata={"example": 5})
+    last_read_message_id = fields.Integer(required=True, metadata={"example": 230})
+    unread_count = fields.Integer(required=True, metadata={"example": 0})
 
 
 ConversationPageSchema = page_schema(ConversationSchema, "ConversationPage")

@@ -1,30 +1,34 @@
-"""Conversations and messages; points and congratulations kept exact by the database."""
+"""Conversations and messages; points, congratulations and read state kept exact by the database."""
 
-from sqlalchemy import bindparam, delete, exists, insert, select, text
+from sqlalchemy import bindparam, delete, exists, func, insert, select, text
 from sqlalchemy.exc import IntegrityError
 
 from app.chat.models import Conversation, Message, Participant
 from app.chat.rules import congratulation
-from app.core.database import UTCDateTime, utcnow
-from app.core.errors import ConversationNotFound, ValidationFailed
+from app.core.database import UTCDateTime, one_statement, utcnow
+from app.core.errors import ConversationNotFound, MessageNotInConversation, ValidationFailed
 from app.core.limits import limit_write
+from app.events.models import conversation_created, message_created, publish_after_commit
 from app.extensions import db
 from app.core.pagination import paginate
 from app.users.models import User
 from app.users.services import ensure_can_write, ensure_writer_status
+
+CONVERSATIONS, MESSAGES, USERS, PARTICIPANTS = (Conversation.__table__, Message.__table__, User.__table__,
+                                                Participant.__table__)
 
 
 def display_name(user_id: int, name: str | None) -> str:
     return name or f"user #{user_id}"
 
 
-def _participants(conversation_ids: list[int]) -> dict[int, list[dict]]:
+def _participants(conversation_ids: list[int], connection=None) -> dict[int, list[dict]]:
     """Every participant of these conversations, in one query, in the order they joined."""
-    rows = db.session.execute(
-        select(Participant.conversation_id, User.id, User.name)
-        .join(User, User.id == Participant.user_id)
-        .where(Participant.conversation_id.in_(conversation_ids))
-        .order_by(Participant.joined_at, User.id)
+    rows = (connection or db.session).execute(
+        select(PARTICIPANTS.c.conversation_id, USERS.c.id, USERS.c.name)
+        .join(USERS, USERS.c.id == PARTICIPANTS.c.user_id)
+        .where(PARTICIPANTS.c.conversation_id.in_(conversation_ids))
+        .order_by(PARTICIPANTS.c.joined_at, USERS.c.id)
     ).all()
     people: dict[int, list[dict]] = {conversation_id: [] for conversation_id in conversation_ids}
     for conversation_id, user_id, name in rows:
@@ -32,26 +36,69 @@ def _participants(conversation_ids: list[int]) -> dict[int, list[dict]]:
     return people
 
 
-def _view(conversation: Conversation, participants: list[dict]) -> dict:
-    return {"id": conversation.id, "title": conversation.title, "participants": participants,
-            "created_at": conversation.created_at}
+def _message(message_id: int, conversation_id: int, author_id: int | None, author_name: str | None, kind: str,
+             body: str, created_at) -> dict:
+    """A message as every answer and event shows it (SPEC 7)."""
+    author = {"id": author_id, "name": author_name} if author_id is not None else None
+    return {"id": message_id, "conversation_id": conversation_id, "author": author, "kind": kind, "body": body,
+            "created_at": created_at}
 
 
-def _mine(conversation_id: int, user: User) -> Conversation:
-    """The conversation if ``user`` takes part in it; 404 alike for others' and for none."""
-    conversation = db.session.scalars(
-        select(Conversation).join(Participant, Participant.conversation_id == Conversation.id)
-        .where(Conversation.id == conversation_id, Participant.user_id == user.id)
-    ).first()
-    if conversation is None:
+def _view(row, participants: list[dict]) -> dict:
+    """A conversation row of ``with_read_state`` as the API answers it."""
+    last = None if row.last_message_id is None else _message(
+        row.last_message_id, row.id, row.last_author_id, row.last_author_name, row.last_kind, row.last_body,
+        row.last_created_at)
+    return {"id": row.id, "title": row.title, "participants": participants, "created_at": row.created_at,
+            "last_message": last, "unread_count": row.unread_count}
+
+
+# My conversations, each with my read marker. The last message and the unread count are added by
+# with_read_state, over the rows this selects (a page's, after its LIMIT).
+MY_CONVERSATIONS = (select(CONVERSATIONS.c.id, CONVERSATIONS.c.title, CONVERSATIONS.c.created_at,
+                           CONVERSATIONS.c.last_activity_at, CONVERSATIONS.c.last_message_id,
+                           PARTICIPANTS.c.user_id.label("viewer_id"), PARTICIPANTS.c.last_read_message_id)
+                    .join_from(PARTICIPANTS, CONVERSATIONS, CONVERSATIONS.c.id == PARTICIPANTS.c.conversation_id)
+                    .where(PARTICIPANTS.c.user_id == bindparam("user_id")))
+
+
+def with_read_state(query):
+    """``query``'s conversations with their last message and my unread count, computed for its rows only.
+
+    Unread: messages after my marker that I did not write, counted on (conversation_id, id, author_id)
+    alone. A congratulation has no author, so it is unread for everyone, the one it congratulates
+    too, until each reads it (SPEC 7: "congratulations count").
+    """
+    rows = query.subquery("mine")
+    last, author = MESSAGES.alias("last_message"), USERS.alias("last_author")
+    unread = (select(func.count()).select_from(MESSAGES)
+              .where(MESSAGES.c.conversation_id == rows.c.id,
+                     MESSAGES.c.id > func.coalesce(rows.c.last_read_message_id, 0),
+                     MESSAGES.c.author_id.is_distinct_from(rows.c.viewer_id))
+              .scalar_subquery())
+    return (select(rows, last.c.author_id.label("last_author_id"), author.c.name.label("last_author_name"),
+                   last.c.kind.label("last_kind"), last.c.body.label("last_body"),
+                   last.c.created_at.label("last_created_at"), unread.label("unread_count"))
+            .select_from(rows.outerjoin(last, last.c.id == rows.c.last_message_id)
+                         .outerjoin(author, author.c.id == last.c.author_id))
+            .order_by(rows.c.last_activity_at.desc(), rows.c.id.desc()))
+
+
+CONVERSATION_OF_USER = with_read_state(MY_CONVERSATIONS.where(CONVERSATIONS.c.id == bindparam("conversation_id")))
+
+
+def _mine(conversation_id: int, user_id: int) -> None:
+    """Nothing if ``user_id`` takes part in the conversation; 404 alike for others' and for none."""
+    if not db.session.scalar(select(exists().where(PARTICIPANTS.c.conversation_id == conversation_id,
+                                                   PARTICIPANTS.c.user_id == user_id))):
         raise ConversationNotFound()
-    return conversation
 
 
 def create_conversation(creator: User, *, title: str, participant_ids: list[int]) -> dict:
     """Start a conversation between the creator and the given users (at least one other, all existing).
 
     Within CONVERSATIONS_PER_HOUR; a refused one counts too, so probing for user ids is limited alike.
+    Every participant is sent ``conversation.created`` with the answer's conversation once it commits.
     """
     limit_write("conversations", creator.id)
     ensure_can_write(creator)
@@ -62,14 +109,17 @@ def create_conversation(creator: User, *, title: str, participant_ids: list[int]
     unknown = [user_id for user_id in others if user_id not in found]
     if unknown:
         raise ValidationFailed(fields={"participant_ids": [f"No user has the id {', '.join(map(str, unknown))}."]})
-    conversation = Conversation(title=title, creator_id=creator.id)
+    now = utcnow()
+    conversation = Conversation(title=title, creator_id=creator.id, created_at=now, last_activity_at=now)
     db.session.add(conversation)
     db.session.flush()
     db.session.execute(insert(Participant), [{"conversation_id": conversation.id, "user_id": user_id,
-                                              "joined_at": conversation.created_at}
-                                             for user_id in [creator.id, *others]])
+                                              "joined_at": now} for user_id in [creator.id, *others]])
+    view = {"id": conversation.id, "title": title, "participants": _participants([conversation.id])[conversation.id],
+            "created_at": now, "last_message": None, "unread_count": 0}
+    publish_after_commit(conversation_created([creator.id, *others], view))
     db.session.commit()
-    return _view(conversation, _participants([conversation.id])[conversation.id])
+    return view
 
 
 def leave_conversation(user: User, conversation_id: int) -> None:
@@ -90,39 +140,77 @@ def leave_conversation(user: User, conversation_id: int) -> None:
     db.session.commit()
 
 
-# The lists' queries are built once (their page statements are cached by the query): a request binds values.
-CONVERSATIONS_OF_USER = (select(Conversation).join(Participant, Participant.conversation_id == Conversation.id)
-                         .where(Participant.user_id == bindparam("user_id")))
+# The messages' query is built once (its page statements are cached by paginate): a request binds values.
 MESSAGES_OF_CONVERSATION = (select(Message, User.name).outerjoin(User, User.id == Message.author_id)
                             .where(Message.conversation_id == bindparam("conversation_id")))
 
 
-def list_conversations(user: User, *, limit: int, cursor: str | None) -> dict:
-    """The conversations I take part in, newest first."""
-    rows, next_cursor = paginate(CONVERSATIONS_OF_USER, kind=f"conversations:{user.id}",
-                                 created_col=Conversation.created_at, tiebreak_col=Conversation.id, limit=limit,
-                                 cursor=cursor, key=lambda row: (row.Conversation.created_at, row.Conversation.id),
-                                 params={"user_id": user.id})
-    conversations = [row.Conversation for row in rows]
-    people = _participants([conversation.id for conversation in conversations])
-    return {"items": [_view(conversation, people[conversation.id]) for conversation in conversations],
-            "next_cursor": next_cursor}
+def list_conversations(user_id: int, *, limit: int, cursor: str | None) -> dict:
+    """The conversations I take part in, by latest activity first (the newest message's, else the creation's).
+
+    One statement for the page, one for its participants, whatever the number of conversations and
+    messages. As in any list ordered by activity, a conversation that moves up while I page through
+    can be seen twice (a page after it moved) or skipped (it moved above my cursor).
+    """
+    with one_statement() as connection:
+        rows, next_cursor = paginate(MY_CONVERSATIONS, kind=f"conversations:{user_id}",
+                                     created_col=CONVERSATIONS.c.last_activity_at, tiebreak_col=CONVERSATIONS.c.id,
+                                     limit=limit, cursor=cursor, key=lambda row: (row.last_activity_at, row.id),
+                                     connection=connection, params={"user_id": user_id}, wrap=with_read_state)
+        people = _participants([row.id for row in rows], connection) if rows else {}
+    return {"items": [_view(row, people[row.id]) for row in rows], "next_cursor": next_cursor}
 
 
-def get_conversation(user: User, conversation_id: int) -> dict:
-    conversation = _mine(conversation_id, user)
-    return _view(conversation, _participants([conversation.id])[conversation.id])
+def get_conversation(user_id: int, conversation_id: int) -> dict:
+    """One of my conversations, with my read marker; 404 alike for others' and for none."""
+    with one_statement() as connection:
+        row = connection.execute(CONVERSATION_OF_USER, {"user_id": user_id,
+                                                        "conversation_id": conversation_id}).first()
+        if row is None:
+            raise ConversationNotFound()
+        people = _participants([row.id], connection)
+    return {**_view(row, people[row.id]), "last_read_message_id": row.last_read_message_id}
+
+
+# Forward only: the CASE reads the marker as it is when the row is written, so of two concurrent
+# requests the later-committed one cannot move it back (PostgreSQL re-reads a row updated meanwhile).
+MOVE_READ_MARKER = text("""
+UPDATE conversation_participants
+SET last_read_message_id = CASE WHEN last_read_message_id >= :message_id THEN last_read_message_id
+                                ELSE :message_id END
+WHERE conversation_id = :conversation_id AND user_id = :user_id
+AND EXISTS (SELECT 1 FROM messages m WHERE m.id = :message_id AND m.conversation_id = :conversation_id)
+RETURNING last_read_message_id
+""")
+UNREAD_AFTER = (select(func.count()).select_from(MESSAGES)
+                .where(MESSAGES.c.conversation_id == bindparam("conversation_id"),
+                       MESSAGES.c.id > bindparam("marker"),
+                       MESSAGES.c.author_id.is_distinct_from(bindparam("user_id"))))
+
+
+def mark_read(user_id: int, conversation_id: int, *, message_id: int) -> dict:
+    """Move my read marker forward to ``message_id``; an older message leaves it where it is.
+
+    404 for a conversation that is not mine (or none); 422 for a message that is not in it.
+    """
+    ids = {"conversation_id": conversation_id, "user_id": user_id, "message_id": message_id}
+    marker = db.session.execute(MOVE_READ_MARKER, ids).scalar()
+    if marker is None:
+        _mine(conversation_id, user_id)
+        raise MessageNotInConversation()
+    unread = db.session.execute(UNREAD_AFTER, {**ids, "marker": marker}).scalar_one()
+    db.session.commit()
+    return {"conversation_id": conversation_id, "last_read_message_id": marker, "unread_count": unread}
 
 
 def message_view(message: Message, author_name: str | None) -> dict:
-    author = {"id": message.author_id, "name": author_name} if message.author_id is not None else None
-    return {"id": message.id, "conversation_id": message.conversation_id, "author": author, "kind": message.kind,
-            "body": message.body, "created_at": message.created_at}
+    return _message(message.id, message.conversation_id, message.author_id, author_name, message.kind, message.body,
+                    message.created_at)
 
 
-def list_messages(user: User, conversation_id: int, *, limit: int, cursor: str | None) -> dict:
+def list_messages(user_id: int, conversation_id: int, *, limit: int, cursor: str | None) -> dict:
     """A conversation's messages, newest first, congratulations included."""
-    _mine(conversation_id, user)
+    _mine(conversation_id, user_id)
     rows, next_cursor = paginate(MESSAGES_OF_CONVERSATION, kind=f"messages:{conversation_id}",
                                  created_col=Message.created_at, tiebreak_col=Message.id, limit=limit, cursor=cursor,
                                  key=lambda row: (row.Message.created_at, row.Message.id),
@@ -130,9 +218,12 @@ def list_messages(user: User, conversation_id: int, *, limit: int, cursor: str |
     return {"items": [message_view(row.Message, row.name) for row in rows], "next_cursor": next_cursor}
 
 
-# PostgreSQL: membership, the writer's email, the message and the point in one statement. The point
-# is added by UPDATE ... RETURNING, which reads the latest committed total even after waiting for a
-# concurrent message: each total goes to exactly one message.
+# PostgreSQL: membership, the writer's email, the message, the point, the conversation's last
+# message, the author's read marker and the recipients, in one statement. The point is added by
+# UPDATE ... RETURNING, which reads the latest committed total even after waiting for a concurrent
+# message: each total goes to exactly one message. The conversation's last message moves only to a
+# newer one (time, then id), re-checked on the row a concurrent message just wrote; its UPDATE waits
+# for the point, so every post locks the user's row before the conversation's.
 POST_MESSAGE = text("""
 WITH member AS (
     SELECT u.id, u.name, u.email_status FROM conversation_participants p JOIN users u ON u.id = p.user_id
@@ -143,44 +234,74 @@ WITH member AS (
     RETURNING id
 ), point AS (
     UPDATE users SET points = points + 1 WHERE id = :user_id AND EXISTS (SELECT 1 FROM message) RETURNING points
+), activity AS (
+    UPDATE conversations SET last_message_id = (SELECT id FROM message), last_activity_at = :now
+    WHERE id = :conversation_id AND EXISTS (SELECT 1 FROM point)
+    AND (last_activity_at, COALESCE(last_message_id, 0)) < (:now, (SELECT id FROM message))
+    RETURNING id
+), marker AS (
+    UPDATE conversation_participants SET last_read_message_id =
+        GREATEST(COALESCE(last_read_message_id, 0), (SELECT id FROM message))
+    WHERE conversation_id = :conversation_id AND user_id = :user_id AND EXISTS (SELECT 1 FROM message)
+    RETURNING user_id
 )
-SELECT m.name, m.email_status, (SELECT id FROM message) AS message_id, (SELECT points FROM point) AS points
+SELECT m.name, m.email_status, (SELECT id FROM message) AS message_id, (SELECT points FROM point) AS points,
+       (SELECT array_agg(p.user_id) FROM conversation_participants p
+        WHERE p.conversation_id = :conversation_id) AS recipients
 FROM member m
 """).bindparams(bindparam("now", type_=UTCDateTime))
-MESSAGES, USERS, PARTICIPANTS = Message.__table__, User.__table__, Participant.__table__
+# PostgreSQL: a congratulation and the conversation's last message moved to it, in one statement.
+POST_REWARD = text("""
+WITH reward AS (
+    INSERT INTO messages (conversation_id, author_id, kind, body, created_at)
+    VALUES (:conversation_id, NULL, 'reward', :body, :now) RETURNING id, created_at
+), activity AS (
+    UPDATE conversations c SET last_message_id = r.id, last_activity_at = r.created_at FROM reward r
+    WHERE c.id = :conversation_id AND (c.last_activity_at, COALESCE(c.last_message_id, 0)) < (r.created_at, r.id)
+    RETURNING c.id
+)
+SELECT id, created_at FROM reward
+""").bindparams(bindparam("now", type_=UTCDateTime))
 
 
 def post_message(user_id: int, conversation_id: int, *, body: str) -> dict:
     """Post a message: +1 point, and at every tenth point a congratulation, all in one transaction.
 
-    Each multiple of 10 is congratulated exactly once: the total comes from the database.
-    Within MESSAGES_PER_MINUTE.
+    Each multiple of 10 is congratulated exactly once: the total comes from the database. The
+    conversation's last message and the author's read marker move to the new message in the same
+    transaction (the congratulation is newer: unread for its congratulated too). Every participant,
+    the author too, is sent ``message.created`` for each, once it commits. Within MESSAGES_PER_MINUTE.
     """
     limit_write("messages", user_id)
     now = utcnow()
+    postgresql = db.engine.dialect.name == "postgresql"
     try:
-        if db.engine.dialect.name == "postgresql":
+        if postgresql:
             row = db.session.execute(POST_MESSAGE, {"conversation_id": conversation_id, "user_id": user_id,
                                                     "body": body, "now": now}).first()
-            name, status, message_id, points = row if row is not None else (None, None, None, None)
+            name, status, message_id, points, recipients = row if row is not None else (None,) * 5
         else:
             name, status, message_id, points = _post_step_by_step(user_id, conversation_id, body, now)
+            recipients = None
     except IntegrityError:  # its last participant left meanwhile, and took the conversation with them
         db.session.rollback()
         raise ConversationNotFound() from None
     if status is None:
         raise ConversationNotFound()
     ensure_writer_status(status)
-    message = {"id": message_id, "conversation_id": conversation_id, "author": {"id": user_id, "name": name},
-               "kind": "user", "body": body, "created_at": now}
+    message = _message(message_id, conversation_id, user_id, name, "user", body, now)
     text_ = congratulation(display_name(user_id, name), points)
     reward = None
     if text_ is not None:
-        reward_id = db.session.execute(
+        values = {"conversation_id": conversation_id, "body": text_, "now": utcnow()}
+        added = (db.session.execute(POST_REWARD, values).one() if postgresql else db.session.execute(
             insert(MESSAGES).values(conversation_id=conversation_id, author_id=None, kind="reward", body=text_,
-                                    created_at=utcnow()).returning(MESSAGES.c.id, MESSAGES.c.created_at)).one()
-        reward = {"id": reward_id.id, "conversation_id": conversation_id, "author": None, "kind": "reward",
-                  "body": text_, "created_at": reward_id.created_at}
+                                    created_at=values["now"]).returning(MESSAGES.c.id, MESSAGES.c.created_at)).one())
+        reward = _message(added.id, conversation_id, None, None, "reward", text_, added.created_at)
+    if not postgresql:
+        recipients = _after_step_by_step(user_id, conversation_id, message, reward or message)
+    publish_after_commit(*(message_created(recipients, conversation_id, posted) for posted in (message, reward)
+                           if posted is not None))
     db.session.commit()
     return {"message": message, "points": points, "reward": reward}
 
@@ -196,6 +317,16 @@ MEMBER_STATUS = text("""
 SELECT u.name, u.email_status FROM conversation_participants p JOIN users u ON u.id = p.user_id
 WHERE p.conversation_id = :conversation_id AND p.user_id = :user_id
 """)
+# POST_MESSAGE's activity and marker, for SQLite; its writers take turns, so no re-check is needed.
+MOVE_ACTIVITY = text("""
+UPDATE conversations SET last_message_id = :newest_id, last_activity_at = :newest_at
+WHERE id = :conversation_id AND (last_activity_at, COALESCE(last_message_id, 0)) < (:newest_at, :newest_id)
+""").bindparams(bindparam("newest_at", type_=UTCDateTime))
+MOVE_AUTHOR_MARKER = text("""
+UPDATE conversation_participants SET last_read_message_id = :message_id
+WHERE conversation_id = :conversation_id AND user_id = :user_id
+AND (last_read_message_id IS NULL OR last_read_message_id < :message_id)
+""")
 
 
 def _post_step_by_step(user_id: int, conversation_id: int, body: str, now) -> tuple:
@@ -209,3 +340,13 @@ def _post_step_by_step(user_id: int, conversation_id: int, body: str, now) -> tu
         insert(MESSAGES).values(conversation_id=conversation_id, author_id=user_id, kind="user", body=body,
                                 created_at=now).returning(MESSAGES.c.id)).scalar_one()
     return point.name, point.email_status, message_id, point.points
+
+
+def _after_step_by_step(user_id: int, conversation_id: int, message: dict, newest: dict) -> list[int]:
+    """POST_MESSAGE's last message and author's marker on SQLite; returns the participants to tell."""
+    db.session.execute(MOVE_ACTIVITY, {"conversation_id": conversation_id, "newest_id": newest["id"],
+                                       "newest_at": newest["created_at"]})
+    db.session.execute(MOVE_AUTHOR_MARKER, {"conversation_id": conversation_id, "user_id": user_id,
+                                            "message_id": message["id"]})
+    return list(db.session.scalars(select(PARTICIPANTS.c.user_id)
+                                   .where(PARTICIPANTS.c.conversation_id == conversation_id)))

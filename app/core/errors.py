@@ -71,6 +71,10 @@ class ConversationNotFound(NotFound):
     code, message = "conversation_not_found", "No conversation of yours has this id."
 
 
+class MessageNotInConversation(DomainError):
+    status, code, message = 422, "message_not_in_conversation", "No message of this conversation has this id."
+
+
 class EmailTaken(DomainError):
     status, code, message = 409, "email_taken", "An account already uses this email."
 

@@ -23,7 +23,8 @@ def say(client, headers, conversation_id, body="hello"):
 
 def test_creating_a_conversation_includes_the_creator(client, ann, bob):
     conversation = start(client, ann[1], participant_ids=[bob[0]["id"], bob[0]["id"]])
-    assert set(conversation) == {"id", "title", "participants", "created_at"}
+    assert set(conversation) == {"id", "title", "participants", "created_at", "last_message", "unread_count"}
+    assert (conversation["last_message"], conversation["unread_count"]) == (None, 0)
     assert conversation["title"] == "Plans"
     assert sorted(p["id"] for p in conversation["participants"]) == sorted([ann[0]["id"], bob[0]["id"]])
     assert {"id": ann[0]["id"], "name": "Ann"} in conversation["participants"]

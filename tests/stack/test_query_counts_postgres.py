@@ -2,20 +2,23 @@
 
 The same cases as the fast tier's ``tests/test_query_counts.py``; PostgreSQL allows INSERT and
 UPDATE inside a CTE, so the limits are lower: every route is one statement, and a message that
-earns a congratulation two (the rule that words it lives in Python).
+earns a congratulation two (the rule that words it lives in Python): its conversation's last
+message, its author's read marker and its event's recipients are in the same statement. A
+conversation list is a page and its participants, as on SQLite.
 """
 
 import pytest
 
-from tests.test_query_counts import (counting, create_post, feed_page, like_already_liked, like_new, make_world,
-                                     post_anonymous, post_message, post_message_with_reward, post_with_token, profile,
-                                     unlike)
+from tests.test_query_counts import (conversation_list, counting, create_post, feed_page, like_already_liked, like_new,
+                                     make_world, mark_read, one_conversation, post_anonymous, post_message,
+                                     post_message_with_reward, post_with_token, profile, unlike)
 
 pytestmark = pytest.mark.stack
 
 CASES = [
     (feed_page, 1), (post_with_token, 1), (post_anonymous, 1), (profile, 2), (like_new, 1),
     (like_already_liked, 1), (unlike, 2), (create_post, 1), (post_message, 1), (post_message_with_reward, 2),
+    (conversation_list, 2), (one_conversation, 2), (mark_read, 2),
 ]
 
 
