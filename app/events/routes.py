@@ -29,7 +29,7 @@ STREAM_EXAMPLE = (
     "retry: 2000\n: open\n\n"
     "id: 1796599924383-0\nevent: message.created\ndata: {\"conversation_id\": 5, \"message\": {\"id\": 230, "
     "\"conversation_id\": 5, \"author\": {\"id\": 42, \"name\": \"Ada Lovelace\"}, \"kind\": \"user\", "
-    "\"body\": \"Meet at the station at nine?\", \"created_at\": \"2026-12-06T09:30:00.000000+00:00\"}}\n\n"
+    "\"body\": \"Meet at the station at nine?\", \"created_at\": \"2026-12-06T09:30:00.123456+00:00\"}}\n\n"
     ": keep-alive\n\n"
 )
 STREAM_RESPONSE = {

@@ -195,8 +195,7 @@ def _like_step_by_step(user_id: int, post_id: int) -> tuple:
     ids = {"user_id": user_id, "post_id": post_id}
     created = db.session.execute(INSERT_LIKE, {**ids, "now": utcnow()}).first() is not None
     if created:
-        author_id, like_count = _adjust_like_count(post_id, +1)
-        name = db.session.scalar(select(User.name).where(User.id == user_id))
+        author_id, like_count, name = _adjust_like_count(post_id, +1, liker_id=user_id)
         db.session.commit()
         return author_id, "valid", like_count, True, name
     row = db.session.execute(LIKE_STATE, ids).first()
@@ -210,7 +209,7 @@ def unlike_post(user_id: int, post_id: int) -> dict:
     """Remove my like if there is one; the answer is the same either way."""
     ids = {"user_id": user_id, "post_id": post_id}
     if db.session.execute(DELETE_LIKE, ids).first() is not None:
-        author_id, like_count = _adjust_like_count(post_id, -1)
+        author_id, like_count, _ = _adjust_like_count(post_id, -1)
         if like_count is not None:
             events.publish_after_commit(events.like_deleted(author_id, post_id, user_id, like_count))
     else:
@@ -226,15 +225,17 @@ def unlike_post(user_id: int, post_id: int) -> dict:
     return {"post_id": post_id, "liked": False, "like_count": like_count}
 
 
-def _adjust_like_count(post_id: int, delta: int) -> tuple[int | None, int | None]:
-    """Move the counter in the database, in the like's own transaction, and read it back with the post's author."""
+def _adjust_like_count(post_id: int, delta: int, liker_id: int | None = None) -> tuple:
+    """Move the counter in the database, in the like's own transaction, and read it back with the post's
+    author and the liker's name (for the live event): ``(author_id, like_count, name)``, or Nones."""
+    liker_name = select(User.name).where(User.id == liker_id).scalar_subquery()
     row = db.session.execute(
         update(POSTS).where(POSTS.c.id == post_id)
         # updated_at is set to itself: a like is not an edit, so the column's onupdate must not fire.
         .values(like_count=POSTS.c.like_count + delta, updated_at=POSTS.c.updated_at)
-        .returning(POSTS.c.author_id, POSTS.c.like_count)
+        .returning(POSTS.c.author_id, POSTS.c.like_count, liker_name)
     ).first()
-    return (row.author_id, row.like_count) if row is not None else (None, None)
+    return tuple(row) if row is not None else (None, None, None)
 
 
 LIKES_OF_POST = (select(Like.created_at, Like.user_id, User.name).join(User, User.id == Like.user_id)
