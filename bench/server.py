@@ -46,8 +46,18 @@ def gunicorn(env_overrides: dict | None = None, *, workers: int | None = 1, thre
 @contextmanager
 def serving(command: list[str], env: dict, port: int):
     """Run ``command`` (a server listening on ``port``) until the block ends; yield its base URL."""
-    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                               start_new_session=True)
+    with serving_process(command, env, port) as (base_url, _):
+        yield base_url
+
+
+@contextmanager
+def serving_process(command: list[str], env: dict, port: int, *, log_path: str | None = None):
+    """``serving``, yielding the base URL and the server's process (its master, for its memory and CPU).
+
+    ``log_path`` keeps the server's output there (it is discarded otherwise).
+    """
+    log = open(log_path, "ab") if log_path else subprocess.DEVNULL
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=log, start_new_session=True)
     base_url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30
@@ -60,7 +70,7 @@ def serving(command: list[str], env: dict, port: int):
             if time.monotonic() > deadline or process.poll() is not None:
                 raise RuntimeError(f"{command[2:4]} did not start")
             time.sleep(0.1)
-        yield base_url
+        yield base_url, process
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         try:
@@ -68,3 +78,5 @@ def serving(command: list[str], env: dict, port: int):
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
+        if log_path:
+            log.close()
