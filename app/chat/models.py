@@ -12,7 +12,7 @@ MESSAGE_KINDS = ("user", "reward")
 
 
 class Conversation(db.Model):
-    """A conversation; ``last_message_id`` and ``last_activity_at`` follow its newest message (SPEC 7's order).
+    """A conversation; ``last_message_id`` and ``last_message_at`` follow its newest message (SPEC 7's order).
 
     Both are written by the statement that adds a message, so the list needs no per-conversation query.
     ``last_message_id`` has no foreign key: a message is only ever deleted with its conversation, and the
@@ -26,8 +26,8 @@ class Conversation(db.Model):
     title: Mapped[str] = mapped_column(String(200))
     creator_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    # The newest message's time, or the creation's while there is none.
-    last_activity_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The newest message's time; None while there is none (the list then orders by created_at).
+    last_message_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_message_id: Mapped[int | None] = mapped_column(Integer)
 
 

@@ -53,10 +53,12 @@ def _view(row, participants: list[dict]) -> dict:
             "last_message": last, "unread_count": row.unread_count}
 
 
+# SPEC 7's order: the newest message's time, or the creation's while there is none.
+ACTIVITY = func.coalesce(CONVERSATIONS.c.last_message_at, CONVERSATIONS.c.created_at, type_=UTCDateTime())
 # My conversations, each with my read marker. The last message and the unread count are added by
 # with_read_state, over the rows this selects (a page's, after its LIMIT).
 MY_CONVERSATIONS = (select(CONVERSATIONS.c.id, CONVERSATIONS.c.title, CONVERSATIONS.c.created_at,
-                           CONVERSATIONS.c.last_activity_at, CONVERSATIONS.c.last_message_id,
+                           ACTIVITY.label("activity_at"), CONVERSATIONS.c.last_message_id,
                            PARTICIPANTS.c.user_id.label("viewer_id"), PARTICIPANTS.c.last_read_message_id)
                     .join_from(PARTICIPANTS, CONVERSATIONS, CONVERSATIONS.c.id == PARTICIPANTS.c.conversation_id)
                     .where(PARTICIPANTS.c.user_id == bindparam("user_id")))
@@ -81,7 +83,7 @@ def with_read_state(query):
                    last.c.created_at.label("last_created_at"), unread.label("unread_count"))
             .select_from(rows.outerjoin(last, last.c.id == rows.c.last_message_id)
                          .outerjoin(author, author.c.id == last.c.author_id))
-            .order_by(rows.c.last_activity_at.desc(), rows.c.id.desc()))
+            .order_by(rows.c.activity_at.desc(), rows.c.id.desc()))
 
 
 CONVERSATION_OF_USER = with_read_state(MY_CONVERSATIONS.where(CONVERSATIONS.c.id == bindparam("conversation_id")))
@@ -110,7 +112,7 @@ def create_conversation(creator: User, *, title: str, participant_ids: list[int]
     if unknown:
         raise ValidationFailed(fields={"participant_ids": [f"No user has the id {', '.join(map(str, unknown))}."]})
     now = utcnow()
-    conversation = Conversation(title=title, creator_id=creator.id, created_at=now, last_activity_at=now)
+    conversation = Conversation(title=title, creator_id=creator.id, created_at=now)
     db.session.add(conversation)
     db.session.flush()
     db.session.execute(insert(Participant), [{"conversation_id": conversation.id, "user_id": user_id,
@@ -154,8 +156,8 @@ def list_conversations(user_id: int, *, limit: int, cursor: str | None) -> dict:
     """
     with one_statement() as connection:
         rows, next_cursor = paginate(MY_CONVERSATIONS, kind=f"conversations:{user_id}",
-                                     created_col=CONVERSATIONS.c.last_activity_at, tiebreak_col=CONVERSATIONS.c.id,
-                                     limit=limit, cursor=cursor, key=lambda row: (row.last_activity_at, row.id),
+                                     created_col=ACTIVITY, tiebreak_col=CONVERSATIONS.c.id,
+                                     limit=limit, cursor=cursor, key=lambda row: (row.activity_at, row.id),
                                      connection=connection, params={"user_id": user_id}, wrap=with_read_state)
         people = _participants([row.id for row in rows], connection) if rows else {}
     return {"items": [_view(row, people[row.id]) for row in rows], "next_cursor": next_cursor}
@@ -235,9 +237,9 @@ WITH member AS (
 ), point AS (
     UPDATE users SET points = points + 1 WHERE id = :user_id AND EXISTS (SELECT 1 FROM message) RETURNING points
 ), activity AS (
-    UPDATE conversations SET last_message_id = (SELECT id FROM message), last_activity_at = :now
+    UPDATE conversations SET last_message_id = (SELECT id FROM message), last_message_at = :now
     WHERE id = :conversation_id AND EXISTS (SELECT 1 FROM point)
-    AND (last_activity_at, COALESCE(last_message_id, 0)) < (:now, (SELECT id FROM message))
+    AND (last_message_id IS NULL OR (last_message_at, last_message_id) < (:now, (SELECT id FROM message)))
     RETURNING id
 ), marker AS (
     UPDATE conversation_participants SET last_read_message_id =
@@ -256,8 +258,9 @@ WITH reward AS (
     INSERT INTO messages (conversation_id, author_id, kind, body, created_at)
     VALUES (:conversation_id, NULL, 'reward', :body, :now) RETURNING id, created_at
 ), activity AS (
-    UPDATE conversations c SET last_message_id = r.id, last_activity_at = r.created_at FROM reward r
-    WHERE c.id = :conversation_id AND (c.last_activity_at, COALESCE(c.last_message_id, 0)) < (r.created_at, r.id)
+    UPDATE conversations c SET last_message_id = r.id, last_message_at = r.created_at FROM reward r
+    WHERE c.id = :conversation_id
+    AND (c.last_message_id IS NULL OR (c.last_message_at, c.last_message_id) < (r.created_at, r.id))
     RETURNING c.id
 )
 SELECT id, created_at FROM reward
@@ -319,8 +322,8 @@ WHERE p.conversation_id = :conversation_id AND p.user_id = :user_id
 """)
 # POST_MESSAGE's activity and marker, for SQLite; its writers take turns, so no re-check is needed.
 MOVE_ACTIVITY = text("""
-UPDATE conversations SET last_message_id = :newest_id, last_activity_at = :newest_at
-WHERE id = :conversation_id AND (last_activity_at, COALESCE(last_message_id, 0)) < (:newest_at, :newest_id)
+UPDATE conversations SET last_message_id = :newest_id, last_message_at = :newest_at
+WHERE id = :conversation_id AND (last_message_id IS NULL OR (last_message_at, last_message_id) < (:newest_at, :newest_id))
 """).bindparams(bindparam("newest_at", type_=UTCDateTime))
 MOVE_AUTHOR_MARKER = text("""
 UPDATE conversation_participants SET last_read_message_id = :message_id

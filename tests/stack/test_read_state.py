@@ -1,0 +1,95 @@
+"""Read state under concurrency on PostgreSQL: last message, unread counts and forward-only markers stay exact."""
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from sqlalchemy import select
+
+from app.chat.models import Message
+from app.extensions import db
+from tests.factories import UserFactory
+from tests.stack.test_concurrency import bearer
+
+pytestmark = pytest.mark.stack
+
+THREADS, MESSAGES_EACH = 4, 15
+
+
+def run_together(count: int, work) -> list:
+    """``work(n)`` for n in range(count), each in its own thread, started at once."""
+    barrier = threading.Barrier(count, timeout=30)
+
+    def started(n):
+        barrier.wait()
+        return work(n)
+
+    with ThreadPoolExecutor(count) as pool:
+        return [future.result() for future in [pool.submit(started, n) for n in range(count)]]
+
+
+def test_concurrent_posting_keeps_last_message_and_unread_counts_exact(pg_app):
+    pg_app.config["RATELIMIT_ENABLED"] = False  # about read state, not MESSAGES_PER_MINUTE
+    with pg_app.app_context():
+        writers = [UserFactory(name=f"Writer {n}").id for n in range(THREADS)]
+        reader = UserFactory(name="Reader").id
+    headers = {user_id: bearer(pg_app, user_id) for user_id in [*writers, reader]}
+    client = pg_app.test_client()
+    conversation = client.post("/api/v1/conversations", json={"title": "busy", "participant_ids": [*writers[1:], reader]},
+                               headers=headers[writers[0]]).json["id"]
+    path = f"/api/v1/conversations/{conversation}"
+
+    def post_messages(thread: int) -> list[int]:
+        own_client = pg_app.test_client()
+        return [own_client.post(f"{path}/messages", json={"body": f"{thread}-{n}"},
+                                headers=headers[writers[thread]]).status_code for n in range(MESSAGES_EACH)]
+
+    statuses = [status for thread in run_together(THREADS, post_messages) for status in thread]
+    assert statuses == [201] * THREADS * MESSAGES_EACH
+
+    with pg_app.app_context():
+        messages = db.session.scalars(select(Message).where(Message.conversation_id == conversation)
+                                      .order_by(Message.created_at.desc(), Message.id.desc())).all()
+    rewards = [message for message in messages if message.kind == "reward"]
+    assert len(messages) == THREADS * MESSAGES_EACH + len(rewards)
+    newest = messages[0]
+    shown = client.get(path, headers=headers[reader]).json
+    assert (shown["last_message"]["id"], shown["unread_count"]) == (newest.id, len(messages))
+    listed = client.get("/api/v1/conversations", headers=headers[reader]).json["items"]
+    assert (listed[0]["last_message"]["id"], listed[0]["unread_count"]) == (newest.id, len(messages))
+    for writer in writers:
+        mine = [message.id for message in messages if message.author_id == writer]
+        view = client.get(path, headers=headers[writer]).json
+        assert view["last_read_message_id"] == max(mine)  # each post moved its author's marker, forward only
+        assert view["unread_count"] == sum(1 for message in messages
+                                           if message.id > max(mine) and message.author_id != writer)
+
+
+def test_concurrent_read_markers_only_move_forward(pg_app):
+    pg_app.config["RATELIMIT_ENABLED"] = False
+    with pg_app.app_context():
+        writer, reader = UserFactory(name="Writer").id, UserFactory(name="Reader").id
+    headers = {writer: bearer(pg_app, writer), reader: bearer(pg_app, reader)}
+    client = pg_app.test_client()
+    conversation = client.post("/api/v1/conversations", json={"title": "read", "participant_ids": [reader]},
+                               headers=headers[writer]).json["id"]
+    path = f"/api/v1/conversations/{conversation}"
+    ids = [client.post(f"{path}/messages", json={"body": f"m{n}"}, headers=headers[writer]).json["message"]["id"]
+           for n in range(9)]
+    rounds = 8
+
+    def mark(thread: int) -> list[int]:
+        own_client = pg_app.test_client()
+        order = ids if thread % 2 == 0 else list(reversed(ids))  # half go forward, half backward, at once
+        markers = []
+        for _ in range(rounds):
+            for message_id in order:
+                response = own_client.post(f"{path}/read", json={"message_id": message_id}, headers=headers[reader])
+                assert response.status_code == 200, response.json
+                markers.append(response.json["last_read_message_id"])
+        return markers
+
+    for markers in run_together(THREADS, mark):
+        assert markers == sorted(markers)  # what one client sees never goes back
+    shown = client.get(path, headers=headers[reader]).json
+    assert (shown["last_read_message_id"], shown["unread_count"]) == (ids[-1], 0)
