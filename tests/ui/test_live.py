@@ -6,6 +6,14 @@ a stream opens reach a page only through its first REST read, which is what the 
 
 import json
 import re
+from datetime import timedelta
+
+from flask_jwt_extended import create_access_token, decode_token
+from sqlalchemy import update
+
+from app.events import models as events
+from app.extensions import db
+from app.users.models import User
 
 from tests.ui.test_pages import expect, post_card, sign_in_by_email
 
@@ -125,3 +133,48 @@ def test_signing_out_in_one_tab_signs_out_the_other_tab_of_the_session(site, per
     expect(second).to_have_url(re.compile(r"/signin\?next=%2Fprofile$"))
     expect(second.locator("#notice")).to_be_visible()
     assert second.evaluate("sessionStorage.getItem('agora.access_token')") is None
+
+
+def test_a_referral_and_a_finished_check_show_on_my_profile_as_they_happen(site, person):
+    ann, bob = site.signup("Ann"), site.signup("Bob")
+    page = open_signed_in(person, ann, "/profile")
+    expect(page.locator("#referrals-empty")).to_be_visible()
+    expect(page.locator("#facts .status-valid")).to_have_count(0)
+
+    site.api("POST", "/users/me/invite", bob, invite_code=ann["invite_code"])
+    expect(page.locator("#referral-count")).to_have_text("1")
+    expect(page.locator("#referrals > li")).to_have_count(1)
+    expect(page.locator("#referrals")).to_contain_text("Bob")
+    expect(page.locator("#referrals-empty")).to_be_hidden()
+
+    # A background check ends as app.profile_checks records one: the row, then its event after the commit.
+    with site.app.app_context():
+        db.session.execute(update(User).where(User.id == ann["id"]).values(email_status="valid"))
+        events.publish_after_commit(events.profile_updated(ann["id"], "valid", ann["enrichment_status"]))
+        db.session.commit()
+    expect(page.locator("#facts .status-valid")).to_have_text("verified")
+
+
+def test_a_stream_whose_token_expires_refreshes_it_and_goes_on(site, person):
+    ann, bob = site.signup("Ann"), site.signup("Bob")
+    post = site.api("POST", "/posts", ann, body="Still live")
+    with site.app.app_context():  # an access token of Ann's session that expires in a moment
+        claims = decode_token(ann["refresh_token"])
+        short = create_access_token(str(ann["id"]), additional_claims={"gen": claims["gen"], "sid": claims["sid"]},
+                                    expires_delta=timedelta(seconds=3))
+    page = person()
+    page.goto("/signin")
+    page.evaluate("""([access, refresh, user]) => {
+        sessionStorage.setItem("agora.access_token", access);
+        sessionStorage.setItem("agora.refresh_token", refresh);
+        sessionStorage.setItem("agora.user", user);
+    }""", [short, ann["refresh_token"], json.dumps({"id": ann["id"], "name": "Ann"})])
+    page.goto("/")
+    wait_live(page)
+
+    # reauth: the page refreshes the token and opens a new stream from where the old one stopped.
+    page.wait_for_function("(old) => sessionStorage.getItem('agora.access_token') !== old", arg=short, timeout=15_000)
+    wait_live(page)
+    site.api("POST", f"/posts/{post['id']}/like", bob)
+    expect(post_card(page, "Still live").locator(".like-count")).to_have_text("1 like")
+    expect(page.locator("#notice")).to_be_hidden()
