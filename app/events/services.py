@@ -77,7 +77,7 @@ KEEP_ALIVE = b": keep-alive\n\n"
 OPENING = b"retry: 2000\n: open\n\n"
 
 
-def open_stream(claims: dict, last_event_id: str | None) -> Iterator[bytes]:
+def open_stream(claims: dict, last_event_id: str | None) -> "OpenStream":
     """The stream of the user ``claims`` names, or the refusal of SPEC 12 (429, 503) before it starts."""
     app: Flask = current_app.app_context().app  # the app itself, not the proxy: the stream outlives the request
     user_id = int(claims["sub"])
@@ -92,36 +92,27 @@ def open_stream(claims: dict, last_event_id: str | None) -> Iterator[bytes]:
         raise TooManyStreams(extra={"limit": app.config["EVENTS_MAX_STREAMS_PER_USER"]})
     hub = hub_of(app)
     subscription = hub.subscribe(user_id)
+    stream = OpenStream(app, hub, subscription, places_key, place)
     if subscription is None:
-        redis_store.client.zrem(places_key, place)
+        stream.close()
         raise ServiceUnavailable("Live events cannot be read from Redis right now: try again.")
     try:
         resync_id, backlog = events.read_after(user_id, last_event_id) if last_event_id is not None else (None, [])
     except RedisError:
-        hub.unsubscribe(subscription)
+        stream.close()
         raise
 
     def generate() -> Iterator[bytes]:
-        metrics.EVENTS_STREAMS_OPEN.inc()
-        try:
-            yield OPENING  # outside the context below: some servers take the first frame on another thread
-            with app.app_context():
-                sent = None
-                if resync_id is not None:
-                    sent = events.id_key(resync_id)
-                    yield frame(events.RESYNC, "{}", resync_id)
-                for entry_id, name, data in backlog:
-                    sent = events.id_key(entry_id)
-                    yield frame(name, data, entry_id)
-                yield from live(sent)
-        finally:
-            metrics.EVENTS_STREAMS_OPEN.dec()
-            hub.unsubscribe(subscription)
-            try:
-                with app.app_context():
-                    redis_store.client.zrem(places_key, place)
-            except RedisError:
-                pass  # the place lapses by itself
+        yield OPENING  # outside the context below: some servers take the first frame on another thread
+        with app.app_context():
+            sent = None
+            if resync_id is not None:
+                sent = events.id_key(resync_id)
+                yield frame(events.RESYNC, "{}", resync_id)
+            for entry_id, name, data in backlog:
+                sent = events.id_key(entry_id)
+                yield frame(name, data, entry_id)
+            yield from live(sent)
 
     def live(sent) -> Iterator[bytes]:
         expires_at = claims["exp"]
@@ -157,4 +148,35 @@ def open_stream(claims: dict, last_event_id: str | None) -> Iterator[bytes]:
             metrics.EVENTS_DELIVERED.labels(name).inc()
             metrics.EVENTS_DELIVERY_LAG.observe(max(0.0, time.time() - appended_at))
 
-    return generate()
+    stream.frames = generate()
+    return stream
+
+
+class OpenStream:
+    """The response body of one stream. The server closes it when the stream ends or its client is gone,
+    also before the first frame: its place and subscription are given back then, once."""
+
+    def __init__(self, app: Flask, hub, subscription, places_key: str, place: str):
+        self.app, self.hub, self.subscription = app, hub, subscription
+        self.places_key, self.place = places_key, place
+        self.frames: Iterator[bytes] | None = None
+        self.closed = False
+        metrics.EVENTS_STREAMS_OPEN.inc()
+
+    def __iter__(self) -> Iterator[bytes]:
+        return self.frames
+
+    def close(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        if self.frames is not None:
+            self.frames.close()
+        metrics.EVENTS_STREAMS_OPEN.dec()
+        if self.subscription is not None:
+            self.hub.unsubscribe(self.subscription)
+        try:
+            with self.app.app_context():
+                redis_store.client.zrem(self.places_key, self.place)
+        except RedisError:
+            pass  # the place lapses by itself

@@ -97,6 +97,16 @@ def test_more_streams_than_the_cap_are_429_and_a_closed_one_frees_its_place(live
     open_stream(client, headers)
 
 
+def test_a_stream_closed_before_its_first_event_frees_its_place(live_app, signup_on):
+    app = live_app(EVENTS_MAX_STREAMS_PER_USER=1)
+    client = app.test_client()
+    _, headers = signup_on(client)
+    for _ in range(3):
+        answer = client.get(EVENTS, headers=headers, buffered=False)
+        assert answer.status_code == 200, answer.get_json()
+        answer.close()
+
+
 def test_resuming_sends_what_was_missed_in_order_then_live_ones_nothing_twice(app, client, signup, open_stream):
     me, headers = signup()
     publish(app, *(events.profile_updated(me["id"], "pending", str(n)) for n in range(4)))
