@@ -6,7 +6,11 @@ contract says; a streaming process killed and started again loses nothing for a 
 """
 
 import json
+import os
 import queue
+import re
+import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -16,7 +20,7 @@ import requests
 
 from tests.conftest import provider_config
 from tests.fakes import HUNTER_VERIFY, Answer, FakeProviderServer, hunter_verification
-from tests.servers import StreamingProcess, gunicorn
+from tests.servers import ROOT, StreamingProcess, gunicorn
 from tests.stack.worker_process import Worker, worker_env
 
 pytestmark = [pytest.mark.stack, pytest.mark.timeout(120)]
@@ -422,3 +426,34 @@ def test_the_streaming_process_is_ready_once_it_reads_the_fan_out(stack):
     # The API's own processes do not serve streams with a Redis server: they point to the streaming processes.
     refused = requests.get(f"{stack.api}/api/v1/events", timeout=5)
     assert refused.status_code == 503 and refused.json()["error"]["code"] == "service_unavailable"
+
+
+# --- the streaming process's settings --------------------------------------------------------------------------
+
+def streams_command(*options: str) -> list[str]:
+    return [sys.executable, "-m", "gunicorn", "--config", "gunicorn.streams.conf.py", *options, "app.events.wsgi:app"]
+
+
+def test_the_streaming_process_runs_gevent_without_preloading(redis_url, tmp_path):
+    env = {**os.environ, "REDIS_URL": redis_url[0], "STREAMS_BIND": "127.0.0.1:0",
+           "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "metrics")}
+    result = subprocess.run(streams_command("--print-config"), cwd=ROOT, env=env, capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 0, result.stderr
+    settings = dict(re.findall(r"^(\w+)\s+= (.*)$", result.stdout, re.M))
+    assert (settings["worker_class"], settings["preload_app"], settings["workers"]) == ("gevent", "False", "1")
+    assert int(settings["worker_connections"]) >= 10_000
+    # Its samples apart from the API's, whose master empties the directory it is given.
+    assert (tmp_path / "metrics" / "streams").is_dir()
+
+
+def test_the_streaming_process_refuses_to_start_without_redis_in_one_line(tmp_path):
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'agora.db'}"}
+    env.pop("REDIS_URL", None)
+    result = subprocess.run([sys.executable, "-c", "import app.events.wsgi"], cwd=ROOT, env=env, capture_output=True,
+                            text=True, timeout=60)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines() == [result.stderr.strip()]
+    assert result.stderr.startswith("Agora configuration error: the streaming processes (app.events.wsgi) need "
+                                    "REDIS_URL")
