@@ -178,3 +178,31 @@ def test_a_stream_whose_token_expires_refreshes_it_and_goes_on(site, person):
     site.api("POST", f"/posts/{post['id']}/like", bob)
     expect(post_card(page, "Still live").locator(".like-count")).to_have_text("1 like")
     expect(page.locator("#notice")).to_be_hidden()
+
+
+def end_streams_of(app, user_id: int) -> None:
+    """End the user's open streams as the server ends one that fell a queue behind (app.events.hub): its client
+    is to resume from its last event."""
+    hub = app.extensions["events_hub"]
+    with hub._lock:
+        subscriptions = list(hub._local.get(user_id, ()))
+    for subscription in subscriptions:
+        subscription.behind = True
+        subscription.put(None)  # wakes the stream, which then sees it is behind
+
+
+def test_after_a_break_the_page_resumes_from_its_last_event_and_misses_none(site, person):
+    ann, bob = site.signup("Ann"), site.signup("Bob")
+    post = site.api("POST", "/posts", ann, body="Resumed")
+    page = open_signed_in(person, ann, "/")
+    count = post_card(page, "Resumed").locator(".like-count")
+    site.api("POST", f"/posts/{post['id']}/like", bob)
+    expect(count).to_have_text("1 like")
+
+    resumed = re.compile(r"/api/v1/events\?ticket=[^&]+&last_event_id=\d+-\d+$")
+    with page.expect_request(lambda request: bool(resumed.search(request.url))):
+        end_streams_of(site.app, ann["id"])
+        site.api("DELETE", f"/posts/{post['id']}/like", bob)  # during the break: only the resumed stream has it
+    expect(count).to_have_text("0 likes")
+    wait_live(page)
+    expect(page.locator("#notice")).to_be_hidden()

@@ -14,6 +14,7 @@ const NAMED_EVENTS = [
 
 const handlers = new Map();
 let source = null;
+let connecting = false;
 let lastEventId = null;
 let failures = 0;
 let retryTimer = null;
@@ -57,6 +58,13 @@ export function stop() {
 
 // Signing out ends the session on purpose: this page must not read that as its session ending elsewhere.
 window.addEventListener("agora:signing-out", stop);
+// A page left for the back-forward cache lets its connection go, and resumes from its last event if it comes back.
+window.addEventListener("pagehide", (event) => {
+  if (event.persisted) close();
+});
+window.addEventListener("pageshow", (event) => {
+  if (event.persisted && !stopped && !source && !retryTimer && everOpened) connect();
+});
 
 function close() {
   if (source) {
@@ -67,8 +75,9 @@ function close() {
 
 async function connect() {
   retryTimer = null;
-  if (stopped) return;
+  if (stopped || connecting || source) return;  // one stream per page
   let ticket;
+  connecting = true;
   try {
     // Through api(): an expired access token is refreshed there, and a revoked one signs the page out.
     ticket = (await api("POST", TICKET_PATH)).ticket;
@@ -77,6 +86,8 @@ async function connect() {
     if (error.status === 401) stopped = true;  // api() has signed the page out
     else retry();
     return;
+  } finally {
+    connecting = false;
   }
   if (stopped) return;
   const query = new URLSearchParams({ ticket });
@@ -88,7 +99,7 @@ async function connect() {
     if (everOpened && !lastEventId) deliver("resync", {});
     everOpened = true;
     failures = 0;
-    document.body.dataset.live = "open";
+    document.body.dataset.live = "open";  // whether the page is live now (the browser tests wait on it)
     firstAttemptDone();
   });
   // A ticket is spent once used, so EventSource's own reconnect would only meet 401: reconnect with a new one.
