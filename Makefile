@@ -59,14 +59,15 @@ $(NEWMAN): postman/package.json postman/package-lock.json
 bot: migrate
 	$(BIN)/flask --app wsgi run-bot $(BOT_ARGS)
 
-test: $(STAMP) $(NEWMAN) /usr/bin/chromium
+# nginx up front: tests/stack/test_make_up.py runs `make up`, whose proxy it is, within a time limit.
+test: $(STAMP) $(NEWMAN) /usr/bin/chromium /usr/sbin/nginx
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -m "not stack" $(PYTEST_ARGS)
 
 # The real-stack tier (tests/stack): PostgreSQL, Redis, gunicorn and Celery worker processes.
-test-stack: $(STAMP)
+test-stack: $(STAMP) /usr/sbin/nginx
 	$(BIN)/python -m pytest -m stack $(PYTEST_ARGS)
 
 /usr/bin/wrk:
