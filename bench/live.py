@@ -196,7 +196,7 @@ async def run_client(host: str, port: int, users: list[tuple[int, str]], connect
         if stream.state in ("failed", "dropped"):
             key = f"{stream.state}: {stream.reason}"
             reasons[key] = reasons.get(key, 0) + 1
-    connection.send({"held": held, "reasons": reasons,
+    connection.send({"held": held, "reasons": reasons, "cpu_seconds": time.process_time(),
                      "heartbeats": sum(stream.heartbeats for stream in streams),
                      "other_events": sum(stream.other for stream in streams),
                      "streams": [(stream.user_id, stream.state == "open" or stream.state == "dropped",
@@ -274,7 +274,7 @@ async def run_publisher(host: str, port: int, plan: list[tuple[int, str]], rate:
     sent_for = time.monotonic() - started
     if pending:
         await asyncio.wait(pending, timeout=30)
-    connection.send({"sent": n, "answered": answers, "seconds": sent_for, "late": late, "failures": failures, "published": published,
+    connection.send({"sent": n, "answered": answers, "cpu_seconds": time.process_time(), "seconds": sent_for, "late": late, "failures": failures, "published": published,
                      "last_answer": max((answered for _, _, answered in published), default=time.monotonic())})
     connection.close()
 
@@ -544,7 +544,9 @@ def main(argv=None) -> dict:
                       f"streaming processes {memory_open:.0f} MiB", flush=True)
 
                 print(f"with {opened:,} streams open (heartbeats only):", flush=True)
+                idle_started, cpu_idle = time.monotonic(), cpu_seconds(family(master.pid))
                 result["with_streams"] = {read: pair_rounds(bares["read"], agoras[read], args.rounds, args.seconds, read)}
+                idle_seconds, cpu_idle = time.monotonic() - idle_started, cpu_seconds(family(master.pid)) - cpu_idle
 
                 plan = [(conversation_id, tokens[pair[n % 2]]) for n in range(2)
                         for conversation_id, pair in participants.items()]
@@ -585,11 +587,14 @@ def main(argv=None) -> dict:
                     "ended_or_failed": reasons, "opening_seconds": round(opening_seconds, 1),
                     "open_p50_ms": percentile(open_ms, 0.5), "open_p99_ms": percentile(open_ms, 0.99),
                     "heartbeats_read": sum(report["heartbeats"] for report in reports),
-                    "other_events_read": sum(report["other_events"] for report in reports)}
+                    "other_events_read": sum(report["other_events"] for report in reports),
+                    "client_processes": len(reports),
+                    "client_cpu_seconds": round(sum(report["cpu_seconds"] for report in reports), 1)}
                 result["events"] = {
                     "posts_sent": published["sent"], "posts_answered": published["answered"],
                     "published": len(published["published"]),
                     "failed": published["failures"], "sent_late": published["late"],
+                    "publisher_cpu_seconds": round(published["cpu_seconds"], 1),
                     "publishing_seconds": round(published["seconds"], 1),
                     "rate": round(published["answered"] / published["seconds"], 1) if published["seconds"] else None,
                     **delivered}
@@ -599,6 +604,8 @@ def main(argv=None) -> dict:
                     "rss_mib_end": round(memory_end, 1),
                     "cpu_seconds_opening": round(cpu_opened - cpu_before, 1),
                     "cpu_percent_opening": round(100 * (cpu_opened - cpu_before) / opening_seconds, 1),
+                    "cpu_seconds_held_idle": round(cpu_idle, 1),
+                    "cpu_percent_held_idle": round(100 * cpu_idle / idle_seconds, 1),
                     "cpu_seconds_publishing": round(cpu_published - cpu_publishing, 1),
                     "cpu_percent_publishing": round(100 * (cpu_published - cpu_publishing) / publishing_seconds, 1)}
     finally:
