@@ -2,13 +2,17 @@
 
 Open streams (GET /api/v1/events) mostly wait: one gevent process holds thousands of them, where a sync
 or threaded worker would give each its own process or thread (docs/operations-live.md has the numbers).
-The API's settings file lends what both share: the metrics directory, the environment checks, the control
-socket and the hooks that drop a dead worker's gauges.
+The API's settings file lends what both share: the metrics directory's preparation, the checks of numbers
+from the environment, and the hooks that drop a dead worker's gauges.
 """
 
 import importlib.util
 import os
 from pathlib import Path
+
+from dotenv import load_dotenv
+
+load_dotenv()  # first: a PROMETHEUS_MULTIPROC_DIR from .env is moved below like one from the environment
 
 # The API's master empties PROMETHEUS_MULTIPROC_DIR of its sample files at start: these processes keep
 # theirs in a folder of their own inside it, so both masters can share the one setting. Done once per
