@@ -12,7 +12,7 @@ from flask_jwt_extended import create_access_token, decode_token
 from sqlalchemy import update
 
 from app.events import models as events
-from app.extensions import db
+from app.extensions import db, redis_store
 from app.users.models import User
 
 from tests.ui.test_pages import expect, post_card, sign_in_by_email
@@ -206,3 +206,26 @@ def test_after_a_break_the_page_resumes_from_its_last_event_and_misses_none(site
     expect(count).to_have_text("0 likes")
     wait_live(page)
     expect(page.locator("#notice")).to_be_hidden()
+
+
+def test_a_break_longer_than_what_is_kept_makes_the_page_read_again(site, person):
+    ann, bob, cid, dan = (site.signup(name) for name in ("Ann", "Bob", "Cid", "Dan"))
+    post = site.api("POST", "/posts", ann, body="Resynced")
+    page = open_signed_in(person, ann, "/")
+    count = post_card(page, "Resynced").locator(".like-count")
+    site.api("POST", f"/posts/{post['id']}/like", bob)
+    expect(count).to_have_text("1 like")
+
+    # The page cannot come back (no ticket) while three likes change and all but the newest event is trimmed.
+    page.route("**/api/v1/events/ticket", lambda route: route.abort())
+    with page.expect_request("**/api/v1/events/ticket"):
+        end_streams_of(site.app, ann["id"])
+    for liker in (cid, dan):
+        site.api("POST", f"/posts/{post['id']}/like", liker)
+    with site.app.app_context():
+        redis_store.client.xtrim(events.user_stream_key(ann["id"]), maxlen=1, approximate=False)
+    # resync: the newest kept event is not sent; the page reads its posts' counts by REST instead.
+    with page.expect_request(f"**/api/v1/posts/{post['id']}", timeout=15_000):
+        page.unroute("**/api/v1/events/ticket")
+    expect(count).to_have_text("3 likes")
+    wait_live(page)
