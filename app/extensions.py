@@ -33,10 +33,13 @@ class RedisStore:
     def init_app(self, app):
         url = app.config["REDIS_URL"]
         if url:
-            client = redis.Redis.from_url(
-                url, decode_responses=True, socket_connect_timeout=2, socket_timeout=5,
+            # A blocking pool: past its connections a caller waits its turn (up to a socket timeout) instead of
+            # failing, as thousands of streams in one gevent process would with redis-py's default pool.
+            pool = redis.BlockingConnectionPool.from_url(
+                url, max_connections=100, timeout=5, decode_responses=True, socket_connect_timeout=2, socket_timeout=5,
                 health_check_interval=30,
             )
+            client = redis.Redis(connection_pool=pool)
         else:
             client = fakeredis.FakeRedis(server=fakeredis.FakeServer(), decode_responses=True)
         app.extensions["redis"] = client
