@@ -79,10 +79,10 @@ def test_the_list_reorders_counts_unread_and_shows_new_conversations(site, perso
 
     site.api("POST", f"/conversations/{older['id']}/messages", bob, body="Anyone there?")
     expect(titles).to_have_text(["Older", "Newer"])
-    expect(badge).to_have_text("1")
+    expect(badge).to_have_text("1 unread")
     expect(conversation_entry(page, "Older").locator(".last-message")).to_contain_text("Bob: Anyone there?")
     site.api("POST", f"/conversations/{older['id']}/messages", bob, body="Hello?")
-    expect(badge).to_have_text("2")
+    expect(badge).to_have_text("2 unread")
 
     site.api("POST", "/conversations", bob, title="Brand new", participant_ids=[ann["id"]])
     expect(titles).to_have_text(["Brand new", "Older", "Newer"])

@@ -41,7 +41,7 @@ function conversationItem(conversation) {
   const item = el("li", { class: "card conversation", "data-conversation-id": conversation.id },
     el("div", { class: "row conversation-head" },
       el("a", { href: `/conversations/${Number(conversation.id)}`, class: "conversation-title", text: conversation.title }),
-      el("span", { class: "badge unread", hidden: unread === 0, "aria-label": `${unread} unread`, text: String(unread) })),
+      el("span", { class: "badge unread", hidden: unread === 0, text: `${unread} unread` })),
     el("p", { class: "meta" }, `With ${participantNames(conversation)} · started `, formatTime(conversation.created_at)),
     lastMessageLine(conversation.last_message));
   item.dataset.activity = String(activity(conversation));
@@ -81,7 +81,6 @@ function conversationsPage() {
       reading.set(id, true);
       return;
     }
-    reading.set(id, false);
     try {
       do {
         reading.set(id, false);
