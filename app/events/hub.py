@@ -100,11 +100,12 @@ class Hub:
                         self._positioned.set()
                         self.reading = True
                     answer = client.xread({key: last_id}, block=BLOCK_MS, count=500)
-                except RedisError as error:
+                except Exception as error:  # the reader must outlive anything: Redis away, or a bug
                     self.reading = False
                     delay = RETRY_SECONDS[min(failures, len(RETRY_SECONDS) - 1)]
                     if failures == 0:
-                        logger.warning("live events: the fan-out cannot be read (%s); retrying", error)
+                        logger.warning("live events: the fan-out cannot be read (%s); retrying", error,
+                                       exc_info=not isinstance(error, RedisError))
                     failures += 1
                     self._stopping.wait(delay)
                     continue
@@ -114,7 +115,10 @@ class Hub:
                 for _, entries in answer or ():
                     for entry_id, fields in entries:
                         last_id = entry_id
-                        self._dispatch(entry_id, fields)
+                        try:
+                            self._dispatch(entry_id, fields)
+                        except Exception:  # one bad entry is skipped, not every later one
+                            logger.exception("live events: fan-out entry %s not dispatched", entry_id)
 
     def _dispatch(self, entry_id: str, fields: dict) -> None:
         name, data = fields.get("event"), fields.get("data", "{}")

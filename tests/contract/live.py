@@ -39,7 +39,7 @@ def gunicorn(env: dict, log_path: Path, worker_class: str = THREAD_WORKER):
     """``make serve``'s gunicorn with ``--worker-class WORKER`` (the command line wins over the config
     file) on a free 127.0.0.1 port; a context manager yielding its URL, and always stopping it.
 
-    A sync worker runs with ``--threads 1``: with more threads (gunicorn.conf.py's 8), gunicorn replaces
+    A sync worker runs with ``--threads 1``: with more threads (gunicorn.conf.py's 32), gunicorn replaces
     any class whose name ends in ``SyncWorker`` by its plain gthread worker.
     """
     threads = ["--threads", "1"] if worker_class.endswith("SyncWorker") else []

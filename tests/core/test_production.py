@@ -264,8 +264,8 @@ def served_shape(env: dict) -> dict:
     # Redis shared by processes: 2 x cores + 1 single-threaded (sync) processes
     ({"REDIS_URL": "redis://127.0.0.1:6379/0"},
      {"workers": 2 * (os.cpu_count() or 1) + 1, "threads": 1, "worker_class": "app.core.serving.JsonErrorSyncWorker"}),
-    # the embedded default: fakeredis lives in one process, so one process of 8 threads
-    ({}, {"workers": 1, "threads": 8, "worker_class": "app.core.serving.JsonErrorThreadWorker"}),
+    # the embedded default: fakeredis lives in one process, so one process of 32 threads (its streams hold some)
+    ({}, {"workers": 1, "threads": 32, "worker_class": "app.core.serving.JsonErrorThreadWorker"}),
     # threads asked for with Redis: the threaded worker, since a sync one would ignore them
     ({"REDIS_URL": "redis://127.0.0.1:6379/0", "WEB_CONCURRENCY": "3", "GUNICORN_THREADS": "4"},
      {"workers": 3, "threads": 4, "worker_class": "app.core.serving.JsonErrorThreadWorker"}),
