@@ -63,6 +63,10 @@ def test_a_message_typed_in_one_page_appears_in_the_other_with_the_tenth_congrat
         ids = page.locator(".message").evaluate_all("(items) => items.map((item) => Number(item.dataset.messageId))")
         assert ids == sorted(set(ids))
     expect(bob_page.locator("#points")).to_have_text("Your points: 10")
+    # Ann's page, in view, moved her read marker to the newest message it shows: the congratulation.
+    reward_id = ann_page.locator(".message-reward").get_attribute("data-message-id")
+    expect(ann_page.locator("#messages")).to_have_attribute("data-read-up-to", reward_id)
+    assert site.api("GET", path, ann)["unread_count"] == 0
     shot(ann_page, "conversation-live")
     shot(bob_page, "conversation-live-author")
 

@@ -138,17 +138,22 @@ function showPoints(points) {
 }
 
 /** Keep my read marker on the newest message shown while the page is in view: one request at a time. */
-function readMarker(base, messages) {
+function readMarker(base, messages, list) {
   let marked = 0;
   let sending = false;
+  function mark(id) {
+    marked = Math.max(marked, Number(id) || 0);
+    list.dataset.readUpTo = String(marked);  // where my marker is, as the server last said
+  }
   async function update() {
     if (sending || document.visibilityState !== "visible") return;
     const newest = messages.newestId();
     if (newest <= marked) return;
     sending = true;
     try {
+      // Asked once per message: a marker the server keeps further back is not asked for again.
       const answer = await api("POST", `${base}/read`, { body: { message_id: newest } });
-      marked = Math.max(marked, Number(answer.last_read_message_id) || newest);
+      mark(Math.max(newest, Number(answer.last_read_message_id) || 0));
     } finally {
       sending = false;
     }
@@ -157,7 +162,7 @@ function readMarker(base, messages) {
   document.addEventListener("visibilitychange", () => update().catch(() => {}));
   return {
     update: () => update().catch((error) => console.warn("read marker not moved:", error)),
-    set: (id) => { marked = Math.max(marked, Number(id) || 0); },
+    set: mark,
   };
 }
 
@@ -165,7 +170,7 @@ function conversationPage() {
   const list = $("#messages");
   const messages = messageList(list);
   const base = `/api/v1/conversations/${encodeURIComponent(conversationId)}`;
-  const marker = readMarker(base, messages);
+  const marker = readMarker(base, messages, list);
   // The API pages newest first: "Load older" fetches further back; every message finds its place by id.
   const older = pager({
     path: `${base}/messages`,
