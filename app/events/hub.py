@@ -75,6 +75,16 @@ class Hub:
                 if not mine:
                     del self._local[subscription.user_id]
 
+    def disconnect(self, user_id: int) -> int:
+        """End the user's streams in this process, as if each fell a queue behind: their clients resume
+        with Last-Event-ID. Returns how many were told."""
+        with self._lock:
+            local = tuple(self._local.get(user_id, ()))
+        for subscription in local:
+            subscription.behind = True
+            subscription.put(None)  # wakes the stream, which then sees it is behind
+        return len(local)
+
     def start(self) -> None:
         """Start the reader once per process (after a fork: gunicorn's master never serves a stream)."""
         with self._lock:

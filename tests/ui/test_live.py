@@ -187,12 +187,7 @@ def test_a_stream_whose_token_expires_refreshes_it_and_goes_on(site, person):
 def end_streams_of(app, user_id: int) -> None:
     """End the user's open streams as the server ends one that fell a queue behind (app.events.hub): its client
     is to resume from its last event."""
-    hub = app.extensions["events_hub"]
-    with hub._lock:
-        subscriptions = list(hub._local.get(user_id, ()))
-    for subscription in subscriptions:
-        subscription.behind = True
-        subscription.put(None)  # wakes the stream, which then sees it is behind
+    assert app.extensions["events_hub"].disconnect(user_id) >= 1
 
 
 def test_after_a_break_the_page_resumes_from_its_last_event_and_misses_none(site, person):
