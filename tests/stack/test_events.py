@@ -17,6 +17,12 @@ import uuid
 
 import pytest
 import requests
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
+
+from app import create_app
+from app.events import models as events
+from app.extensions import db
 
 from tests.conftest import provider_config
 from tests.fakes import HUNTER_VERIFY, Answer, FakeProviderServer, hunter_verification
@@ -293,6 +299,27 @@ def test_a_referral_reaches_the_invite_codes_owner_alone(stack, opened):
     for stream in (to_ann, to_bob, to_eve):
         stream.settle()
     assert len(to_ann.events) == 1 and to_bob.events == [] and to_eve.events == []
+
+
+def test_an_event_is_not_sent_for_a_write_that_rolled_back(stack, opened):
+    """A write that queued its event and then failed in PostgreSQL sends nothing; the next one that commits does."""
+    ann = stack.signup("Ann")
+    (to_ann,) = watch(stack, opened, ann)
+    app = create_app({"SQLALCHEMY_DATABASE_URI": stack.env["DATABASE_URL"], "REDIS_URL": stack.env["REDIS_URL"],
+                      "REDIS_KEY_PREFIX": stack.env["REDIS_KEY_PREFIX"]})
+    try:
+        with app.app_context():
+            events.publish_after_commit(events.profile_updated(ann["id"], "rolled", "back"))
+            with pytest.raises(IntegrityError):  # the user exists: the transaction fails in the database
+                db.session.execute(text("INSERT INTO users (id, invite_code) VALUES (:id, 'DUPLI1')"), {"id": ann["id"]})
+            db.session.rollback()
+            events.publish_after_commit(events.profile_updated(ann["id"], "committed", "after"))
+            db.session.commit()
+    finally:
+        with app.app_context():
+            db.engine.dispose()
+    to_ann.wait_events(1)
+    assert [data(event)["email_status"] for event in to_ann.settle()] == ["committed"]
 
 
 # --- resume, resync --------------------------------------------------------------------------------------------
