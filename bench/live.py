@@ -276,7 +276,8 @@ async def run_publisher(host: str, port: int, plan: list[tuple[int, str]], rate:
     sent_for = time.monotonic() - started
     if pending:
         await asyncio.wait(pending, timeout=30)
-    connection.send({"sent": n, "answered": answers, "cpu_seconds": time.process_time(), "seconds": sent_for, "late": late, "failures": failures, "published": published,
+    connection.send({"sent": n, "answered": answers, "cpu_seconds": time.process_time(), "seconds": sent_for,
+                     "late": late, "failures": failures, "published": published,
                      "last_answer": max((answered for _, _, answered in published), default=time.monotonic())})
     connection.close()
 
@@ -439,7 +440,8 @@ def pair_rounds(bare: dict, agora: dict, rounds: int, seconds: float, label: str
         flag = "" if measured["non_2xx"] == 0 and measured["socket_errors"] == 0 else \
             f"  ({measured['non_2xx']} non-2xx, {measured['socket_errors']} socket errors)"
         print(f"  {label:<44} round {round_no}: bare {baseline['rps']:>7.0f} r/s, agora {measured['rps']:>7.0f} r/s "
-              f"(p50 {measured['p50_ms']:.1f} ms, p99 {measured['p99_ms']:.1f} ms): ratio {ratio:.2f}{flag}", flush=True)
+              f"(p50 {measured['p50_ms']:.1f} ms, p99 {measured['p99_ms']:.1f} ms): ratio {ratio:.2f}{flag}",
+              flush=True)
     return rows
 
 
@@ -516,7 +518,8 @@ def main(argv=None) -> dict:
         with database(args.postgres) as database_url:
             dsn = database_url.replace("postgresql+psycopg://", "postgresql://", 1)
             env = {"DATABASE_URL": database_url, "REDIS_URL": args.redis, "REDIS_KEY_PREFIX": prefix,
-                   "JWT_ACCESS_MINUTES": "120", "RATELIMIT_ENABLED": "false", "LOG_LEVEL": "WARNING", "APP_ENV": "development",
+                   "JWT_ACCESS_MINUTES": "120", "RATELIMIT_ENABLED": "false", "LOG_LEVEL": "WARNING",
+                   "APP_ENV": "development",
                    "SECRET_KEY": secrets.token_urlsafe(48), "JWT_SECRET_KEY": secrets.token_urlsafe(48)}
             with gunicorn(env, workers=None, threads=None) as agora, bare_server(database_url) as bare, \
                     streaming({**os.environ, **env, **streams_redis(args.redis, args.redis_pool)},
@@ -568,7 +571,8 @@ def main(argv=None) -> dict:
 
                 print(f"with {opened:,} streams open (heartbeats only):", flush=True)
                 idle_started, cpu_idle = time.monotonic(), cpu_seconds(family(master.pid))
-                result["with_streams"] = {read: pair_rounds(bares["read"], agoras[read], args.rounds, args.seconds, read)}
+                result["with_streams"] = {
+                    read: pair_rounds(bares["read"], agoras[read], args.rounds, args.seconds, read)}
                 idle_seconds, cpu_idle = time.monotonic() - idle_started, cpu_seconds(family(master.pid)) - cpu_idle
 
                 plan = [(conversation_id, tokens[pair[n % 2]]) for n in range(2)
@@ -665,9 +669,11 @@ def summarise(result: dict) -> dict:
     streams, events, memory = result["streams"], result["events"], result["streaming_processes"]
     return {
         "streams_held": {"value": f"{streams['held']:,} held of {streams['asked']:,}, {streams['failed']:,} failed",
-                         "met": streams["held"] == streams["asked"] == result["streams_asked"] and not streams["failed"]},
+                         "met": streams["held"] == streams["asked"] == result["streams_asked"]
+                         and not streams["failed"]},
         "every_event_received": {"value": f"{events['deliveries_received']:,} of {events['deliveries_expected']:,} "
-                                          f"deliveries ({events['published']:,} events published at {events['rate']}/s)",
+                                          f"deliveries ({events['published']:,} events published at "
+                                          f"{events['rate']}/s)",
                                  "met": events["deliveries_received"] == events["deliveries_expected"]
                                  and events["published"] > 0 and not events["failed"]},
         # Not a target of its own, but the condition of the others: the rate the API let the publisher reach.
