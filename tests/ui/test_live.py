@@ -228,3 +228,38 @@ def test_a_break_longer_than_what_is_kept_makes_the_page_read_again(site, person
         page.unroute("**/api/v1/events/ticket")
     expect(count).to_have_text("3 likes")
     wait_live(page)
+
+
+def test_a_duplicated_tab_and_its_original_refresh_their_shared_session_without_ending_it(site, person):
+    """A duplicated tab holds a copy of the original's tokens; when both streams ask for reauth at once, one
+    exchanges the refresh token and hands the new pair over, so the spent one is never presented again."""
+    ann, bob = site.signup("Ann"), site.signup("Bob")
+    post = site.api("POST", "/posts", ann, body="Both tabs")
+    with site.app.app_context():
+        claims = decode_token(ann["refresh_token"])
+        short = create_access_token(str(ann["id"]), additional_claims={"gen": claims["gen"], "sid": claims["sid"]},
+                                    expires_delta=timedelta(seconds=3))
+    original = person()
+    duplicate = original.context.new_page()  # the same browser: tabs can see each other
+    for page in (original, duplicate):
+        page.goto("/signin")
+        page.evaluate("""([access, refresh, user]) => {
+            sessionStorage.setItem("agora.access_token", access);
+            sessionStorage.setItem("agora.refresh_token", refresh);
+            sessionStorage.setItem("agora.user", user);
+        }""", [short, ann["refresh_token"], json.dumps({"id": ann["id"], "name": "Ann"})])
+        page.goto("/")
+    for page in (original, duplicate):
+        wait_live(page)
+        page.wait_for_function("(old) => sessionStorage.getItem('agora.access_token') !== old", arg=short,
+                               timeout=15_000)
+        wait_live(page)
+    tokens = [page.evaluate("sessionStorage.getItem('agora.refresh_token')") for page in (original, duplicate)]
+    assert tokens[0] == tokens[1] != ann["refresh_token"]  # one exchange, handed over
+    site.api("POST", f"/posts/{post['id']}/like", bob)
+    for page in (original, duplicate):
+        expect(post_card(page, "Both tabs").locator(".like-count")).to_have_text("1 like")
+        expect(page.locator("#notice")).to_be_hidden()
+    access = original.evaluate("sessionStorage.getItem('agora.access_token')")
+    me = site.app.test_client().get("/api/v1/users/me", headers={"Authorization": f"Bearer {access}"})
+    assert me.status_code == 200, me.json  # the session lives on

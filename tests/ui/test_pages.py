@@ -206,7 +206,7 @@ def test_an_expired_token_is_refreshed_and_a_revoked_one_signs_out(site, person)
     assert refreshed != expired
 
     site.api("POST", "/auth/logout", {"headers": {"Authorization": f"Bearer {refreshed}"}})
-    page.goto("/profile", wait_until="commit")  # the page moves on to /signin, maybe before its load event
+    # The open page hears of it on its event stream (session.revoked) and signs out by itself.
     expect(page).to_have_url(re.compile(r"/signin\?next=%2Fprofile$"))
     expect(page.locator("#notice")).to_have_text("The token was revoked: log in again.")
     assert page.evaluate("sessionStorage.getItem('agora.access_token')") is None

@@ -57,17 +57,42 @@ async function send(method, path, body, token) {
 
 let refreshing = null;
 
+// A tab duplicated from another starts with a copy of its sessionStorage, so the same refresh token, and
+// both refresh at the same moment when their streams say `reauth`. Refresh tokens rotate and a spent one
+// presented again ends the session (it looks stolen), so the tabs of this browser take turns (a Web Lock)
+// and the one that exchanged a token tells the others (same origin only) what replaced it.
+const tabs = "BroadcastChannel" in window ? new BroadcastChannel("agora.tokens") : null;
+tabs?.addEventListener("message", ({ data }) => {
+  if (data && data.spent && data.spent === session.refresh) keepTokens(data.tokens);
+});
+// Long enough for the other tabs to read the message before the next one takes its turn.
+const HAND_OVER_MS = 100;
+
+function keepTokens({ access_token, refresh_token }) {
+  sessionStorage.setItem(KEYS.access, access_token);
+  sessionStorage.setItem(KEYS.refresh, refresh_token);
+}
+
+async function exchange(spent) {
+  if (session.refresh !== spent) return true;  // another tab exchanged it while this one waited its turn
+  try {
+    const data = await send("POST", "/api/v1/auth/refresh", undefined, spent);
+    keepTokens(data);
+    if (tabs) {
+      tabs.postMessage({ spent, tokens: { access_token: data.access_token, refresh_token: data.refresh_token } });
+      await new Promise((resolve) => setTimeout(resolve, HAND_OVER_MS));
+    }
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** New tokens for the refresh token (rotated, kept); false when there is none or it was refused. */
 export function refreshAccess() {
   const refresh = session.refresh;
   if (!refresh) return Promise.resolve(false);
-  refreshing ??= send("POST", "/api/v1/auth/refresh", undefined, refresh)
-    .then((data) => {
-      // Refresh tokens rotate: the one sent is spent, and sending it again would end the session.
-      sessionStorage.setItem(KEYS.access, data.access_token);
-      sessionStorage.setItem(KEYS.refresh, data.refresh_token);
-      return true;
-    }, () => false)
+  refreshing ??= (navigator.locks ? navigator.locks.request("agora.refresh", () => exchange(refresh)) : exchange(refresh))
     .finally(() => { refreshing = null; });
   return refreshing;
 }
