@@ -43,10 +43,26 @@ class RedisStore:
         else:
             client = fakeredis.FakeRedis(server=fakeredis.FakeServer(), decode_responses=True)
         app.extensions["redis"] = client
+        app.extensions["redis_scripts"] = {}
 
     @property
     def client(self) -> redis.Redis:
         return current_app.extensions["redis"]
+
+    def dedicated(self, *, read_timeout: float) -> redis.Redis:
+        """A client on a connection of its own, for a loop that blocks on Redis (the live events' reader):
+        it never waits behind the pool, nor holds one of the pool's connections. The same in-process
+        fakeredis without a server."""
+        url = current_app.config["REDIS_URL"]
+        if not url:
+            return self.client
+        return redis.Redis.from_url(url, decode_responses=True, socket_connect_timeout=2, socket_timeout=read_timeout,
+                                    health_check_interval=30, single_connection_client=True)
+
+    def script(self, source: str):
+        """A Lua script registered once per app (registering hashes it: not on every call)."""
+        scripts = current_app.extensions["redis_scripts"]
+        return scripts.get(source) or scripts.setdefault(source, self.client.register_script(source))
 
     def key(self, *parts) -> str:
         """A key under this deployment's prefix, so several apps can share one server."""

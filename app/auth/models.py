@@ -101,9 +101,18 @@ def end_sessions(user_id: int) -> int:
 def is_revoked(claims: dict) -> bool:
     """The rule of ended sessions, in one round trip: a token is refused if it was logged out, if its session
     ended, or if its generation is lower than its user's (a credential changed since its own was checked)."""
-    revoked, ended, generation = redis_store.client.mget(
-        redis_store.key("jwt", "revoked", claims["jti"]), _ended_key(session_of(claims)),
-        _generation_key(claims["sub"]))
+    return revoked_by(claims, redis_store.client.mget(revocation_keys(claims)))
+
+
+def revocation_keys(claims: dict) -> list[str]:
+    """What ``is_revoked`` reads for a token (open event streams read many at once: ``app.events.hub``)."""
+    return [redis_store.key("jwt", "revoked", claims["jti"]), _ended_key(session_of(claims)),
+            _generation_key(claims["sub"])]
+
+
+def revoked_by(claims: dict, values: list) -> bool:
+    """``is_revoked``'s decision, given the values of ``revocation_keys(claims)``."""
+    revoked, ended, generation = values
     # A token without a generation was minted before generations existed, when cut-offs were kept elsewhere:
     # refused, so no session ended before an upgrade comes back after it (its holder logs in once more).
     return revoked is not None or ended is not None or claims.get("gen", -1) < int(generation or 0)

@@ -1,9 +1,12 @@
 """One per process that serves streams: reads the fan-out once and hands each entry to this process's streams.
 
 A stream subscribes for its user; the hub's reader (a thread, a greenlet under gevent) blocks on the
-fan-out and puts each event, under its recipient's entry id, on the queue of every local stream of that
-recipient. After a Redis error it retries from the last entry it read, so live streams miss nothing
-the fan-out still holds; ``reading`` says whether it is reading now (``/readyz``).
+fan-out, on a Redis connection of its own, and puts each event, under its recipient's entry id, on the
+queue of every local stream of that recipient. After a Redis error it retries from the last entry it
+read, so live streams miss nothing the fan-out still holds; ``reading`` says whether it is reading now
+(``/readyz``). Its beat checks every local stream's token and renews its place, for all of them in a few
+pipelined round trips each EVENTS_HEARTBEAT_SECONDS (at once for a user a logout nudged); a stream whose
+token is revoked is told so. A beat that cannot reach Redis leaves the streams open and tries again.
 """
 
 import logging
@@ -13,6 +16,7 @@ import time
 
 from redis.exceptions import RedisError
 
+from app.auth.models import revocation_keys, revoked_by
 from app.events import models as events
 
 logger = logging.getLogger(__name__)
@@ -21,13 +25,21 @@ BLOCK_MS = 1000
 RETRY_SECONDS = (0.1, 0.5, 1.0, 2.0)
 # A stream this far behind is ended: its client resumes from its own stream with Last-Event-ID.
 QUEUE_SIZE = 1000
-CHECK_TOKEN = object()
+# Put on a stream's queue to wake it: the beat found its token revoked (``revoked``), or it fell behind.
+WAKE = object()
+# Streams checked per pipelined round trip of a beat.
+BEAT_BATCH = 500
+# A place lapses after this many heartbeats without renewal: a process killed mid-stream frees its places.
+PLACE_HEARTBEATS = 3
 
 
 class Subscription:
-    def __init__(self, user_id: int):
-        self.user_id = user_id
+    """One stream's link to the hub: its queue of events, and what its beat checks and renews."""
+
+    def __init__(self, user_id: int, claims: dict, places_key: str, place: str):
+        self.user_id, self.claims, self.places_key, self.place = user_id, claims, places_key, place
         self.behind = False  # its queue overflowed: the stream ends, and its client resumes
+        self.revoked = False  # its token was revoked: the stream says session.revoked and ends
         self.queue: queue.Queue = queue.Queue(QUEUE_SIZE)
 
     def put(self, item) -> None:
@@ -52,8 +64,12 @@ class Hub:
         self._reader: threading.Thread | None = None
         self._stopping = threading.Event()
         self._positioned = threading.Event()
+        self._beater: threading.Thread | None = None
+        self._nudged: set[int] = set()  # users whose streams the beat checks now, not at its next round
+        self._nudge = threading.Event()
 
-    def subscribe(self, user_id: int, timeout: float = 5.0) -> Subscription | None:
+    def subscribe(self, user_id: int, claims: dict, places_key: str, place: str,
+                  timeout: float = 5.0) -> Subscription | None:
         """A new subscription for ``user_id``; None when the fan-out could not be read within ``timeout``.
 
         Only once the reader knows where the fan-out ends: every event appended after that reaches
@@ -62,7 +78,7 @@ class Hub:
         self.start()
         if not self._positioned.wait(timeout):
             return None
-        subscription = Subscription(user_id)
+        subscription = Subscription(user_id, claims, places_key, place)
         with self._lock:
             self._local.setdefault(user_id, set()).add(subscription)
         return subscription
@@ -82,7 +98,7 @@ class Hub:
             local = tuple(self._local.get(user_id, ()))
         for subscription in local:
             subscription.behind = True
-            subscription.put(None)  # wakes the stream, which then sees it is behind
+            subscription.put(WAKE)
         return len(local)
 
     def start(self) -> None:
@@ -92,15 +108,20 @@ class Hub:
                 self._stopping.clear()
                 self._reader = threading.Thread(target=self._read, name="agora-events-hub", daemon=True)
                 self._reader.start()
+            if self._beater is None or not self._beater.is_alive():
+                self._beater = threading.Thread(target=self._beat, name="agora-events-beat", daemon=True)
+                self._beater.start()
 
     def stop(self) -> None:
         self._stopping.set()
-        if self._reader is not None:
-            self._reader.join(timeout=BLOCK_MS / 1000 + 5)
+        self._nudge.set()
+        for thread in (self._reader, self._beater):
+            if thread is not None:
+                thread.join(timeout=BLOCK_MS / 1000 + 5)
 
     def _read(self) -> None:
         with self.app.app_context():
-            client, key = events.redis_store.client, events.fanout_key()
+            client, key = events.redis_store.dedicated(read_timeout=BLOCK_MS / 1000 + 5), events.fanout_key()
             last_id, failures = None, 0
             while not self._stopping.is_set():
                 try:
@@ -137,13 +158,54 @@ class Hub:
             user, _, user_entry_id = target.partition(":")
             if not user.isdigit():
                 continue
+            if name == events.CHECK_TOKEN:
+                with self._lock:
+                    self._nudged.add(int(user))
+                self._nudge.set()
+                continue
             with self._lock:
                 local = tuple(self._local.get(int(user), ()))
             for subscription in local:
-                if name == events.CHECK_TOKEN:
-                    subscription.put(CHECK_TOKEN)
-                else:
-                    subscription.put((user_entry_id, name, data, appended_at))
+                subscription.put((user_entry_id, name, data, appended_at))
+
+    def _beat(self) -> None:
+        """Every heartbeat, check every local stream's token and renew its place; a nudged user's at once."""
+        with self.app.app_context():
+            heartbeat = self.app.config["EVENTS_HEARTBEAT_SECONDS"]
+            next_round = time.monotonic() + heartbeat
+            while not self._stopping.is_set():
+                self._nudge.wait(max(0.0, next_round - time.monotonic()))
+                self._nudge.clear()
+                with self._lock:
+                    if time.monotonic() >= next_round:
+                        due, renew = [sub for subs in self._local.values() for sub in subs], True
+                        next_round = time.monotonic() + heartbeat
+                    else:
+                        due = [sub for user in self._nudged for sub in self._local.get(user, ())]
+                        renew = False
+                    self._nudged.clear()
+                for start in range(0, len(due), BEAT_BATCH):
+                    self._check(due[start:start + BEAT_BATCH], renew, heartbeat)
+
+    def _check(self, subscriptions: list[Subscription], renew: bool, heartbeat: float) -> None:
+        client = events.redis_store.client
+        lapses = time.time() + PLACE_HEARTBEATS * heartbeat
+        try:
+            pipe = client.pipeline(transaction=False)
+            for subscription in subscriptions:
+                pipe.mget(revocation_keys(subscription.claims))
+                if renew:
+                    pipe.zadd(subscription.places_key, {subscription.place: lapses}, xx=True)
+            answers = pipe.execute()
+        except Exception as error:  # streams stay open: their tokens are checked again at the next beat
+            logger.warning("live events: %d streams' tokens not checked this beat: %s", len(subscriptions), error,
+                           exc_info=not isinstance(error, RedisError))
+            return
+        step = 2 if renew else 1
+        for subscription, values in zip(subscriptions, answers[::step]):
+            if revoked_by(subscription.claims, values):
+                subscription.revoked = True
+                subscription.put(WAKE)
 
 
 _hubs_lock = threading.Lock()

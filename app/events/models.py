@@ -143,7 +143,7 @@ def publish(events: list[Event]) -> bool:
     client = redis_store.client
     retention = current_app.config["EVENTS_RETENTION"]
     kept = STREAM_DAYS_KEPT * 86400
-    script = client.register_script(APPEND)
+    script = redis_store.script(APPEND)
     pipe = client.pipeline(transaction=False)
     for event in events:
         recipients = sorted(set(event.recipients))

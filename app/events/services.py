@@ -5,13 +5,12 @@ asked for it (browsers' EventSource cannot send a token, and tokens never go in 
 opens is that token's. Redis keeps only its SHA-256.
 
 A stream first sends what its client missed (after ``Last-Event-ID``) or ``resync``, then live events as
-the hub hands them over, skipping any it already sent. At least every EVENTS_HEARTBEAT_SECONDS it checks
-its token (revoked: ``session.revoked``), renews its place and sends ``: keep-alive``; a logout nudges it to
-check at once. At the token's expiry it sends ``reauth``. Either ends the stream.
+the hub hands them over, skipping any it already sent, and ``: keep-alive`` at least every
+EVENTS_HEARTBEAT_SECONDS. The hub's beat checks its token and renews its place (``app.events.hub``): when the
+token is revoked the stream sends ``session.revoked``; at the token's expiry, ``reauth``. Either ends it.
 """
 
 import hashlib
-import logging
 import secrets
 import time
 from collections.abc import Iterator
@@ -20,14 +19,11 @@ import orjson
 from flask import Flask, current_app
 from redis.exceptions import RedisError
 
-from app.auth.models import is_revoked
 from app.core import metrics
 from app.core.errors import ServiceUnavailable, TooManyStreams
 from app.events import models as events
-from app.events.hub import CHECK_TOKEN, hub_of
+from app.events.hub import PLACE_HEARTBEATS, WAKE, hub_of
 from app.extensions import redis_store
-
-logger = logging.getLogger(__name__)
 
 # What a stream needs of the token behind a ticket: whose it is, to check its revocation, and when it expires.
 KEPT_CLAIMS = ("sub", "jti", "sid", "gen", "exp", "type")
@@ -52,9 +48,6 @@ def redeem_ticket(ticket: str) -> dict | None:
 def _digest(ticket: str) -> str:
     return hashlib.sha256(ticket.encode()).hexdigest()
 
-
-# A place lapses after this many heartbeats without renewal: a process killed mid-stream frees its places.
-PLACE_HEARTBEATS = 3
 
 # Take a place among the user's open streams if fewer than the cap are open. KEYS: the user's set;
 # ARGV: now, the cap, this stream's id, when its place lapses, the set's lifetime in seconds.
@@ -85,13 +78,13 @@ def open_stream(claims: dict, last_event_id: str | None) -> "OpenStream":
     place = secrets.token_hex(8)
     places_key = events.open_streams_key(user_id)
     lapse = PLACE_HEARTBEATS * heartbeat
-    taken = redis_store.client.register_script(TAKE_PLACE)(
+    taken = redis_store.script(TAKE_PLACE)(
         keys=[places_key], args=[time.time(), app.config["EVENTS_MAX_STREAMS_PER_USER"], place, time.time() + lapse,
                                  lapse + 60])
     if not taken:
         raise TooManyStreams(extra={"limit": app.config["EVENTS_MAX_STREAMS_PER_USER"]})
     hub = hub_of(app)
-    subscription = hub.subscribe(user_id)
+    subscription = hub.subscribe(user_id, claims, places_key, place)
     stream = OpenStream(app, hub, subscription, places_key, place)
     if subscription is None:
         stream.close()
@@ -122,22 +115,15 @@ def open_stream(claims: dict, last_event_id: str | None) -> "OpenStream":
                 yield frame(events.REAUTH, "{}")
                 return
             item = subscription.get(min(next_beat - time.monotonic(), expires_at - time.time()))
+            if subscription.revoked:  # found by the hub's beat, or at once after a logout's nudge
+                yield frame(events.SESSION_REVOKED, "{}")
+                return
             if subscription.behind:
                 return  # more than a queue behind: the client resumes from its own stream
-            if item is CHECK_TOKEN or time.monotonic() >= next_beat:
-                try:
-                    if is_revoked(claims):
-                        yield frame(events.SESSION_REVOKED, "{}")
-                        return
-                    if item is not CHECK_TOKEN:
-                        redis_store.client.zadd(places_key, {place: time.time() + lapse}, xx=True)
-                except RedisError as error:
-                    logger.warning("live events: a stream ends, Redis is unreachable: %s", error)
-                    return
-                if item is not CHECK_TOKEN:
-                    next_beat = time.monotonic() + heartbeat
-                    yield KEEP_ALIVE
-            if item is None or item is CHECK_TOKEN:
+            if time.monotonic() >= next_beat:
+                next_beat = time.monotonic() + heartbeat
+                yield KEEP_ALIVE
+            if item is None or item is WAKE:
                 continue
             entry_id, name, data, appended_at = item
             key = events.id_key(entry_id)

@@ -3,7 +3,8 @@
 from datetime import timedelta
 
 import pytest
-from flask_jwt_extended import create_access_token
+from flask_jwt_extended import create_access_token, decode_token
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 from app.auth.models import session_generation
 from app.events import models as events
@@ -191,3 +192,31 @@ def test_a_process_that_does_not_serve_streams_says_where_they_are(live_app, sig
     answer = client.get(EVENTS, headers=headers)
     assert (answer.status_code, answer.json["error"]["code"]) == (503, "service_unavailable")
     assert client.post(f"{EVENTS}/ticket", headers=headers).status_code == 201  # tickets come from the API
+
+
+def test_a_token_revoked_without_a_nudge_is_found_at_the_next_heartbeat(app, client, signup, open_stream):
+    me, headers = signup()
+    stream = open_stream(client, headers)
+    token = headers["Authorization"].split()[1]
+    with app.app_context():  # revoked behind the API's back: no nudge, only the hub's beat can find it
+        claims = decode_token(token)
+        redis_store.client.set(redis_store.key("jwt", "revoked", claims["jti"]), "1", ex=60)
+    assert stream.next_event(timeout=3)["event"] == "session.revoked"
+
+
+def test_a_beat_that_cannot_reach_redis_leaves_streams_open(app, client, signup, open_stream, monkeypatch):
+    me, headers = signup()
+    stream = open_stream(client, headers)
+    with app.app_context():
+        pipeline_class = type(redis_store.client.pipeline())
+    real_execute = pipeline_class.execute
+
+    def unreachable(self, *args, **kwargs):
+        raise RedisConnectionError("Redis went away")
+
+    monkeypatch.setattr(pipeline_class, "execute", unreachable)
+    with pytest.raises(AssertionError, match="no event"):
+        stream.next_event(timeout=2.5)  # two beats fail: keep-alives only, the stream stays
+    monkeypatch.setattr(pipeline_class, "execute", real_execute)
+    publish(app, events.profile_updated(me["id"], "valid", "found"))
+    assert stream.next_event()["event"] == "profile.updated"
