@@ -4,21 +4,23 @@ The same cases as the fast tier's ``tests/test_query_counts.py``; PostgreSQL all
 UPDATE inside a CTE, so the limits are lower: every route is one statement, and a message that
 earns a congratulation two (the rule that words it lives in Python): its conversation's last
 message, its author's read marker and its event's recipients are in the same statement. A
-conversation list is a page and its participants, as on SQLite.
+conversation list is a page and its participants, and a page of messages one statement, as on SQLite.
 """
 
 import pytest
 
 from tests.test_query_counts import (conversation_list, counting, create_post, feed_page, like_already_liked, like_new,
-                                     make_world, mark_read, one_conversation, post_anonymous, post_message,
-                                     post_message_with_reward, post_with_token, profile, unlike)
+                                     make_world, mark_read, messages_page, messages_page_of_a_new_conversation,
+                                     one_conversation, post_anonymous, post_message, post_message_with_reward,
+                                     post_with_token, profile, unlike)
 
 pytestmark = pytest.mark.stack
 
 CASES = [
     (feed_page, 1), (post_with_token, 1), (post_anonymous, 1), (profile, 2), (like_new, 1),
     (like_already_liked, 1), (unlike, 2), (create_post, 1), (post_message, 1), (post_message_with_reward, 2),
-    (conversation_list, 2), (one_conversation, 2), (mark_read, 2),
+    (conversation_list, 2), (one_conversation, 2), (mark_read, 2), (messages_page, 1),
+    (messages_page_of_a_new_conversation, 2),
 ]
 
 

@@ -39,12 +39,17 @@ def base36(number: str, width: int = 6) -> str:
                        for power in reversed(range(width)))
 
 
-SEED_USERS = f"""
+def seed_users(count: int) -> str:
+    """SQL inserting ``count`` users with unique emails and invite codes, checks skipped, a minute apart."""
+    return f"""
 INSERT INTO users (email, name, invite_code, email_status, enrichment_status, points, created_at, updated_at)
 SELECT 'seed' || g || '@example.com', 'Seed ' || g, {base36('g')}, 'skipped', 'skipped', 0,
        timestamptz '2026-01-01' + g * interval '1 minute', timestamptz '2026-01-01' + g * interval '1 minute'
-FROM generate_series(1, {USERS}) AS g
+FROM generate_series(1, {count}) AS g
 """
+
+
+SEED_USERS = seed_users(USERS)
 # Run after the viewer signed up (its random invite code is checked against the seeded ones).
 SEED_REST = [
     # the viewer's referrals: the first seeded users, referred at spread-out times
@@ -181,12 +186,13 @@ def plan_nodes(node: dict):
         yield from plan_nodes(child)
 
 
-def explain(app, statement: str, parameters) -> dict:
+def explain(app, statement: str, parameters, *, analyze: bool = False) -> dict:
+    """The plan of ``statement`` with its ``parameters``; with ``analyze``, as it ran (rows read, loops)."""
     with app.app_context():
         connection = db.engine.raw_connection()
         try:
             cursor = connection.cursor()
-            cursor.execute("EXPLAIN (FORMAT JSON) " + statement, parameters)
+            cursor.execute(f"EXPLAIN ({'ANALYZE, ' if analyze else ''}FORMAT JSON) " + statement, parameters)
             plan = cursor.fetchone()[0]
         finally:
             connection.close()
