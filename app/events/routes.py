@@ -42,26 +42,40 @@ STREAM_RESPONSE = {
 }
 
 
+TICKET_SCHEME = "eventTicket"
+
+
 def register_event_schemas(api) -> None:
+    """Each event's data, and the ticket as the credential it is (a second way to open the stream)."""
     for schema_name, schema in dict(EVENT_DATA.values()).items():
         api.spec.components.schema(schema_name, schema=schema)
+    api.spec.components.security_scheme(TICKET_SCHEME, {
+        "type": "apiKey", "in": "query", "name": "ticket",
+        "description": "A single-use ticket from `POST /api/v1/events/ticket`, for `GET /api/v1/events` only, where a "
+                       "header cannot be sent (browsers' EventSource); 401 `invalid_ticket` once used or expired"})
 
 
 @blp.route("")
 class Events(MethodView):
-    @blp.doc(security=[*BEARER_AUTH, {}], responses={"200": STREAM_RESPONSE})
+    @blp.doc(security=[*BEARER_AUTH, {TICKET_SCHEME: []}], responses={"200": STREAM_RESPONSE})
     @blp.arguments(schemas.StreamArgsSchema, location="query")
-    @blp.alt_response(401, schema=ErrorSchema, description="`invalid_ticket`, or a token error")
     @blp.alt_response(429, schema=ErrorSchema, description="`too_many_streams`: over `EVENTS_MAX_STREAMS_PER_USER`")
     @blp.alt_response(503, schema=ErrorSchema, description="`service_unavailable`: Redis is unreachable, or this "
                                                            "process does not serve streams")
     def get(self, args):
-        """Stream my events as they happen (resume with `Last-Event-ID`)"""
+        """Stream my events as they happen (resume with `Last-Event-ID`)
+
+        With a bearer token, or with `?ticket=` from `POST /api/v1/events/ticket` (browsers' EventSource
+        cannot send a header; a token is never accepted in a URL): a ticket that is unknown, used, expired,
+        or whose session ended is 401 `invalid_ticket`. Every event and its data: `x-events` of the 200
+        answer, and docs/events.md.
+        """
         if not current_app.config["EVENTS_SERVED_HERE"]:
             raise ServiceUnavailable("Live events are served by Agora's streaming processes: route /api/v1/events "
                                      "to them (docs: operations).")
-        if "ticket" in args:
-            claims = redeem_ticket(args["ticket"])
+        ticket = request.args.get("ticket")
+        if ticket is not None:
+            claims = redeem_ticket(ticket)
             if claims is None:
                 raise InvalidTicket()
             if is_revoked(claims):

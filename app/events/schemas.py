@@ -18,9 +18,8 @@ class TicketSchema(ResponseSchema):
 
 
 class StreamArgsSchema(QuerySchema):
-    ticket = fields.String(validate=validate.Length(min=1, max=2048), metadata={
-        "description": "A ticket from `POST /api/v1/events/ticket`, for clients that cannot send a header "
-                       "(browsers' EventSource); without it, send the access token as a bearer token"})
+    """``ticket`` is a credential, documented as the ``eventTicket`` security scheme and read by the route."""
+
     last_event_id = fields.String(validate=validate.Length(min=1, max=41), metadata=EVENT_ID)
 
 

@@ -39,7 +39,7 @@ def issue_ticket(claims: dict) -> dict:
 
 def redeem_ticket(ticket: str) -> dict | None:
     """The claims a ticket stands for, once: None if it is unknown, used or expired."""
-    if not ticket or len(ticket) > 128:
+    if not ticket or len(ticket) > 128 or not ticket.isascii():
         return None
     kept = redis_store.client.getdel(events.ticket_key(_digest(ticket)))
     return orjson.loads(kept) if kept else None

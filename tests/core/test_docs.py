@@ -473,9 +473,10 @@ def test_swagger_ui_keeps_the_token_and_sends_it_to_optional_auth_operations(doc
                                                                 "password": "plum tractor sings"}).json["access_token"]
     page = docs_page
     page.locator(".auth-wrapper button.authorize").click()
-    page.locator(".auth-container input").fill(token)
-    page.locator(".auth-btn-wrapper button.authorize").click()
-    page.locator(".auth-btn-wrapper button.btn-done").click()
+    bearer = page.locator("form", has_text="bearerAuth (http, Bearer)")  # the stream's ticket has a form too
+    bearer.locator("input").fill(token)
+    bearer.locator(".auth-btn-wrapper button.authorize").click()
+    bearer.locator(".auth-btn-wrapper button.btn-done").click()
 
     page.reload()
     page.wait_for_selector(".opblock-summary")
