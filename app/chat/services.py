@@ -1,7 +1,10 @@
 """Conversations and messages; points, congratulations and read state kept exact by the database."""
 
-from sqlalchemy import bindparam, delete, exists, func, insert, select, text
+from sqlalchemy import JSON, bindparam, delete, exists, func, insert, select, text
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import GenericFunction
 
 from app.chat.models import Conversation, Message, Participant
 from app.chat.rules import congratulation
@@ -36,6 +39,41 @@ def _participants(conversation_ids: list[int], connection=None) -> dict[int, lis
     return people
 
 
+class people_of(GenericFunction):
+    """A conversation's participants as a JSON array of ``{id, name}``, in the order they joined.
+
+    A column of the statement that reads the conversation, so a page of conversations and their
+    participants are one statement: each database spells the aggregate its own way (below).
+    """
+
+    type = JSON()
+    inherit_cache = True
+
+
+def _people(conversation_id, aggregate):
+    return (select(aggregate).join_from(PARTICIPANTS, USERS, USERS.c.id == PARTICIPANTS.c.user_id)
+            .where(PARTICIPANTS.c.conversation_id == conversation_id).scalar_subquery())
+
+
+@compiles(people_of, "postgresql")
+def _people_on_postgresql(element, compiler, **kw):
+    person = func.json_build_object("id", USERS.c.id, "name", USERS.c.name)
+    conversation_id, = element.clauses
+    return compiler.process(_people(conversation_id, func.json_agg(
+        aggregate_order_by(person, PARTICIPANTS.c.joined_at, USERS.c.id))), **kw)
+
+
+@compiles(people_of, "sqlite")
+def _people_on_sqlite(element, compiler, **kw):
+    # SQLite aggregates rows in the order its subquery gives them
+    conversation_id, = element.clauses
+    joined = (select(USERS.c.id, USERS.c.name).join_from(PARTICIPANTS, USERS, USERS.c.id == PARTICIPANTS.c.user_id)
+              .where(PARTICIPANTS.c.conversation_id == conversation_id)
+              .order_by(PARTICIPANTS.c.joined_at, USERS.c.id).correlate(conversation_id.table).subquery("joined"))
+    people = select(func.json_group_array(func.json_object("id", joined.c.id, "name", joined.c.name))).scalar_subquery()
+    return compiler.process(people, **kw)
+
+
 def _message(message_id: int, conversation_id: int, author_id: int | None, author_name: str | None, kind: str,
              body: str, created_at) -> dict:
     """A message as every answer and event shows it (SPEC 7)."""
@@ -44,12 +82,12 @@ def _message(message_id: int, conversation_id: int, author_id: int | None, autho
             "created_at": created_at}
 
 
-def _view(row, participants: list[dict]) -> dict:
+def _view(row) -> dict:
     """A conversation row of ``with_read_state`` as the API answers it."""
     last = None if row.last_message_id is None else _message(
         row.last_message_id, row.id, row.last_author_id, row.last_author_name, row.last_kind, row.last_body,
         row.last_created_at)
-    return {"id": row.id, "title": row.title, "participants": participants, "created_at": row.created_at,
+    return {"id": row.id, "title": row.title, "participants": row.participants, "created_at": row.created_at,
             "last_message": last, "unread_count": row.unread_count}
 
 
@@ -65,7 +103,7 @@ MY_CONVERSATIONS = (select(CONVERSATIONS.c.id, CONVERSATIONS.c.title, CONVERSATI
 
 
 def with_read_state(query):
-    """``query``'s conversations with their last message and my unread count, computed for its rows only.
+    """``query``'s conversations with their participants, last message and my unread count, for its rows only.
 
     Unread: messages after my marker that I did not write, counted on (conversation_id, id, author_id)
     alone. A congratulation has no author, so it is unread for everyone, the one it congratulates
@@ -80,7 +118,8 @@ def with_read_state(query):
               .scalar_subquery())
     return (select(rows, last.c.author_id.label("last_author_id"), author.c.name.label("last_author_name"),
                    last.c.kind.label("last_kind"), last.c.body.label("last_body"),
-                   last.c.created_at.label("last_created_at"), unread.label("unread_count"))
+                   last.c.created_at.label("last_created_at"), unread.label("unread_count"),
+                   people_of(rows.c.id).label("participants"))
             .select_from(rows.outerjoin(last, last.c.id == rows.c.last_message_id)
                          .outerjoin(author, author.c.id == last.c.author_id))
             .order_by(rows.c.activity_at.desc(), rows.c.id.desc()))
@@ -169,17 +208,16 @@ def with_message_rows(page):
 def list_conversations(user_id: int, *, limit: int, cursor: str | None) -> dict:
     """The conversations I take part in, by latest activity first (the newest message's, else the creation's).
 
-    One statement for the page, one for its participants, whatever the number of conversations and
-    messages. As in any list ordered by activity, a conversation that moves up while I page through
-    can be seen twice (a page after it moved) or skipped (it moved above my cursor).
+    One statement, participants included, whatever the number of conversations and messages. As in
+    any list ordered by activity, a conversation that moves up while I page through can be seen
+    twice (a page after it moved) or skipped (it moved above my cursor).
     """
     with one_statement() as connection:
         rows, next_cursor = paginate(MY_CONVERSATIONS, kind=f"conversations:{user_id}",
                                      created_col=ACTIVITY, tiebreak_col=CONVERSATIONS.c.id,
                                      limit=limit, cursor=cursor, key=lambda row: (row.activity_at, row.id),
                                      connection=connection, params={"user_id": user_id}, wrap=with_read_state)
-        people = _participants([row.id for row in rows], connection) if rows else {}
-    return {"items": [_view(row, people[row.id]) for row in rows], "next_cursor": next_cursor}
+    return {"items": [_view(row) for row in rows], "next_cursor": next_cursor}
 
 
 def get_conversation(user_id: int, conversation_id: int) -> dict:
@@ -187,10 +225,9 @@ def get_conversation(user_id: int, conversation_id: int) -> dict:
     with one_statement() as connection:
         row = connection.execute(CONVERSATION_OF_USER, {"user_id": user_id,
                                                         "conversation_id": conversation_id}).first()
-        if row is None:
-            raise ConversationNotFound()
-        people = _participants([row.id], connection)
-    return {**_view(row, people[row.id]), "last_read_message_id": row.last_read_message_id}
+    if row is None:
+        raise ConversationNotFound()
+    return {**_view(row), "last_read_message_id": row.last_read_message_id}
 
 
 # Forward only: the CASE reads the marker as it is when the row is written, so of two concurrent
