@@ -121,10 +121,12 @@ class Hub:
 
     def _read(self) -> None:
         with self.app.app_context():
-            client, key = events.redis_store.dedicated(read_timeout=BLOCK_MS / 1000 + 5), events.fanout_key()
+            client, key = None, events.fanout_key()
             last_id, failures = None, 0
             while not self._stopping.is_set():
                 try:
+                    if client is None:  # connects at once: inside the retries, like every read
+                        client = events.redis_store.dedicated(read_timeout=BLOCK_MS / 1000 + 5)
                     if last_id is None:  # from now on: earlier events reach a client through its own stream
                         newest = client.xrevrange(key, count=1)
                         last_id = newest[0][0] if newest else "0-0"
