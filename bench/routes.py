@@ -3,7 +3,9 @@
 One run serves both on the same PostgreSQL database: Agora as ``make serve`` starts it
 (gunicorn.conf.py, with Redis), the bare app (``bench/bare.py``) under gunicorn with 2 sync
 workers; wrk drives each pair in turn, 2 threads x 8 connections, for ``--rounds`` rounds.
-A ratio is Agora's requests/s over the bare route's, measured back to back.
+A ratio is Agora's requests/s over the bare route's, measured back to back. The chat reads
+(issue 28) are held against the primary-key read: a first page of 20 messages in a conversation
+of 1,000, and the first page of a list of 20 conversations, seeded with SQL.
 """
 
 import argparse
@@ -30,7 +32,12 @@ ROUTES = [
     ("POST /posts/{id}/like (already liked)", "update", 0.5),
     ("POST /posts", "insert", 0.4),
     ("POST /conversations/{id}/messages", "insert", 0.4),
+    ("GET /conversations/{id}/messages first page of 20", "read", 0.3),
+    ("GET /conversations first page of 20", "read", 0.25),
 ]
+# Seeded with SQL, beside the API's seed (issue 28): Bob's 20 conversations with Ann, 5 messages each, and
+# the first of them long; Bob has read all but each one's last two messages.
+CHAT_CONVERSATIONS, CHAT_MESSAGES_EACH, LONG_CONVERSATION = 20, 5, 1_000
 
 
 @contextmanager
@@ -73,7 +80,43 @@ def seed(base_url: str) -> dict:
     conversation = call("POST", "/api/v1/conversations", ann["access_token"], title="Bench",
                         participant_ids=[bob["user"]["id"]])
     return {"post_id": post["id"], "author_id": ann["user"]["id"], "ann": ann["access_token"],
-            "bob": bob["access_token"], "conversation_id": conversation["id"]}
+            "bob": bob["access_token"], "conversation_id": conversation["id"], "ann_id": ann["user"]["id"],
+            "bob_id": bob["user"]["id"]}
+
+
+def seed_chat(database_url: str, seeded: dict) -> None:
+    """Bob's other conversations and messages in all of them, kept as the API keeps them (last message, markers)."""
+    ann, bob, first = seeded["ann_id"], seeded["bob_id"], seeded["conversation_id"]
+    dsn = database_url.replace("postgresql+psycopg://", "postgresql://", 1)
+    with psycopg.connect(dsn) as connection:
+        connection.execute("""
+            WITH made AS (
+                INSERT INTO conversations (title, creator_id, created_at)
+                SELECT 'Bench ' || g, %(ann)s, now() - interval '1 day' FROM generate_series(2, %(count)s) AS g
+                RETURNING id)
+            INSERT INTO conversation_participants (conversation_id, user_id, joined_at)
+            SELECT id, person, now() - interval '1 day' FROM made, (VALUES (%(ann)s), (%(bob)s)) AS people(person)""",
+                           {"ann": ann, "bob": bob, "count": CHAT_CONVERSATIONS})
+        connection.execute("""
+            INSERT INTO messages (conversation_id, author_id, kind, body, created_at)
+            SELECT p.conversation_id, CASE WHEN n %% 2 = 0 THEN %(ann)s ELSE %(bob)s END, 'user',
+                   'Message ' || n || ' of a benchmark conversation',
+                   now() - interval '1 hour' + n * interval '1 second'
+            FROM conversation_participants p,
+                 generate_series(1, CASE WHEN p.conversation_id = %(first)s THEN %(long)s ELSE %(each)s END) AS n
+            WHERE p.user_id = %(bob)s ORDER BY n, p.conversation_id""",
+                           {"ann": ann, "bob": bob, "first": first, "long": LONG_CONVERSATION,
+                            "each": CHAT_MESSAGES_EACH})
+        connection.execute("""
+            UPDATE conversations c SET last_message_id = newest.id, last_message_at = newest.created_at
+            FROM (SELECT DISTINCT ON (conversation_id) conversation_id, id, created_at FROM messages
+                  ORDER BY conversation_id, created_at DESC, id DESC) AS newest
+            WHERE newest.conversation_id = c.id""")
+        connection.execute("""
+            UPDATE conversation_participants p SET last_read_message_id = c.last_message_id - 2
+            FROM conversations c WHERE c.id = p.conversation_id AND p.user_id = %(bob)s""", {"bob": bob})
+    with psycopg.connect(dsn, autocommit=True) as connection:
+        connection.execute("VACUUM ANALYZE conversations, conversation_participants, messages")
 
 
 def bare_requests(bare: str, seeded: dict) -> dict:
@@ -99,6 +142,9 @@ def agora_requests(agora: str, seeded: dict) -> dict:
         "POST /posts": dict(url=f"{api}/posts", method="POST", token=seeded["ann"], body={"body": "bench"}),
         "POST /conversations/{id}/messages": dict(url=f"{api}/conversations/{conversation}/messages", method="POST",
                                                   token=seeded["bob"], body={"body": "bench"}),
+        "GET /conversations/{id}/messages first page of 20": dict(
+            url=f"{api}/conversations/{conversation}/messages?limit=20", token=seeded["bob"]),
+        "GET /conversations first page of 20": dict(url=f"{api}/conversations?limit=20", token=seeded["bob"]),
     }
 
 
@@ -118,6 +164,7 @@ def main(argv=None) -> list[dict]:
                "JWT_ACCESS_MINUTES": "120"}
         with gunicorn(env, workers=None, threads=None) as agora, bare_server(database_url) as bare:
             seeded = seed(agora)
+            seed_chat(database_url, seeded)
             bares, agoras = bare_requests(bare, seeded), agora_requests(agora, seeded)
             print(f"{'route':<44} {'round':>5} {'bare r/s':>9} {'agora r/s':>9} {'p50 ms':>7} {'p99 ms':>7} "
                   f"{'ratio':>6} {'target':>6}")
