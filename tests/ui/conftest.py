@@ -1,11 +1,15 @@
 """Browser tests: the app on a real HTTP server in a thread, driven by Debian's Chromium through Playwright."""
 
+import json
 import threading
 from dataclasses import dataclass, field
 from itertools import count
 
 import pytest
+from datetime import timedelta
+
 from flask import Flask
+from flask_jwt_extended import create_access_token, decode_token
 from werkzeug.serving import make_server
 
 from app.extensions import db
@@ -42,6 +46,24 @@ class Site:
         answer = self.app.test_client().open(f"/api/v1{path}", method=method, json=json, headers=user["headers"])
         assert answer.status_code < 300, answer.json
         return answer.get_json(silent=True)
+
+
+def hold_session(page, user: dict, access_token: str) -> None:
+    """Put ``user``'s tokens in the page's tab as signing in does, with ``access_token`` for the access token."""
+    page.goto("/signin")
+    page.evaluate("""([access, refresh, user]) => {
+        sessionStorage.setItem("agora.access_token", access);
+        sessionStorage.setItem("agora.refresh_token", refresh);
+        sessionStorage.setItem("agora.user", user);
+    }""", [access_token, user["refresh_token"], json.dumps({"id": user["id"], "name": user["name"]})])
+
+
+def expiring_access_token(app, user: dict, seconds: float) -> str:
+    """An access token of ``user``'s session (from its refresh token) that expires in ``seconds``."""
+    with app.app_context():
+        claims = decode_token(user["refresh_token"])
+        return create_access_token(str(user["id"]), additional_claims={"gen": claims["gen"], "sid": claims["sid"]},
+                                   expires_delta=timedelta(seconds=seconds))
 
 
 def bodies_closed_at_once(app):

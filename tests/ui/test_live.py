@@ -6,15 +6,14 @@ a stream opens reach a page only through its first REST read, which is what the 
 
 import json
 import re
-from datetime import timedelta
 
-from flask_jwt_extended import create_access_token, decode_token
 from sqlalchemy import update
 
 from app.events import models as events
 from app.extensions import db, redis_store
 from app.users.models import User
 
+from tests.ui.conftest import expiring_access_token, hold_session
 from tests.ui.test_pages import expect, post_card, sign_in_by_email
 
 
@@ -162,17 +161,9 @@ def test_a_referral_and_a_finished_check_show_on_my_profile_as_they_happen(site,
 def test_a_stream_whose_token_expires_refreshes_it_and_goes_on(site, person):
     ann, bob = site.signup("Ann"), site.signup("Bob")
     post = site.api("POST", "/posts", ann, body="Still live")
-    with site.app.app_context():  # an access token of Ann's session that expires in a moment
-        claims = decode_token(ann["refresh_token"])
-        short = create_access_token(str(ann["id"]), additional_claims={"gen": claims["gen"], "sid": claims["sid"]},
-                                    expires_delta=timedelta(seconds=3))
+    short = expiring_access_token(site.app, ann, seconds=3)
     page = person()
-    page.goto("/signin")
-    page.evaluate("""([access, refresh, user]) => {
-        sessionStorage.setItem("agora.access_token", access);
-        sessionStorage.setItem("agora.refresh_token", refresh);
-        sessionStorage.setItem("agora.user", user);
-    }""", [short, ann["refresh_token"], json.dumps({"id": ann["id"], "name": "Ann"})])
+    hold_session(page, ann, short)
     page.goto("/")
     wait_live(page)
 
@@ -235,19 +226,11 @@ def test_a_duplicated_tab_and_its_original_refresh_their_shared_session_without_
     exchanges the refresh token and hands the new pair over, so the spent one is never presented again."""
     ann, bob = site.signup("Ann"), site.signup("Bob")
     post = site.api("POST", "/posts", ann, body="Both tabs")
-    with site.app.app_context():
-        claims = decode_token(ann["refresh_token"])
-        short = create_access_token(str(ann["id"]), additional_claims={"gen": claims["gen"], "sid": claims["sid"]},
-                                    expires_delta=timedelta(seconds=3))
+    short = expiring_access_token(site.app, ann, seconds=3)
     original = person()
     duplicate = original.context.new_page()  # the same browser: tabs can see each other
     for page in (original, duplicate):
-        page.goto("/signin")
-        page.evaluate("""([access, refresh, user]) => {
-            sessionStorage.setItem("agora.access_token", access);
-            sessionStorage.setItem("agora.refresh_token", refresh);
-            sessionStorage.setItem("agora.user", user);
-        }""", [short, ann["refresh_token"], json.dumps({"id": ann["id"], "name": "Ann"})])
+        hold_session(page, ann, short)
         page.goto("/")
     for page in (original, duplicate):
         wait_live(page)

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from flask_jwt_extended import create_access_token
 
-from tests.ui.conftest import PASSWORD
+from tests.ui.conftest import PASSWORD, hold_session
 
 try:
     from playwright.sync_api import expect
@@ -193,12 +193,7 @@ def test_an_expired_token_is_refreshed_and_a_revoked_one_signs_out(site, person)
     with site.app.app_context():
         expired = create_access_token(str(ann["id"]), expires_delta=timedelta(seconds=-10))
     page = person()
-    page.goto("/signin")
-    page.evaluate("""([access, refresh, user]) => {
-        sessionStorage.setItem("agora.access_token", access);
-        sessionStorage.setItem("agora.refresh_token", refresh);
-        sessionStorage.setItem("agora.user", user);
-    }""", [expired, ann["refresh_token"], json.dumps({"id": ann["id"], "name": "Ann"})])
+    hold_session(page, ann, expired)
 
     page.goto("/profile")
     expect(page.locator("#facts")).to_contain_text(ann["email"])
