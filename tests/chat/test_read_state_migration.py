@@ -31,13 +31,18 @@ def migrated_app(tmp_path):
     teardown_app(app)
 
 
+def upgrade_from_seeded_0004() -> None:
+    """The database at 0004 holding SEED's rows, then upgraded to the newest revision."""
+    flask_migrate.upgrade(revision="0004")
+    with db.engine.begin() as connection:
+        for statement in SEED:
+            connection.execute(text(statement))
+    flask_migrate.upgrade()
+
+
 def test_upgrading_keeps_every_row_and_backfills_last_messages_and_markers(migrated_app):
     with migrated_app.app_context():
-        flask_migrate.upgrade(revision="0004")
-        with db.engine.begin() as connection:
-            for statement in SEED:
-                connection.execute(text(statement))
-        flask_migrate.upgrade()
+        upgrade_from_seeded_0004()
         with db.engine.connect() as connection:
             conversations = connection.execute(text(
                 "SELECT id, last_message_id, last_message_at FROM conversations ORDER BY id")).all()
@@ -51,11 +56,7 @@ def test_upgrading_keeps_every_row_and_backfills_last_messages_and_markers(migra
 
 def test_downgrading_and_upgrading_again_keeps_the_messages(migrated_app):
     with migrated_app.app_context():
-        flask_migrate.upgrade(revision="0004")
-        with db.engine.begin() as connection:
-            for statement in SEED:
-                connection.execute(text(statement))
-        flask_migrate.upgrade()
+        upgrade_from_seeded_0004()
         flask_migrate.downgrade(revision="0004")
         flask_migrate.upgrade()
         with db.engine.connect() as connection:
