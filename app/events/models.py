@@ -182,6 +182,12 @@ def id_key(entry_id: str) -> tuple[int, int] | None:
     return int(ms), int(seq)
 
 
+def position(user_id: int) -> str:
+    """Where the user's stream ends now: its newest id, or (nothing kept) an id of this moment."""
+    newest = redis_store.client.xrevrange(user_stream_key(user_id), count=1)
+    return newest[0][0] if newest else f"{time.time_ns() // 1_000_000}-0"
+
+
 def read_after(user_id: int, last_id: str) -> tuple[str | None, list[tuple[str, str, str]]]:
     """The user's kept events after ``last_id``, oldest first, as ``(id, name, data)``, and ``None``; or, when some
     between were lost (trimmed, expired, or ``last_id`` is no id of this stream), no events and the id a

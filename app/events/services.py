@@ -90,7 +90,11 @@ def open_stream(claims: dict, last_event_id: str | None) -> "OpenStream":
         stream.close()
         raise ServiceUnavailable("Live events cannot be read from Redis right now: try again.")
     try:
-        resync_id, backlog = events.read_after(user_id, last_event_id) if last_event_id is not None else (None, [])
+        if last_event_id is None:  # live events only, and an id for the events that end a stream to carry
+            resync_id, backlog, start_id = None, [], events.position(user_id)
+        else:
+            resync_id, backlog = events.read_after(user_id, last_event_id)
+            start_id = last_event_id
     except RedisError:
         stream.close()
         raise
@@ -98,25 +102,27 @@ def open_stream(claims: dict, last_event_id: str | None) -> "OpenStream":
     def generate() -> Iterator[bytes]:
         yield OPENING  # outside the context below: some servers take the first frame on another thread
         with app.app_context():
-            sent = None
+            sent = start_id  # the id a client resuming from here gives: every event carries one
             if resync_id is not None:
-                sent = events.id_key(resync_id)
+                sent = resync_id
                 yield frame(events.RESYNC, "{}", resync_id)
             for entry_id, name, data in backlog:
-                sent = events.id_key(entry_id)
+                sent = entry_id
                 yield frame(name, data, entry_id)
             yield from live(sent)
 
-    def live(sent) -> Iterator[bytes]:
+    def live(sent: str) -> Iterator[bytes]:
+        """Live events after ``sent`` (an id); the events that end the stream carry it, to resume from."""
+        sent_key = events.id_key(sent)
         expires_at = claims["exp"]
         next_beat = time.monotonic() + heartbeat
         while True:
             if time.time() >= expires_at:
-                yield frame(events.REAUTH, "{}")
+                yield frame(events.REAUTH, "{}", sent)
                 return
             item = subscription.get(min(next_beat - time.monotonic(), expires_at - time.time()))
             if subscription.revoked:  # found by the hub's beat, or at once after a logout's nudge
-                yield frame(events.SESSION_REVOKED, "{}")
+                yield frame(events.SESSION_REVOKED, "{}", sent)
                 return
             if subscription.behind:
                 return  # more than a queue behind: the client resumes from its own stream
@@ -127,9 +133,9 @@ def open_stream(claims: dict, last_event_id: str | None) -> "OpenStream":
                 continue
             entry_id, name, data, appended_at = item
             key = events.id_key(entry_id)
-            if sent is not None and key is not None and key <= sent:
-                continue  # already sent from the backlog
-            sent = key
+            if sent_key is not None and key is not None and key <= sent_key:
+                continue  # sent from the backlog already, or from before this stream's start
+            sent, sent_key = entry_id, key
             yield frame(name, data, entry_id)
             metrics.EVENTS_DELIVERED.labels(name).inc()
             metrics.EVENTS_DELIVERY_LAG.observe(max(0.0, time.time() - appended_at))

@@ -7,6 +7,7 @@ from flask_jwt_extended import create_access_token, decode_token
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from app.auth.models import session_generation
+from app.auth.tokens import issue_tokens
 from app.events import models as events
 from app.extensions import redis_store
 from tests.events.conftest import EVENTS, kept_events
@@ -220,3 +221,23 @@ def test_a_beat_that_cannot_reach_redis_leaves_streams_open(app, client, signup,
     monkeypatch.setattr(pipeline_class, "execute", real_execute)
     publish(app, events.profile_updated(me["id"], "valid", "found"))
     assert stream.next_event()["event"] == "profile.updated"
+
+
+def test_the_event_that_ends_a_stream_carries_the_id_to_resume_from(app, client, signup, open_stream):
+    """Even a stream opened without Last-Event-ID: what happens between its end and the reconnection is not lost."""
+    me, _ = signup()
+    publish(app, events.profile_updated(me["id"], "pending", "before"))
+    with app.app_context():
+        token = create_access_token(str(me["id"]), expires_delta=timedelta(seconds=1),
+                                    additional_claims={"gen": session_generation(me["id"]), "sid": "short"})
+    reauth = open_stream(client, {"Authorization": f"Bearer {token}"}).next_event(timeout=3)
+    assert reauth["event"] == "reauth" and reauth["id"] == kept_events(app, me["id"])[-1][0]
+    publish(app, events.profile_updated(me["id"], "pending", "meanwhile"))
+    headers = {"Authorization": f"Bearer {client_token(app, me['id'])}"}
+    resumed = open_stream(client, headers, last_event_id=reauth["id"]).next_event()
+    assert resumed["data"]["enrichment_status"] == "meanwhile"
+
+
+def client_token(app, user_id: int) -> str:
+    with app.app_context():
+        return issue_tokens(user_id)["access_token"]
