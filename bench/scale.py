@@ -6,9 +6,14 @@ as ``make serve`` starts it (gunicorn.conf.py, Redis). The data is seeded in bul
 ``VACUUM (ANALYZE)``. wrk (2 threads x 8 connections) drives, with a token: the first page of
 the feed, a page deep in it (reached by following ``next_cursor``), and ``GET /users/me`` of a
 user with 1,000 referrals. What grows is everyone else: the measured user's own referrals
-(1,000), posts (50) and likes are the same at both sizes. The two sizes alternate, round by
-round, so the machine's noise hits both alike; a ratio is the small size's best req/s over
-the large size's (target < 1.5)."""
+(1,000), posts (50) and likes are the same at both sizes. The chat (issue 28) grows with the
+user: the first page of messages of a conversation of 100, then of 100,000 messages, and the
+first page of the conversation list of a user in 10, then in 1,000 conversations (beside 2,000,
+then 50,000 of others'), seeded at each size directly; that page holds 10 conversations, all the
+small user has, so both sizes answer as many (a page of 20 would be twice the answer at the large
+size). The two sizes alternate, round by round,
+so the machine's noise hits both alike; a ratio is the small size's best req/s over the large
+size's (target < 1.5). ``--only`` measures some routes (every size is still seeded)."""
 
 import argparse
 import json
@@ -31,7 +36,12 @@ SIZES = [(10_000, 2_000), (1_000_000, 100_000)]
 REFERRALS, MY_POSTS_EVERY, MY_POSTS_UNTIL = 1_000, 200, 10_000
 DEEP_PAGES, PAGE = 1_000, 20
 ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-ROUTES = ["GET /posts first page", "GET /posts deep page", "GET /users/me (1,000 referrals)"]
+ROUTES = ["GET /posts first page", "GET /posts deep page", "GET /users/me (1,000 referrals)",
+          "GET /conversations/{id}/messages first page", "GET /conversations first page of 10"]
+# The chat at each size (issue 28): the messages in my long conversation, the conversations I am in
+# (each of the others with CHAT_EACH messages), and everyone else's conversations beside mine.
+CHAT_SIZES = [{"messages": 100, "mine": 10, "others": 2_000}, {"messages": 100_000, "mine": 1_000, "others": 50_000}]
+CHAT_EACH = 5
 
 
 def base36(number: str, width: int = 6) -> str:
@@ -103,6 +113,51 @@ def grow(dsn: str, *, me: int, my_code: str, posts: tuple[int, int], users: tupl
     return time.monotonic() - started
 
 
+def seed_chat(dsn: str, *, me: int, users: int, messages: int, mine: int, others: int) -> float:
+    """My ``mine`` conversations, the first of ``messages`` messages, and ``others`` of other users; returns seconds.
+
+    Each conversation has two participants (me, or a seeded user, and another) and CHAT_EACH messages
+    written in turns, so a conversation's rows lie apart in the table as they do when people write at
+    once (the long one's are written first); its last message and my read marker (all read but the
+    last two) as the API keeps them.
+    """
+    started = time.monotonic()
+    total = mine + others
+    with psycopg.connect(dsn) as connection, connection.cursor() as cursor:
+        cursor.execute("SET synchronous_commit = off")
+        cursor.execute(f"""
+            INSERT INTO conversations (id, title, creator_id, created_at)
+            SELECT g, 'Conversation ' || g, {me + 1} + g % {users}, timestamptz '2025-03-01' + g * interval '1 minute'
+            FROM generate_series(1, {total}) AS g""")
+        cursor.execute(f"""
+            INSERT INTO conversation_participants (conversation_id, user_id, joined_at)
+            SELECT g, person, timestamptz '2025-03-01' + g * interval '1 minute'
+            FROM generate_series(1, {total}) AS g,
+                 LATERAL (VALUES (CASE WHEN g <= {mine} THEN {me} ELSE {me + 1} + g % {users} END),
+                                 ({me + 1} + (g + 1) % {users})) AS people(person)""")
+        for first_n, last_n, first_g, last_g in ((1, messages, 1, 1), (1, CHAT_EACH, 2, total)):
+            cursor.execute(f"""
+                INSERT INTO messages (conversation_id, author_id, kind, body, created_at)
+                SELECT g, CASE WHEN n % 2 = 0 AND g <= {mine} THEN {me} ELSE {me + 1} + (g + n % 2) % {users} END,
+                       'user', 'Message ' || n || ' in conversation ' || g,
+                       timestamptz '2025-06-01' + n * interval '1 minute' + g * interval '1 millisecond'
+                FROM generate_series({first_n}, {last_n}) AS n, generate_series({first_g}, {last_g}) AS g
+                ORDER BY n, g""")
+        cursor.execute("""
+            UPDATE conversations c SET last_message_id = newest.id, last_message_at = newest.created_at
+            FROM (SELECT DISTINCT ON (conversation_id) conversation_id, id, created_at FROM messages
+                  ORDER BY conversation_id, created_at DESC, id DESC) AS newest
+            WHERE newest.conversation_id = c.id""")
+        cursor.execute(f"""
+            UPDATE conversation_participants p SET last_read_message_id = c.last_message_id - 2
+            FROM conversations c WHERE c.id = p.conversation_id AND p.user_id = {me}""")
+        for table in ("conversations", "messages"):
+            cursor.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
+    with psycopg.connect(dsn, autocommit=True) as connection:
+        connection.execute("VACUUM (ANALYZE) conversations, conversation_participants, messages")
+    return time.monotonic() - started
+
+
 def deep_cursor(api: str, token: str, posts_deep: int) -> str:
     """The ``next_cursor`` after the newest ``posts_deep`` posts, walked 100 at a time."""
     cursor, seen = None, 0
@@ -139,15 +194,19 @@ def site(postgres: str, redis: str, posts: int):
             for size in [size for size in SIZES if size[0] <= posts]:
                 seconds += grow(dsn, me=me["id"], my_code=my_code, posts=(had[0], size[0]), users=(had[1], size[1]))
                 had = size
+            chat = CHAT_SIZES[[size[0] for size in SIZES].index(posts)]
+            seconds += seed_chat(dsn, me=me["id"], users=had[1], **chat)
             deep = min(DEEP_PAGES, posts // PAGE // 2)  # 10,000 posts have 500 pages: take the middle one there
             cursor = deep_cursor(api, token, deep * PAGE)
             profile = requests.get(f"{api}/users/me", headers={"Authorization": f"Bearer {token}"}, timeout=30).json()
             assert profile["referral_count"] == REFERRALS, profile["referral_count"]
             yield {"posts": posts, "users": had[1], "seed_seconds": round(seconds, 1), "token": token,
-                   "pages_deep": deep, "urls": {
+                   "pages_deep": deep, "chat": chat, "urls": {
                        ROUTES[0]: f"{api}/posts?limit={PAGE}",
                        ROUTES[1]: f"{api}/posts?limit={PAGE}&cursor={cursor}",
                        ROUTES[2]: f"{api}/users/me",
+                       ROUTES[3]: f"{api}/conversations/1/messages?limit={PAGE}",
+                       ROUTES[4]: f"{api}/conversations?limit={CHAT_SIZES[0]['mine']}",
                    }}
 
 
@@ -158,6 +217,7 @@ def main(argv=None) -> dict:
     parser.add_argument("--postgres", default=os.environ.get("BENCH_POSTGRES_URL",
                                                              "postgresql://postgres@127.0.0.1:5432/postgres"))
     parser.add_argument("--redis", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0"))
+    parser.add_argument("--only", help="measure only the routes whose name contains this (every size is seeded)")
     args = parser.parse_args(argv)
     (small_posts, _), (large_posts, _) = SIZES
     result = {"sizes": {}, "ratios": {}, "target": TARGET}
@@ -165,11 +225,13 @@ def main(argv=None) -> dict:
         sites = (small, large)
         for measured in sites:
             print(f"{measured['posts']:>9,} posts, {measured['users']:,} users: seeded in {measured['seed_seconds']} s; "
-                  f"the deep page follows {measured['pages_deep']:,} pages of {PAGE}", flush=True)
+                  f"the deep page follows {measured['pages_deep']:,} pages of {PAGE}; chat: "
+                  f"{measured['chat']['messages']:,} messages in one conversation, {measured['chat']['mine']:,} "
+                  f"conversations of mine, {measured['chat']['others']:,} of others", flush=True)
             result["sizes"][str(measured["posts"])] = {
-                key: measured[key] for key in ("users", "seed_seconds", "pages_deep")} | {"routes": {}}
-        print(f"{'route':<34} {'posts':>9} {'round':>5} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7}", flush=True)
-        for name in ROUTES:
+                key: measured[key] for key in ("users", "seed_seconds", "pages_deep", "chat")} | {"routes": {}}
+        print(f"{'route':<44} {'posts':>9} {'round':>5} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7}", flush=True)
+        for name in [route for route in ROUTES if not args.only or args.only in route]:
             for measured in sites:  # warm-up: caches and connection pools, not measured
                 wrk.run(measured["urls"][name], token=measured["token"], seconds=1)
             runs = {measured["posts"]: [] for measured in sites}
@@ -179,7 +241,7 @@ def main(argv=None) -> dict:
                     runs[measured["posts"]].append(run)
                     flag = "" if run["non_2xx"] == 0 and run["socket_errors"] == 0 else \
                         f"  ({run['non_2xx']} non-2xx, {run['socket_errors']} socket errors)"
-                    print(f"{name:<34} {measured['posts']:>9,} {round_no:>5} {run['rps']:>8.0f} {run['p50_ms']:>7.2f} "
+                    print(f"{name:<44} {measured['posts']:>9,} {round_no:>5} {run['rps']:>8.0f} {run['p50_ms']:>7.2f} "
                           f"{run['p99_ms']:>7.2f}{flag}", flush=True)
             best = {}
             for posts, size_runs in runs.items():  # noise only ever slows a run: keep each size's best
@@ -188,7 +250,7 @@ def main(argv=None) -> dict:
             ratio = round(best[small_posts]["rps"] / best[large_posts]["rps"], 3) if best[large_posts]["rps"] else None
             result["ratios"][name] = ratio
             verdict = "ok" if ratio is not None and ratio < TARGET else "MISSED"
-            print(f"{name:<34} best {best[small_posts]['rps']:.0f} / {best[large_posts]['rps']:.0f} req/s: "
+            print(f"{name:<44} best {best[small_posts]['rps']:.0f} / {best[large_posts]['rps']:.0f} req/s: "
                   f"ratio {ratio:.2f} (target < {TARGET}) {verdict}", flush=True)
     return result
 
