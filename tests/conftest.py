@@ -1,6 +1,7 @@
 """Fixtures: a fresh app per test on SQLite + fakeredis, and the stack tier on PostgreSQL + Redis."""
 
 import os
+from contextlib import contextmanager
 import secrets
 import uuid
 from itertools import count
@@ -189,11 +190,11 @@ def postgres_url():
             connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-@pytest.fixture
-def empty_database_url(postgres_url):
-    """A database of its own on the same server, created empty (from template0) and force-dropped afterwards."""
+@contextmanager
+def database_of_its_own(postgres_url: str, name: str):
+    """A database ``name`` on the same server, created empty (from template0) and force-dropped afterwards:
+    its schema and its statistics are its own."""
     url = make_url(postgres_url)
-    name = f"{url.database}_mig"
     dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
     with psycopg.connect(dsn, autocommit=True, connect_timeout=5) as admin:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -202,6 +203,12 @@ def empty_database_url(postgres_url):
             yield url.set(database=name).render_as_string(hide_password=False)
         finally:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def empty_database_url(postgres_url):
+    with database_of_its_own(postgres_url, f"{make_url(postgres_url).database}_mig") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

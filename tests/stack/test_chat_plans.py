@@ -22,16 +22,14 @@ conversation or participant but the viewer's and those of the page's conversatio
 
 import json
 import uuid
-from contextlib import contextmanager
 from dataclasses import dataclass
 
-import psycopg
 import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from app.extensions import db
-from tests.conftest import build_app, teardown_app
+from tests.conftest import build_app, database_of_its_own, teardown_app
 from tests.stack.test_query_plans import captured_statements, explain, plan_nodes, seed_users
 
 pytestmark = pytest.mark.stack
@@ -91,20 +89,6 @@ class Seeded:
     app: object
     headers: dict
     statistics: str
-
-
-@contextmanager
-def database_of_its_own(postgres_url: str, name: str):
-    """A database created empty (from template0) and force-dropped afterwards: its statistics are its own."""
-    url = make_url(postgres_url)
-    dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
-    with psycopg.connect(dsn, autocommit=True, connect_timeout=5) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.execute(f'CREATE DATABASE "{name}" TEMPLATE template0')
-        try:
-            yield url.set(database=name).render_as_string(hide_password=False)
-        finally:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def run_outside_a_transaction(statement: str) -> None:
