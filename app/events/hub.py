@@ -220,13 +220,3 @@ def hub_of(app) -> Hub:
         with _hubs_lock:
             hub = app.extensions.setdefault("events_hub", Hub(app))
     return hub
-
-
-def wait_until_reading(app, timeout: float = 5.0) -> bool:
-    """Start the hub and wait until it reads the fan-out (tests, and a streaming process at start)."""
-    hub = hub_of(app)
-    hub.start()
-    deadline = time.monotonic() + timeout
-    while not hub.reading and time.monotonic() < deadline:
-        time.sleep(0.01)
-    return hub.reading

@@ -19,7 +19,7 @@ from sqlalchemy import event as orm_event
 from sqlalchemy.orm import Session
 
 from app.core import metrics
-from app.extensions import redis_store
+from app.extensions import db, redis_store
 
 log = logging.getLogger(__name__)
 
@@ -89,20 +89,19 @@ def open_streams_key(user_id: int) -> str:
     return redis_store.key("events", "streams", user_id)
 
 
+PENDING = "agora_events"  # the session's info key of the events its transaction will publish
+
+
 def publish_after_commit(*events: Event) -> None:
     """Publish ``events`` once the session's transaction commits; a rollback drops them.
 
     Call it before ``db.session.commit()``: events are never sent for a write that did not happen.
     """
-    from app.extensions import db
-
     session = db.session()
     if not session.in_transaction():
         session.begin()  # so that a rollback before any statement still drops them
     session.info.setdefault(PENDING, []).extend(event for event in events if event.recipients)
 
-
-PENDING = "agora_events"
 
 
 @orm_event.listens_for(Session, "after_commit")
