@@ -94,8 +94,8 @@ def seed_chat(database_url: str, seeded: dict) -> None:
                 INSERT INTO conversations (title, creator_id, created_at)
                 SELECT 'Bench ' || g, %(ann)s, now() - interval '1 day' FROM generate_series(2, %(count)s) AS g
                 RETURNING id)
-            INSERT INTO conversation_participants (conversation_id, user_id, joined_at)
-            SELECT id, person, now() - interval '1 day' FROM made, (VALUES (%(ann)s), (%(bob)s)) AS people(person)""",
+            INSERT INTO conversation_participants (conversation_id, user_id, joined_at, activity_at)
+            SELECT id, person, now() - interval '1 day', now() - interval '1 day' FROM made, (VALUES (%(ann)s), (%(bob)s)) AS people(person)""",
                            {"ann": ann, "bob": bob, "count": CHAT_CONVERSATIONS})
         connection.execute("""
             INSERT INTO messages (conversation_id, author_id, kind, body, created_at)
@@ -112,6 +112,9 @@ def seed_chat(database_url: str, seeded: dict) -> None:
             FROM (SELECT DISTINCT ON (conversation_id) conversation_id, id, created_at FROM messages
                   ORDER BY conversation_id, created_at DESC, id DESC) AS newest
             WHERE newest.conversation_id = c.id""")
+        connection.execute("""
+            UPDATE conversation_participants p SET activity_at = c.last_message_at
+            FROM conversations c WHERE c.id = p.conversation_id AND c.last_message_at IS NOT NULL""")
         connection.execute("""
             UPDATE conversation_participants p SET last_read_message_id = c.last_message_id - 2
             FROM conversations c WHERE c.id = p.conversation_id AND p.user_id = %(bob)s""", {"bob": bob})

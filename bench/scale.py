@@ -130,8 +130,8 @@ def seed_chat(dsn: str, *, me: int, users: int, messages: int, mine: int, others
             SELECT g, 'Conversation ' || g, {me + 1} + g % {users}, timestamptz '2025-03-01' + g * interval '1 minute'
             FROM generate_series(1, {total}) AS g""")
         cursor.execute(f"""
-            INSERT INTO conversation_participants (conversation_id, user_id, joined_at)
-            SELECT g, person, timestamptz '2025-03-01' + g * interval '1 minute'
+            INSERT INTO conversation_participants (conversation_id, user_id, joined_at, activity_at)
+            SELECT g, person, timestamptz '2025-03-01' + g * interval '1 minute', timestamptz '2025-03-01' + g * interval '1 minute'
             FROM generate_series(1, {total}) AS g,
                  LATERAL (VALUES (CASE WHEN g <= {mine} THEN {me} ELSE {me + 1} + g % {users} END),
                                  ({me + 1} + (g + 1) % {users})) AS people(person)""")
@@ -148,6 +148,9 @@ def seed_chat(dsn: str, *, me: int, users: int, messages: int, mine: int, others
             FROM (SELECT DISTINCT ON (conversation_id) conversation_id, id, created_at FROM messages
                   ORDER BY conversation_id, created_at DESC, id DESC) AS newest
             WHERE newest.conversation_id = c.id""")
+        cursor.execute("""
+            UPDATE conversation_participants p SET activity_at = c.last_message_at
+            FROM conversations c WHERE c.id = p.conversation_id AND c.last_message_at IS NOT NULL""")
         cursor.execute(f"""
             UPDATE conversation_participants p SET last_read_message_id = c.last_message_id - 2
             FROM conversations c WHERE c.id = p.conversation_id AND p.user_id = {me}""")

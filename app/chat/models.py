@@ -32,14 +32,21 @@ class Conversation(db.Model):
 
 
 class Participant(db.Model):
-    """A user's membership of a conversation; the primary key makes it unique."""
+    """A user's membership of a conversation; the primary key makes it unique.
+
+    ``activity_at`` copies the conversation's activity (SPEC 7's order) onto each member's row, so a
+    user's list is a walk of their own index entries, whatever the number of conversations.
+    """
 
     __tablename__ = "conversation_participants"
-    __table_args__ = (Index("ix_conversation_participants_user_id", "user_id", "conversation_id"),)
+    __table_args__ = (Index("ix_conversation_participants_user_id_activity_at", "user_id", "activity_at",
+                            "conversation_id"),)
 
     conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"), primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
     joined_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The newest message's time, else the conversation's creation: written with every message.
+    activity_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # The newest message this user has read; it only moves forward (by id). None: nothing read yet.
     last_read_message_id: Mapped[int | None] = mapped_column(Integer)
 

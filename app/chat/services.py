@@ -91,17 +91,12 @@ def _view(row) -> dict:
             "last_message": last, "unread_count": row.unread_count}
 
 
-# SPEC 7's order: the newest message's time, or the creation's while there is none.
-ACTIVITY = func.coalesce(CONVERSATIONS.c.last_message_at, CONVERSATIONS.c.created_at, type_=UTCDateTime())
-# A conversation of mine's activity, read by primary key: a correlated subquery, which PostgreSQL runs
-# as one probe per conversation of mine. Joined, the planner may read everyone's conversations in a
-# hash join to find mine (51,000 rows for a user in 1,000 of them, 7 times slower: issue 28).
-ACTIVITY_OF_MINE = select(ACTIVITY).where(CONVERSATIONS.c.id == PARTICIPANTS.c.conversation_id).scalar_subquery()
-# My conversations, each with my read marker, from my rows of the participants. The conversation's
-# own columns, last message and unread count are added by with_read_state, over the rows this
-# selects (a page's, after its LIMIT).
-MY_CONVERSATIONS = (select(PARTICIPANTS.c.conversation_id.label("id"), ACTIVITY_OF_MINE.label("activity_at"),
-                           PARTICIPANTS.c.user_id.label("viewer_id"), PARTICIPANTS.c.last_read_message_id)
+# My conversations and their activity (SPEC 7's order, copied onto my row by every message): keys
+# alone, so a page is a backward walk of my (user_id, activity_at, conversation_id) index entries,
+# whatever the planner believes of my number of rows. with_read_state adds the rest by primary key
+# (my marker, the conversation, its last message, unread count, participants) for the page's rows only.
+MY_CONVERSATIONS = (select(PARTICIPANTS.c.conversation_id.label("id"), PARTICIPANTS.c.activity_at,
+                           PARTICIPANTS.c.user_id.label("viewer_id"))
                     .where(PARTICIPANTS.c.user_id == bindparam("user_id")))
 
 
@@ -114,18 +109,20 @@ def with_read_state(query):
     """
     rows = query.subquery("mine")
     last, author = MESSAGES.alias("last_message"), USERS.alias("last_author")
-    conversation = CONVERSATIONS.alias("conversation")
+    conversation, me = CONVERSATIONS.alias("conversation"), PARTICIPANTS.alias("me")
     unread = (select(func.count()).select_from(MESSAGES)
               .where(MESSAGES.c.conversation_id == rows.c.id,
-                     MESSAGES.c.id > func.coalesce(rows.c.last_read_message_id, 0),
+                     MESSAGES.c.id > func.coalesce(me.c.last_read_message_id, 0),
                      MESSAGES.c.author_id.is_distinct_from(rows.c.viewer_id))
               .scalar_subquery())
-    return (select(rows, conversation.c.title, conversation.c.created_at, conversation.c.last_message_id,
+    return (select(rows, me.c.last_read_message_id, conversation.c.title, conversation.c.created_at,
+                   conversation.c.last_message_id,
                    last.c.author_id.label("last_author_id"), author.c.name.label("last_author_name"),
                    last.c.kind.label("last_kind"), last.c.body.label("last_body"),
                    last.c.created_at.label("last_created_at"), unread.label("unread_count"),
                    people_of(rows.c.id).label("participants"))
-            .select_from(rows.join(conversation, conversation.c.id == rows.c.id)
+            .select_from(rows.join(me, (me.c.conversation_id == rows.c.id) & (me.c.user_id == rows.c.viewer_id))
+                         .join(conversation, conversation.c.id == rows.c.id)
                          .outerjoin(last, last.c.id == conversation.c.last_message_id)
                          .outerjoin(author, author.c.id == last.c.author_id))
             .order_by(rows.c.activity_at.desc(), rows.c.id.desc()))
@@ -166,7 +163,8 @@ def create_conversation(creator: User, *, title: str, participant_ids: list[int]
     db.session.add(conversation)
     db.session.flush()
     db.session.execute(insert(Participant), [{"conversation_id": conversation.id, "user_id": user_id,
-                                              "joined_at": now} for user_id in [creator.id, *others]])
+                                              "joined_at": now, "activity_at": now}
+                                             for user_id in [creator.id, *others]])
     view = {"id": conversation.id, "title": title, "participants": _participants([conversation.id])[conversation.id],
             "created_at": now, "last_message": None, "unread_count": 0}
     publish_after_commit(conversation_created([creator.id, *others], view))
@@ -221,7 +219,8 @@ def list_conversations(user_id: int, *, limit: int, cursor: str | None) -> dict:
     """
     with one_statement() as connection:
         rows, next_cursor = paginate(MY_CONVERSATIONS, kind=f"conversations:{user_id}",
-                                     created_col=ACTIVITY_OF_MINE, tiebreak_col=PARTICIPANTS.c.conversation_id,
+                                     created_col=PARTICIPANTS.c.activity_at,
+                                     tiebreak_col=PARTICIPANTS.c.conversation_id,
                                      limit=limit, cursor=cursor, key=lambda row: (row.activity_at, row.id),
                                      connection=connection, params={"user_id": user_id}, wrap=with_read_state)
     return {"items": [_view(row) for row in rows], "next_cursor": next_cursor}
@@ -287,11 +286,12 @@ def list_messages(user_id: int, conversation_id: int, *, limit: int, cursor: str
 
 
 # PostgreSQL: membership, the writer's email, the message, the point, the conversation's last
-# message, the author's read marker and the recipients, in one statement. The point is added by
-# UPDATE ... RETURNING, which reads the latest committed total even after waiting for a concurrent
-# message: each total goes to exactly one message. The conversation's last message moves only to a
-# newer one (time, then id), re-checked on the row a concurrent message just wrote; its UPDATE waits
-# for the point, so every post locks the user's row before the conversation's.
+# message, every participant's activity, the author's read marker and the recipients, in one
+# statement. The point is added by UPDATE ... RETURNING, which reads the latest committed total even
+# after waiting for a concurrent message: each total goes to exactly one message. The conversation's
+# last message moves only to a newer one (time, then id), re-checked on the row a concurrent message
+# just wrote. Each step waits for the one before (EXISTS), so every post locks the author's row, then
+# the conversation's, then its participants' (as leaving does: conversation, then participant).
 POST_MESSAGE = text("""
 WITH member AS (
     SELECT u.id, u.name, u.email_status FROM conversation_participants p JOIN users u ON u.id = p.user_id
@@ -303,22 +303,27 @@ WITH member AS (
 ), point AS (
     UPDATE users SET points = points + 1 WHERE id = :user_id AND EXISTS (SELECT 1 FROM message) RETURNING points
 ), activity AS (
-    UPDATE conversations SET last_message_id = (SELECT id FROM message), last_message_at = :now
+    UPDATE conversations SET
+        last_message_id = CASE WHEN last_message_id IS NULL
+            OR (last_message_at, last_message_id) < (:now, (SELECT id FROM message))
+            THEN (SELECT id FROM message) ELSE last_message_id END,
+        last_message_at = GREATEST(last_message_at, :now)
     WHERE id = :conversation_id AND EXISTS (SELECT 1 FROM point)
-    AND (last_message_id IS NULL OR (last_message_at, last_message_id) < (:now, (SELECT id FROM message)))
     RETURNING id
-), marker AS (
-    UPDATE conversation_participants SET last_read_message_id =
-        GREATEST(COALESCE(last_read_message_id, 0), (SELECT id FROM message))
-    WHERE conversation_id = :conversation_id AND user_id = :user_id AND EXISTS (SELECT 1 FROM message)
+), members AS (
+    UPDATE conversation_participants SET activity_at = GREATEST(activity_at, :now),
+        last_read_message_id = CASE WHEN user_id = :user_id
+            THEN GREATEST(COALESCE(last_read_message_id, 0), (SELECT id FROM message))
+            ELSE last_read_message_id END
+    WHERE conversation_id = :conversation_id AND EXISTS (SELECT 1 FROM activity)
     RETURNING user_id
 )
 SELECT m.name, m.email_status, (SELECT id FROM message) AS message_id, (SELECT points FROM point) AS points,
-       (SELECT array_agg(p.user_id) FROM conversation_participants p
-        WHERE p.conversation_id = :conversation_id) AS recipients
+       (SELECT array_agg(user_id) FROM members) AS recipients
 FROM member m
 """).bindparams(bindparam("now", type_=UTCDateTime))
-# PostgreSQL: a congratulation and the conversation's last message moved to it, in one statement.
+# PostgreSQL: a congratulation, the conversation's last message and its participants' activity
+# moved to it, in one statement (in the message's transaction, which holds those rows already).
 POST_REWARD = text("""
 WITH reward AS (
     INSERT INTO messages (conversation_id, author_id, kind, body, created_at)
@@ -328,6 +333,10 @@ WITH reward AS (
     WHERE c.id = :conversation_id
     AND (c.last_message_id IS NULL OR (c.last_message_at, c.last_message_id) < (r.created_at, r.id))
     RETURNING c.id
+), members AS (
+    UPDATE conversation_participants p SET activity_at = GREATEST(p.activity_at, r.created_at) FROM reward r
+    WHERE p.conversation_id = :conversation_id
+    RETURNING p.user_id
 )
 SELECT id, created_at FROM reward
 """).bindparams(bindparam("now", type_=UTCDateTime))
@@ -386,16 +395,19 @@ MEMBER_STATUS = text("""
 SELECT u.name, u.email_status FROM conversation_participants p JOIN users u ON u.id = p.user_id
 WHERE p.conversation_id = :conversation_id AND p.user_id = :user_id
 """)
-# POST_MESSAGE's activity and marker, for SQLite; its writers take turns, so no re-check is needed.
+# POST_MESSAGE's activity, participants' activity and author's marker, for SQLite; its writers take
+# turns, so no re-check is needed.
 MOVE_ACTIVITY = text("""
 UPDATE conversations SET last_message_id = :newest_id, last_message_at = :newest_at
 WHERE id = :conversation_id AND (last_message_id IS NULL OR (last_message_at, last_message_id) < (:newest_at, :newest_id))
 """).bindparams(bindparam("newest_at", type_=UTCDateTime))
-MOVE_AUTHOR_MARKER = text("""
-UPDATE conversation_participants SET last_read_message_id = :message_id
-WHERE conversation_id = :conversation_id AND user_id = :user_id
-AND (last_read_message_id IS NULL OR last_read_message_id < :message_id)
-""")
+MOVE_MEMBERS = text("""
+UPDATE conversation_participants SET activity_at = MAX(COALESCE(activity_at, :newest_at), :newest_at),
+    last_read_message_id = CASE WHEN user_id = :user_id THEN MAX(COALESCE(last_read_message_id, 0), :message_id)
+                                ELSE last_read_message_id END
+WHERE conversation_id = :conversation_id
+RETURNING user_id
+""").bindparams(bindparam("newest_at", type_=UTCDateTime))
 
 
 def _post_step_by_step(user_id: int, conversation_id: int, body: str, now) -> tuple:
@@ -412,10 +424,8 @@ def _post_step_by_step(user_id: int, conversation_id: int, body: str, now) -> tu
 
 
 def _after_step_by_step(user_id: int, conversation_id: int, message: dict, newest: dict) -> list[int]:
-    """POST_MESSAGE's last message and author's marker on SQLite; returns the participants to tell."""
-    db.session.execute(MOVE_ACTIVITY, {"conversation_id": conversation_id, "newest_id": newest["id"],
-                                       "newest_at": newest["created_at"]})
-    db.session.execute(MOVE_AUTHOR_MARKER, {"conversation_id": conversation_id, "user_id": user_id,
-                                            "message_id": message["id"]})
-    return list(db.session.scalars(select(PARTICIPANTS.c.user_id)
-                                   .where(PARTICIPANTS.c.conversation_id == conversation_id)))
+    """POST_MESSAGE's last message, activity and author's marker on SQLite; returns the participants to tell."""
+    values = {"conversation_id": conversation_id, "user_id": user_id, "message_id": message["id"],
+              "newest_id": newest["id"], "newest_at": newest["created_at"]}
+    db.session.execute(MOVE_ACTIVITY, values)
+    return list(db.session.execute(MOVE_MEMBERS, values).scalars())

@@ -74,11 +74,11 @@ SEED_REST = [
     f"""INSERT INTO conversations (title, creator_id, created_at)
         SELECT 'Conversation ' || g, g, timestamptz '2026-03-01' + g * interval '1 hour'
         FROM generate_series(1, {CONVERSATIONS}) AS g""",
-    f"""INSERT INTO conversation_participants (conversation_id, user_id, joined_at)
-        SELECT c, u, timestamptz '2026-03-01' + c * interval '1 hour'
+    f"""INSERT INTO conversation_participants (conversation_id, user_id, joined_at, activity_at)
+        SELECT c, u, timestamptz '2026-03-01' + c * interval '1 hour', timestamptz '2026-03-01' + c * interval '1 hour'
         FROM generate_series(1, {CONVERSATIONS}) AS c, LATERAL (VALUES (c), (c % {USERS} + 1)) AS people(u)""",
-    f"""INSERT INTO conversation_participants (conversation_id, user_id, joined_at)
-        SELECT c, :viewer, timestamptz '2026-03-01' + c * interval '1 hour'
+    f"""INSERT INTO conversation_participants (conversation_id, user_id, joined_at, activity_at)
+        SELECT c, :viewer, timestamptz '2026-03-01' + c * interval '1 hour', timestamptz '2026-03-01' + c * interval '1 hour'
         FROM generate_series(1, {CONVERSATIONS}, {CONVERSATIONS // MY_CONVERSATIONS}) AS c""",
     # conversation 1 (the viewer's) is long; every other has a few messages
     f"""INSERT INTO messages (conversation_id, author_id, kind, body, created_at)

@@ -6,7 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from sqlalchemy import select
 
-from app.chat.models import Message
+from app.chat.models import Message, Participant
 from app.extensions import db
 from tests.factories import UserFactory
 from tests.stack.test_concurrency import bearer
@@ -93,3 +93,49 @@ def test_concurrent_read_markers_only_move_forward(pg_app):
         assert markers == sorted(markers)  # what one client sees never goes back
     shown = client.get(path, headers=headers[reader]).json
     assert (shown["last_read_message_id"], shown["unread_count"]) == (ids[-1], 0)
+
+
+def test_concurrent_posting_across_shared_conversations_keeps_every_list_in_activity_order(pg_app):
+    """Every message copies its time onto each participant's row (the list's index): at once, in
+    conversations that share their writers, while a reader moves their markers, no row is missed,
+    none moves back, and no two posts deadlock over the rows they share."""
+    pg_app.config["RATELIMIT_ENABLED"] = False
+    with pg_app.app_context():
+        writers = [UserFactory(name=f"Writer {n}").id for n in range(THREADS)]
+        reader = UserFactory(name="Reader").id
+    headers = {user_id: bearer(pg_app, user_id) for user_id in [*writers, reader]}
+    client = pg_app.test_client()
+    conversations = [client.post("/api/v1/conversations", json={"title": f"shared {n}",
+                                                                 "participant_ids": [*writers[1:], reader]},
+                                 headers=headers[writers[0]]).json["id"] for n in range(3)]
+
+    def work(thread: int) -> list[int]:
+        own_client = pg_app.test_client()
+        if thread == THREADS:  # the reader, marking whatever is newest as read meanwhile
+            statuses = []
+            for n in range(MESSAGES_EACH):
+                conversation = conversations[n % len(conversations)]
+                newest = own_client.get(f"/api/v1/conversations/{conversation}", headers=headers[reader]).json
+                if newest["last_message"]:
+                    statuses.append(own_client.post(f"/api/v1/conversations/{conversation}/read",
+                                                    json={"message_id": newest["last_message"]["id"]},
+                                                    headers=headers[reader]).status_code)
+            return [status for status in statuses if status != 200]
+        return [status for n in range(MESSAGES_EACH) if (status := own_client.post(
+            f"/api/v1/conversations/{conversations[(thread + n) % len(conversations)]}/messages",
+            json={"body": f"{thread}-{n}"}, headers=headers[writers[thread]]).status_code) != 201]
+
+    assert run_together(THREADS + 1, work) == [[]] * (THREADS + 1)
+    with pg_app.app_context():
+        newest = {conversation: db.session.execute(
+            select(Message.created_at, Message.id).where(Message.conversation_id == conversation)
+            .order_by(Message.created_at.desc(), Message.id.desc()).limit(1)).one() for conversation in conversations}
+        rows = db.session.execute(select(Participant.conversation_id, Participant.activity_at)
+                                  .where(Participant.conversation_id.in_(conversations))).all()
+    assert {(conversation, activity) for conversation, activity in rows} == {
+        (conversation, newest[conversation].created_at) for conversation, _ in rows}
+    expected = sorted(conversations, key=lambda conversation: tuple(newest[conversation]), reverse=True)
+    for user_id in [*writers, reader]:
+        listed = client.get("/api/v1/conversations", headers=headers[user_id]).json["items"]
+        assert [item["id"] for item in listed] == expected
+        assert [item["last_message"]["id"] for item in listed] == [newest[c].id for c in expected]
