@@ -13,8 +13,7 @@ from app.phone.rules import new_code
 from app.posts.models import Post
 from app.users.models import User
 from app.users.rules import new_invite_code
-
-PASSWORD = "correct horse"
+from tests.accounts import PASSWORD
 
 
 @lru_cache(maxsize=1)

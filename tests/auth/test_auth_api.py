@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.users.models import User
+from tests.accounts import PASSWORD, bearer
 from tests.conftest import build_app
 from tasks.registry import task_of
 
@@ -17,7 +18,7 @@ def post_json(client, path, body, headers=None):
 
 def test_signup_returns_profile_and_tokens(client):
     response = post_json(client, "/api/v1/auth/signup",
-                         {"email": "ann@example.com", "password": "correct horse", "name": "Ann"})
+                         {"email": "ann@example.com", "password": PASSWORD, "name": "Ann"})
     assert response.status_code == 201
     body = response.json
     assert set(body) == {"user", "access_token", "refresh_token"}
@@ -30,7 +31,7 @@ def test_signup_returns_profile_and_tokens(client):
 
 
 def test_signup_without_provider_keys_skips_verification_and_leaves_the_address_unconfirmed(client):
-    user = post_json(client, "/api/v1/auth/signup", {"email": "a@example.com", "password": "correct horse"}).json["user"]
+    user = post_json(client, "/api/v1/auth/signup", {"email": "a@example.com", "password": PASSWORD}).json["user"]
     assert user["email_status"] == "skipped"
     assert (user["email_confirmed"], user["enrichment_status"]) == (False, "unconfirmed")
 
@@ -43,7 +44,7 @@ def test_signup_queues_verification_and_the_confirmation_code_but_no_enrichment(
     app = build_app(tmp_path, HUNTER_API_KEY="h-key", ENRICHMENT_PROVIDER="hunter")
     with app.app_context():
         db.create_all()
-    response = post_json(app.test_client(), "/api/v1/auth/signup", {"email": "a@example.com", "password": "correct horse"})
+    response = post_json(app.test_client(), "/api/v1/auth/signup", {"email": "a@example.com", "password": PASSWORD})
     user = response.json["user"]
     assert (user["email_status"], user["enrichment_status"]) == ("pending", "unconfirmed")
     # Enrichment waits for the address to be proven (SPEC 4): the code's mail carries only a sealed code.
@@ -52,14 +53,14 @@ def test_signup_queues_verification_and_the_confirmation_code_but_no_enrichment(
 
 
 def test_signup_lowercases_the_domain_only(client):
-    user = post_json(client, "/api/v1/auth/signup", {"email": " Ann.Lee@EXAMPLE.Com ", "password": "correct horse"}).json["user"]
+    user = post_json(client, "/api/v1/auth/signup", {"email": " Ann.Lee@EXAMPLE.Com ", "password": PASSWORD}).json["user"]
     assert user["email"] == "Ann.Lee@example.com"
 
 
 @pytest.mark.parametrize("taken", ["ann@example.com", "ANN@example.com", "ann@EXAMPLE.COM"])
 def test_signup_with_a_taken_email_in_any_case_is_409_email_taken(client, signup, taken):
     signup(email="ann@example.com")
-    response = post_json(client, "/api/v1/auth/signup", {"email": taken, "password": "correct horse"})
+    response = post_json(client, "/api/v1/auth/signup", {"email": taken, "password": PASSWORD})
     assert response.status_code == 409
     assert response.json["error"]["code"] == "email_taken"
 
@@ -73,10 +74,10 @@ def test_signup_password_must_be_8_to_128_characters(client, password):
 
 
 @pytest.mark.parametrize("body, field", [
-    ({"email": "not-an-email", "password": "correct horse"}, "email"),
-    ({"password": "correct horse"}, "email"),
+    ({"email": "not-an-email", "password": PASSWORD}, "email"),
+    ({"password": PASSWORD}, "email"),
     ({"email": "a@example.com"}, "password"),
-    ({"email": "a@example.com", "password": "correct horse", "name": ""}, "name"),
+    ({"email": "a@example.com", "password": PASSWORD, "name": ""}, "name"),
 ])
 def test_signup_rejects_missing_or_invalid_fields(client, body, field):
     response = post_json(client, "/api/v1/auth/signup", body)
@@ -85,25 +86,25 @@ def test_signup_rejects_missing_or_invalid_fields(client, body, field):
 
 
 def test_password_is_stored_only_as_an_argon2id_hash(client, app):
-    post_json(client, "/api/v1/auth/signup", {"email": "a@example.com", "password": "correct horse"})
+    post_json(client, "/api/v1/auth/signup", {"email": "a@example.com", "password": PASSWORD})
     with app.app_context():
         stored = db.session.scalar(select(User.password_hash))
     assert stored.startswith("$argon2id$")
-    assert "correct horse" not in stored
+    assert PASSWORD not in stored
 
 
 def test_login_returns_tokens_for_the_right_password(client, signup):
     signup(email="ann@example.com")
-    response = post_json(client, "/api/v1/auth/login", {"email": "ANN@example.com", "password": "correct horse"})
+    response = post_json(client, "/api/v1/auth/login", {"email": "ANN@example.com", "password": PASSWORD})
     assert response.status_code == 200
     assert response.json["user"]["email"] == "ann@example.com"
-    me = client.get("/api/v1/users/me", headers={"Authorization": f"Bearer {response.json['access_token']}"})
+    me = client.get("/api/v1/users/me", headers=bearer(response.json["access_token"]))
     assert me.status_code == 200
 
 
 @pytest.mark.parametrize("email, password", [
     ("ann@example.com", "wrong password"),
-    ("nobody@example.com", "correct horse"),
+    ("nobody@example.com", PASSWORD),
 ])
 def test_login_failure_is_one_answer_for_unknown_email_and_wrong_password(client, signup, email, password):
     signup(email="ann@example.com")
@@ -115,12 +116,12 @@ def test_login_failure_is_one_answer_for_unknown_email_and_wrong_password(client
 
 
 def test_refresh_gives_a_working_access_token_and_the_next_refresh_token(client):
-    tokens = post_json(client, "/api/v1/auth/signup", {"email": "a@example.com", "password": "correct horse"}).json
-    response = client.post("/api/v1/auth/refresh", headers={"Authorization": f"Bearer {tokens['refresh_token']}"})
+    tokens = post_json(client, "/api/v1/auth/signup", {"email": "a@example.com", "password": PASSWORD}).json
+    response = client.post("/api/v1/auth/refresh", headers=bearer(tokens["refresh_token"]))
     assert response.status_code == 200
     assert set(response.json) == {"access_token", "refresh_token"}
     assert response.json["refresh_token"] != tokens["refresh_token"]
-    me = client.get("/api/v1/users/me", headers={"Authorization": f"Bearer {response.json['access_token']}"})
+    me = client.get("/api/v1/users/me", headers=bearer(response.json["access_token"]))
     assert me.json["email"] == "a@example.com"
 
 
@@ -140,18 +141,18 @@ def test_logout_revokes_the_access_token(client, signup):
 
 
 def test_logout_revokes_the_refresh_token_given_in_the_body(client):
-    tokens = post_json(client, "/api/v1/auth/signup", {"email": "a@example.com", "password": "correct horse"}).json
-    access = {"Authorization": f"Bearer {tokens['access_token']}"}
+    tokens = post_json(client, "/api/v1/auth/signup", {"email": "a@example.com", "password": PASSWORD}).json
+    access = bearer(tokens["access_token"])
     response = post_json(client, "/api/v1/auth/logout", {"refresh_token": tokens["refresh_token"]}, access)
     assert response.status_code == 204
-    refreshed = client.post("/api/v1/auth/refresh", headers={"Authorization": f"Bearer {tokens['refresh_token']}"})
+    refreshed = client.post("/api/v1/auth/refresh", headers=bearer(tokens["refresh_token"]))
     assert refreshed.status_code == 401
     assert refreshed.json["error"]["code"] == "token_revoked"
 
 
 def test_logout_with_someone_elses_refresh_token_is_422_and_revokes_nothing(client, signup):
     _, headers = signup()
-    other = post_json(client, "/api/v1/auth/signup", {"email": "b@example.com", "password": "correct horse"}).json
+    other = post_json(client, "/api/v1/auth/signup", {"email": "b@example.com", "password": PASSWORD}).json
     response = post_json(client, "/api/v1/auth/logout", {"refresh_token": other["refresh_token"]}, headers)
     assert response.status_code == 422
     assert "refresh_token" in response.json["error"]["fields"]
@@ -166,8 +167,8 @@ def test_logout_with_a_garbage_refresh_token_is_422(client, signup):
 
 
 def test_logout_with_the_refresh_token_itself_revokes_it(client):
-    tokens = post_json(client, "/api/v1/auth/signup", {"email": "a@example.com", "password": "correct horse"}).json
-    refresh = {"Authorization": f"Bearer {tokens['refresh_token']}"}
+    tokens = post_json(client, "/api/v1/auth/signup", {"email": "a@example.com", "password": PASSWORD}).json
+    refresh = bearer(tokens["refresh_token"])
     assert client.post("/api/v1/auth/logout", headers=refresh).status_code == 204
     assert client.post("/api/v1/auth/refresh", headers=refresh).json["error"]["code"] == "token_revoked"
 

@@ -8,6 +8,7 @@ from flask_jwt_extended import create_access_token
 
 from app.extensions import db
 from app.users.models import User
+from tests.accounts import bearer
 from tests.errors import ME, POSTS, SIGNUP, assert_error, assert_field_error, change_char
 
 # --- signup and login fields ------------------------------------------------------------------
@@ -69,7 +70,7 @@ def test_non_bearer_authorization_is_401_authorization_required(client):
 
 @pytest.mark.parametrize("token", ["abc", "a.b.c", "Bearer", "....", "eyJhbGciOiJub25lIn0.e30."])
 def test_garbage_token_is_401_invalid_token(client, token):
-    assert_error(client.get(ME, headers={"Authorization": f"Bearer {token}"}), 401, "invalid_token")
+    assert_error(client.get(ME, headers=bearer(token)), 401, "invalid_token")
 
 
 def test_tampered_jwt_signature_is_401_invalid_token(client, signup):
@@ -78,7 +79,7 @@ def test_tampered_jwt_signature_is_401_invalid_token(client, signup):
     head, payload, signature = token.split(".")
     tampered = ".".join([head, payload, change_char(signature, len(signature) // 2)])
     assert client.get(ME, headers=headers).status_code == 200
-    assert_error(client.get(ME, headers={"Authorization": f"Bearer {tampered}"}), 401, "invalid_token")
+    assert_error(client.get(ME, headers=bearer(tampered)), 401, "invalid_token")
 
 
 def test_tampered_jwt_payload_is_401_invalid_token(client, signup):
@@ -86,7 +87,7 @@ def test_tampered_jwt_payload_is_401_invalid_token(client, signup):
     token = headers["Authorization"].removeprefix("Bearer ")
     head, payload, signature = token.split(".")
     tampered = ".".join([head, change_char(payload, 10), signature])
-    assert_error(client.get(ME, headers={"Authorization": f"Bearer {tampered}"}), 401, "invalid_token")
+    assert_error(client.get(ME, headers=bearer(tampered)), 401, "invalid_token")
 
 
 def test_jwt_signed_with_another_key_is_401_invalid_token(client, signup):
@@ -94,7 +95,7 @@ def test_jwt_signed_with_another_key_is_401_invalid_token(client, signup):
     token = headers["Authorization"].removeprefix("Bearer ")
     claims = pyjwt.decode(token, options={"verify_signature": False})
     forged = pyjwt.encode(claims, "another key entirely, long enough for HS256 " * 2, algorithm="HS256")
-    assert_error(client.get(ME, headers={"Authorization": f"Bearer {forged}"}), 401, "invalid_token")
+    assert_error(client.get(ME, headers=bearer(forged)), 401, "invalid_token")
 
 
 def test_unsigned_jwt_is_401_invalid_token(client, signup):
@@ -102,19 +103,19 @@ def test_unsigned_jwt_is_401_invalid_token(client, signup):
     token = headers["Authorization"].removeprefix("Bearer ")
     claims = pyjwt.decode(token, options={"verify_signature": False})
     unsigned = pyjwt.encode(claims, None, algorithm="none")
-    assert_error(client.get(ME, headers={"Authorization": f"Bearer {unsigned}"}), 401, "invalid_token")
+    assert_error(client.get(ME, headers=bearer(unsigned)), 401, "invalid_token")
 
 
 def test_expired_jwt_is_401_token_expired(client, in_app, user_id):
     token = in_app(create_access_token, str(user_id), expires_delta=timedelta(seconds=-60))
-    assert_error(client.get(ME, headers={"Authorization": f"Bearer {token}"}), 401, "token_expired")
+    assert_error(client.get(ME, headers=bearer(token)), 401, "token_expired")
 
 
 def test_refresh_token_used_as_access_token_is_401_invalid_token(client):
     response = client.post(SIGNUP, json={"email": "a@example.com", "password": "long enough"})
     assert response.status_code == 201
     refresh = response.json["refresh_token"]
-    assert_error(client.get(ME, headers={"Authorization": f"Bearer {refresh}"}), 401, "invalid_token")
+    assert_error(client.get(ME, headers=bearer(refresh)), 401, "invalid_token")
 
 
 def test_access_token_used_as_refresh_token_is_401_invalid_token(client, signup):
@@ -131,10 +132,10 @@ def test_revoked_token_is_401_token_revoked(client, signup):
 
 def test_revoked_refresh_token_is_401_token_revoked(client):
     session = client.post(SIGNUP, json={"email": "a@example.com", "password": "long enough"}).json
-    headers = {"Authorization": f"Bearer {session['access_token']}"}
+    headers = bearer(session["access_token"])
     logout = client.post("/api/v1/auth/logout", json={"refresh_token": session["refresh_token"]}, headers=headers)
     assert logout.status_code == 204
-    refresh = client.post("/api/v1/auth/refresh", headers={"Authorization": f"Bearer {session['refresh_token']}"})
+    refresh = client.post("/api/v1/auth/refresh", headers=bearer(session["refresh_token"]))
     assert_error(refresh, 401, "token_revoked")
 
 

@@ -7,9 +7,9 @@ PostgreSQL, whose lower() differ outside ASCII (PostgreSQL makes U+0130 an ``i``
 
 import pytest
 
+from tests.accounts import PASSWORD
 from tests.errors import assert_field_error
 
-PASSWORD = "correct horse"
 ACCOUNT = "kiki@example.com"
 # Spellings that are the account: case, spaces, a Kelvin sign (canonically K), a full-width or
 # non-ASCII domain as IDNA reads it.

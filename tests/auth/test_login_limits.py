@@ -3,8 +3,8 @@
 import pytest
 
 from app.core.limits import Window, reserve
+from tests.accounts import PASSWORD
 
-PASSWORD = "correct horse"
 OTHER = {"REMOTE_ADDR": "192.0.2.50"}
 
 

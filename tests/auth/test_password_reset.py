@@ -7,16 +7,13 @@ import pytest
 from app.auth.services import mail_reset_code
 from app.extensions import db
 from app.users.models import User
+from tests.accounts import PASSWORD, bearer
 from tests.errors import assert_error, assert_field_error
 from tests.mail.outbox import CODE_RE, mail_outbox, wrong
 
 FORGOT, RESET, ME = "/api/v1/auth/password/forgot", "/api/v1/auth/password/reset", "/api/v1/users/me"
-PASSWORD, NEW_PASSWORD = "correct horse", "a brand new passphrase"
+NEW_PASSWORD = "a brand new passphrase"
 RESET_SUBJECT = "Reset your Agora password"
-
-
-def bearer(token: str) -> dict:
-    return {"Authorization": f"Bearer {token}"}
 
 
 def reset_mails(client, email) -> list[dict]:

@@ -6,11 +6,12 @@ from sqlalchemy import select
 from app.auth.passwords import hash_password, needs_rehash, verify_password
 from app.extensions import db
 from app.users.models import User
+from tests.accounts import PASSWORD
 
 
 def test_a_hash_verifies_its_password_only(ctx):
-    stored = hash_password("correct horse")
-    assert verify_password(stored, "correct horse")
+    stored = hash_password(PASSWORD)
+    assert verify_password(stored, PASSWORD)
     assert not verify_password(stored, "correct horsE")
 
 
@@ -19,23 +20,23 @@ def test_no_hash_never_verifies(ctx):
 
 
 def test_a_corrupt_hash_fails_instead_of_raising(ctx):
-    assert not verify_password("$argon2id$garbage", "correct horse")
+    assert not verify_password("$argon2id$garbage", PASSWORD)
 
 
 def test_a_hash_with_other_parameters_needs_rehash(app):
     with app.app_context():
-        stored = hash_password("correct horse")
+        stored = hash_password(PASSWORD)
         assert not needs_rehash(stored)
     app.config["PASSWORD_HASH_TIME_COST"] += 1
     with app.app_context():
         assert needs_rehash(stored)
-        assert verify_password(stored, "correct horse")
+        assert verify_password(stored, PASSWORD)
 
 
 def test_login_upgrades_an_outdated_hash(app, client, signup):
     signup(email="ann@example.com")
     app.config["PASSWORD_HASH_TIME_COST"] += 1
-    response = client.post("/api/v1/auth/login", json={"email": "ann@example.com", "password": "correct horse"})
+    response = client.post("/api/v1/auth/login", json={"email": "ann@example.com", "password": PASSWORD})
     assert response.status_code == 200
     with app.app_context():
         stored = db.session.scalar(select(User.password_hash))
@@ -50,8 +51,8 @@ def test_signup_refuses_a_commonly_used_password(client, common):
 
 
 def test_a_password_change_refuses_a_commonly_used_password(client, signup):
-    _, headers = signup(password="correct horse")
-    response = client.patch("/api/v1/users/me", json={"password": "password1", "current_password": "correct horse"},
+    _, headers = signup(password=PASSWORD)
+    response = client.patch("/api/v1/users/me", json={"password": "password1", "current_password": PASSWORD},
                             headers=headers)
     assert response.status_code == 422
     assert list(response.json["error"]["fields"]) == ["password"]

@@ -7,15 +7,11 @@ from flask_jwt_extended import decode_token
 from app.auth import services
 from app.extensions import db
 from app.users.models import User
+from tests.accounts import PASSWORD, bearer
 
-PASSWORD = "correct horse"
 NEW_PASSWORD = "a fresh passphrase"
 ME = "/api/v1/users/me"
 REFRESH = "/api/v1/auth/refresh"
-
-
-def bearer(token: str) -> dict:
-    return {"Authorization": f"Bearer {token}"}
 
 
 def sign_up(client, email="ann@example.com") -> dict:

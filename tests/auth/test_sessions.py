@@ -2,11 +2,7 @@
 
 from flask_jwt_extended import create_access_token
 
-PASSWORD = "correct horse"
-
-
-def bearer(token: str) -> dict:
-    return {"Authorization": f"Bearer {token}"}
+from tests.accounts import PASSWORD, bearer
 
 
 def sign_up_and_log_in_twice(client, email="ann@example.com"):

@@ -9,6 +9,7 @@ from jwt import DecodeError
 
 from app.auth.tokens import bearer_token
 from app.extensions import jwt
+from tests.accounts import bearer
 from tests.errors import ME, assert_error
 
 HEADER_PARTS = st.sampled_from(["Bearer", "bearer", "Basic", "FIRST", "SECOND", "x", ",", ", ", " ", "  ", "\t", "="])
@@ -93,7 +94,7 @@ def test_a_blank_credential_between_commas_is_401_authorization_required(client)
 
 def test_a_token_naming_no_user_is_401_invalid_token(client, in_app):
     token = in_app(create_access_token, "admin")
-    assert_error(client.get(ME, headers={"Authorization": f"Bearer {token}"}), 401, "invalid_token")
+    assert_error(client.get(ME, headers=bearer(token)), 401, "invalid_token")
 
 
 def test_an_optional_token_may_be_absent_but_a_bad_one_is_refused(client):

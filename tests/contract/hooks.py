@@ -17,14 +17,17 @@ import os
 import requests
 import schemathesis
 
+from tests.accounts import bearer
+
 BASE_URL = os.environ["AGORA_BASE_URL"]
 ACCESS_TOKEN = os.environ["AGORA_ACCESS_TOKEN"]
 THROWAWAY_PASSWORD = "Quartz-Falcon-97-Lantern"
 _throwaways = itertools.count(1)
 
 
-def bearer(case, token: str) -> None:
-    case.headers = {**(case.headers or {}), "Authorization": f"Bearer {token}"}
+def authorize(case, token: str) -> None:
+    """Send ``token`` as the case's bearer token."""
+    case.headers = {**(case.headers or {}), **bearer(token)}
 
 
 def throwaway_session() -> dict:
@@ -42,7 +45,7 @@ class ThrowAwayAccount:
         return throwaway_session()["access_token"]
 
     def set(self, case, data, ctx):
-        bearer(case, data)
+        authorize(case, data)
 
 
 @schemathesis.auth(refresh_interval=None).apply_to(name="POST /api/v1/auth/refresh")
@@ -53,7 +56,7 @@ class RefreshToken:
         return throwaway_session()["refresh_token"]
 
     def set(self, case, data, ctx):
-        bearer(case, data)
+        authorize(case, data)
 
 
 @schemathesis.auth(refresh_interval=None)
@@ -62,4 +65,4 @@ class AccessToken:
         return ACCESS_TOKEN
 
     def set(self, case, data, ctx):
-        bearer(case, data)
+        authorize(case, data)

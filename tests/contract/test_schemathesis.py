@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from tests.accounts import bearer
 from tests.contract.live import gunicorn, migrate, server_env
 from tests.servers import ROOT
 
@@ -48,7 +49,7 @@ def seed(url: str) -> dict:
     """The test's account, and a second one whose post and invite code it can reach (a like, an activation)."""
     me = sign_up(url, "contract@example.com")
     other = sign_up(url, "other@example.com")
-    headers = {"Authorization": f"Bearer {other['access_token']}"}
+    headers = bearer(other["access_token"])
     for body in ("Someone else's post, to like.", "And another."):
         response = requests.post(f"{url}/api/v1/posts", json={"title": "Hello", "body": body}, headers=headers,
                                  timeout=30)

@@ -4,6 +4,7 @@ import re
 
 import pytest
 
+from tests.accounts import bearer
 from tests.errors import ME, POSTS, SIGNUP, assert_error, assert_field_error, new_post_id
 
 # --- bodies -----------------------------------------------------------------------------------
@@ -150,7 +151,7 @@ def test_nul_character_in_a_string_is_4xx_on_postgresql(pg_client, case):
     if needs_auth:
         session = pg_client.post(SIGNUP, json={"email": "writer@example.com", "password": "long enough"})
         assert session.status_code == 201, session.get_data(as_text=True)
-        headers = {"Authorization": f"Bearer {session.json['access_token']}"}
+        headers = bearer(session.json["access_token"])
     response = getattr(pg_client, method)(path, json=payload, headers=headers)
     if path == "/api/v1/auth/login" and response.status_code == 401:  # refusing the login alike is fine too
         assert_error(response, 401, "invalid_credentials")
@@ -217,7 +218,6 @@ def test_patch_with_id_zero_is_404_json(client, headers):
     assert response.status_code == 404, response.get_data(as_text=True)
     error = assert_error(response, 404, response.get_json()["error"]["code"])
     assert error["code"] in ("not_found", "post_not_found"), error
-
 
 
 # Unicode decimal digits that werkzeug's `\d+` and Python's int() both accept: full-width, Arabic-Indic,

@@ -10,6 +10,7 @@ import pytest
 
 from app.core.logs import RequestIdFilter, StderrHandler, attach, configure_logging
 from app.integrations.http import RedactSecrets, install_log_redaction
+from tests.accounts import PASSWORD
 from tests.conftest import provider_config
 from tests.core.test_request_ids import captured_lines, wait_for
 from tests.mail.outbox import mailed_code
@@ -61,7 +62,7 @@ def test_provider_call_lines_keep_their_fields_and_never_their_key(make_app, pro
     client = app.test_client()
     with captured_lines("json") as lines:
         response = client.post("/api/v1/auth/signup", headers={"X-Request-ID": "signup-3"},
-                               json={"email": "ann@example.com", "password": "correct horse"})
+                               json={"email": "ann@example.com", "password": PASSWORD})
         assert response.status_code == 201
         # Enrichment waits for the address to be confirmed: its call carries the confirmation's id.
         confirmed = client.post("/api/v1/auth/email/confirm", json={"code": mailed_code(client, "ann@example.com")},

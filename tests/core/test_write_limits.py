@@ -11,6 +11,7 @@ from app.chat.models import Conversation, Message
 from app.config import ConfigError, build_config
 from app.extensions import db
 from app.users.models import User
+from tests.accounts import PASSWORD, bearer
 from tests.factories import PostFactory, UserFactory
 
 CONVERSATIONS = "/api/v1/conversations"
@@ -87,7 +88,7 @@ def test_likes_are_limited_per_user(make_app):
     with app.app_context():
         liker = UserFactory().id
         posts = [PostFactory().id for _ in range(4)]
-    headers = {"Authorization": f"Bearer {token(app, liker)}"}
+    headers = bearer(token(app, liker))
     statuses = [client.post(f"/api/v1/posts/{post_id}/like", headers=headers).status_code for post_id in posts]
     assert statuses == [201, 201, 201, 429]
     assert_too_many(client.post(f"/api/v1/posts/{posts[3]}/like", headers=headers), 60)
@@ -98,7 +99,7 @@ def test_each_limit_is_its_own_setting(make_app):
     client = app.test_client()
     with app.app_context():
         ann, bob = UserFactory().id, UserFactory().id
-    headers = {"Authorization": f"Bearer {token(app, ann)}"}
+    headers = bearer(token(app, ann))
     conversation = client.post(CONVERSATIONS, json={"title": "t", "participant_ids": [bob]}, headers=headers).json
     path = f"{CONVERSATIONS}/{conversation['id']}/messages"
     assert [client.post(path, json={"body": "x"}, headers=headers).status_code for _ in range(2)] == [201, 429]
@@ -111,7 +112,7 @@ def test_the_window_slides(make_app, monkeypatch):
     client = app.test_client()
     with app.app_context():
         ann = UserFactory().id
-    headers = {"Authorization": f"Bearer {token(app, ann)}"}
+    headers = bearer(token(app, ann))
     assert client.post("/api/v1/posts", json={"body": "one"}, headers=headers).status_code == 201
     assert_too_many(client.post("/api/v1/posts", json={"body": "two"}, headers=headers), 60)
     later = time.time() + 61
@@ -122,7 +123,7 @@ def test_the_window_slides(make_app, monkeypatch):
 def test_signups_are_limited_per_client_address(client):
     def signup(n, address="198.51.100.7", email=None):
         return client.post("/api/v1/auth/signup", json={"email": email or f"new{n}@example.com",
-                                                        "password": "correct horse"},
+                                                        "password": PASSWORD},
                            environ_base={"REMOTE_ADDR": address})
 
     answers = [signup(n) for n in range(19)]
@@ -135,9 +136,9 @@ def test_signups_are_limited_per_client_address(client):
 def test_limits_are_off_with_ratelimit_disabled(make_app):
     app = make_app(RATELIMIT_ENABLED=False, POSTS_PER_MINUTE=1, SIGNUPS_PER_IP_PER_HOUR=1)
     client = app.test_client()
-    tokens = [client.post("/api/v1/auth/signup", json={"email": f"off{n}@example.com", "password": "correct horse"}
+    tokens = [client.post("/api/v1/auth/signup", json={"email": f"off{n}@example.com", "password": PASSWORD}
                           ).json["access_token"] for n in range(3)]
-    headers = {"Authorization": f"Bearer {tokens[0]}"}
+    headers = bearer(tokens[0])
     assert [client.post("/api/v1/posts", json={"body": "x"}, headers=headers).status_code
             for _ in range(3)] == [201] * 3
 

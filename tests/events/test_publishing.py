@@ -8,6 +8,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 
 from app.events import models as events
 from app.extensions import db, redis_store
+from tests.accounts import PASSWORD, bearer
 from tests.events.conftest import kept_events
 from tests.fakes import HUNTER_VERIFY, Answer, hunter_verification
 from tests.conftest import provider_config
@@ -68,7 +69,7 @@ def client_headers(app, user_id):
     from app.auth.tokens import issue_tokens
 
     with app.app_context():
-        return {"Authorization": f"Bearer {issue_tokens(user_id)['access_token']}"}
+        return bearer(issue_tokens(user_id)["access_token"])
 
 
 def test_a_check_result_reaches_its_user(make_app, providers):
@@ -76,8 +77,8 @@ def test_a_check_result_reaches_its_user(make_app, providers):
     app = make_app(**provider_config(providers, MAIL_BACKEND="outbox", ENRICHMENT_PROVIDER=None,
                                      CLEARBIT_API_KEY=None))
     client = app.test_client()
-    signed = client.post("/api/v1/auth/signup", json={"email": "alex@example.com", "password": "correct horse"}).json
-    headers = {"Authorization": f"Bearer {signed['access_token']}"}
+    signed = client.post("/api/v1/auth/signup", json={"email": "alex@example.com", "password": PASSWORD}).json
+    headers = bearer(signed["access_token"])
     assert client.post("/api/v1/auth/email/confirm", json={"code": mailed_code(client, "alex@example.com")},
                        headers=headers).status_code == 200
     user_id = signed["user"]["id"]

@@ -10,6 +10,7 @@ from app.auth.models import session_generation
 from app.auth.tokens import issue_tokens
 from app.events import models as events
 from app.extensions import redis_store
+from tests.accounts import PASSWORD, bearer
 from tests.events.conftest import EVENTS, kept_events
 
 
@@ -74,8 +75,8 @@ def test_an_access_token_is_never_accepted_in_the_url(client, signup, query):
 def test_without_credentials_or_with_a_refresh_token_it_is_refused_in_json(client):
     answer = client.get(EVENTS)
     assert (answer.status_code, answer.json["error"]["code"]) == (401, "authorization_required")
-    signed = client.post("/api/v1/auth/signup", json={"email": "r@example.com", "password": "correct horse"}).json
-    refresh = client.get(EVENTS, headers={"Authorization": f"Bearer {signed['refresh_token']}"})
+    signed = client.post("/api/v1/auth/signup", json={"email": "r@example.com", "password": PASSWORD}).json
+    refresh = client.get(EVENTS, headers=bearer(signed["refresh_token"]))
     assert refresh.status_code == 422 or refresh.json["error"]["code"] in ("invalid_token", "wrong_token_type")
 
 
@@ -171,7 +172,7 @@ def test_a_password_change_ends_the_streams_of_older_sessions(client, signup, op
     _, headers = signup()
     stream = open_stream(client, headers)
     changed = client.patch("/api/v1/users/me", json={"password": "another horse battery",
-                                                     "current_password": "correct horse"}, headers=headers)
+                                                     "current_password": PASSWORD}, headers=headers)
     assert changed.status_code == 200, changed.json
     assert stream.next_event(timeout=2)["event"] == "session.revoked"
 
@@ -181,7 +182,7 @@ def test_the_stream_asks_for_reauth_when_its_token_expires(app, client, signup, 
     with app.app_context():
         token = create_access_token(str(me["id"]), expires_delta=timedelta(seconds=2),
                                     additional_claims={"gen": session_generation(me["id"]), "sid": "short"})
-    stream = open_stream(client, {"Authorization": f"Bearer {token}"})
+    stream = open_stream(client, bearer(token))
     assert stream.next_event(timeout=4)["event"] == "reauth"
     assert stream.next_event() is None
 
@@ -230,10 +231,10 @@ def test_the_event_that_ends_a_stream_carries_the_id_to_resume_from(app, client,
     with app.app_context():
         token = create_access_token(str(me["id"]), expires_delta=timedelta(seconds=1),
                                     additional_claims={"gen": session_generation(me["id"]), "sid": "short"})
-    reauth = open_stream(client, {"Authorization": f"Bearer {token}"}).next_event(timeout=3)
+    reauth = open_stream(client, bearer(token)).next_event(timeout=3)
     assert reauth["event"] == "reauth" and reauth["id"] == kept_events(app, me["id"])[-1][0]
     publish(app, events.profile_updated(me["id"], "pending", "meanwhile"))
-    headers = {"Authorization": f"Bearer {client_token(app, me['id'])}"}
+    headers = bearer(client_token(app, me["id"]))
     resumed = open_stream(client, headers, last_event_id=reauth["id"]).next_event()
     assert resumed["data"]["enrichment_status"] == "meanwhile"
 

@@ -6,8 +6,9 @@ from app.auth.tokens import issue_tokens
 
 from app.config import ConfigError
 from app.extensions import db
+from tests.accounts import PASSWORD, bearer
 from tests.core.test_production import PRODUCTION, loaded
-from tests.factories import PASSWORD, UserFactory
+from tests.factories import UserFactory
 from tests.mail.outbox import end_cooldown, mail_outbox, mailed_code, wrong
 
 EMAIL = "ada@example.com"
@@ -17,7 +18,7 @@ CONFIRM, CODE = "/api/v1/auth/email/confirm", "/api/v1/auth/email/code"
 def sign_up(client, email=EMAIL):
     response = client.post("/api/v1/auth/signup", json={"email": email, "password": PASSWORD})
     assert response.status_code == 201, response.json
-    return response.json["user"], {"Authorization": f"Bearer {response.json['access_token']}"}
+    return response.json["user"], bearer(response.json["access_token"])
 
 
 def confirm(client, headers, code):
@@ -90,7 +91,7 @@ def test_an_account_without_email_has_nothing_to_confirm(client):
     with client.application.app_context():
         user = UserFactory(email=None, phone="+79991234567")
         db.session.commit()
-        headers = {"Authorization": f"Bearer {issue_tokens(user.id)['access_token']}"}
+        headers = bearer(issue_tokens(user.id)["access_token"])
     assert error(client.post(CODE, headers=headers)) == (409, "no_email")
     assert error(confirm(client, headers, "123456")) == (409, "no_email")
 
@@ -115,7 +116,7 @@ def test_an_email_change_mails_the_new_address_and_unconfirms_the_account(client
                            headers=headers)
     assert changed.status_code == 200
     assert (changed.json["email_confirmed"], changed.json["enrichment_status"]) == (False, "unconfirmed")
-    headers = {"Authorization": f"Bearer {changed.json['access_token']}"}
+    headers = bearer(changed.json["access_token"])
     assert confirm(client, headers, mailed_code(client, "ada@new.example")).json["email_confirmed"] is True
 
 

@@ -13,6 +13,7 @@ import requests
 from prometheus_client.parser import text_string_to_metric_families
 
 from app.core.metrics import MetricsAccess, QueueDepthCollector, scrape_registry
+from tests.accounts import PASSWORD, bearer
 from tests.conftest import provider_config
 from tests.core.test_production import entry_point_env
 from tests.core.test_request_ids import wait_for
@@ -65,7 +66,7 @@ def test_anyone_else_gets_the_404_of_an_address_that_does_not_exist(client, meth
 
 def test_a_bearer_token_opens_it_from_anywhere(make_app):
     client = make_app(METRICS_TOKEN=TOKEN).test_client()
-    assert "agora_" in scrape(client, environ_base=OUTSIDE, headers={"Authorization": f"Bearer {TOKEN}"})
+    assert "agora_" in scrape(client, environ_base=OUTSIDE, headers=bearer(TOKEN))
     for wrong in (f"Bearer {TOKEN[:-1]}", f"Basic {TOKEN}", TOKEN, "Bearer "):
         assert client.get("/metrics", environ_base=OUTSIDE, headers={"Authorization": wrong}).status_code == 404
 
@@ -107,10 +108,10 @@ def test_a_scrape_after_a_few_requests_shows_the_numbers_moved(make_app, provide
     for _ in range(3):
         assert client.get("/api/v1/posts").status_code == 200
     assert client.get("/api/v1/posts/424242").status_code == 404
-    signed_up = client.post("/api/v1/auth/signup", json={"email": "ann@example.com", "password": "correct horse"})
+    signed_up = client.post("/api/v1/auth/signup", json={"email": "ann@example.com", "password": PASSWORD})
     assert signed_up.status_code == 201
     assert client.post("/api/v1/auth/email/confirm", json={"code": mailed_code(client, "ann@example.com")},
-                       headers={"Authorization": f"Bearer {signed_up.json['access_token']}"}).status_code == 200
+                       headers=bearer(signed_up.json["access_token"])).status_code == 200
     assert client.post("/api/v1/auth/phone/code", json={"phone": PHONE}).status_code == 202
     assert client.post("/api/v1/auth/phone/code", json={"phone": PHONE}).status_code == 429
     assert client.post("/api/v1/auth/phone/verify", json={"phone": PHONE, "code": "0000"}).status_code in (400, 200)
@@ -225,7 +226,7 @@ def test_queue_depth_of_the_real_broker_moves_with_queued_tasks(make_app, redis_
     assert value(before, "agora_celery_queue_length", queue="integrations") == 0
     for n in range(2):
         assert client.post("/api/v1/auth/signup",
-                           json={"email": f"q{n}@example.com", "password": "correct horse"}).status_code == 201
+                           json={"email": f"q{n}@example.com", "password": PASSWORD}).status_code == 201
     assert client.post("/api/v1/auth/phone/code", json={"phone": PHONE}).status_code == 202
     after = scrape(client)
     assert value(after, "agora_celery_queue_length", queue="integrations") == 2  # verify per signup: enrich waits

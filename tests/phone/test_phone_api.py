@@ -12,6 +12,7 @@ from app.phone.crypto import code_digest, seal, unseal
 from app.extensions import db, redis_store
 from app.phone.services import deliver_code_attempt
 from app.users.models import User
+from tests.accounts import PASSWORD, bearer
 from tests.conftest import teardown_app
 from tests.fakes import TWILIO_MESSAGES, Answer
 from tests.outboxes import newest_code
@@ -72,7 +73,7 @@ def test_the_whole_flow_creates_the_user_then_logs_them_in(client):
     user = first.json["user"]
     assert user["phone"] == PHONE and user["email"] is None
     assert re.fullmatch(r"[0-9A-Z]{6}", user["invite_code"])
-    headers = {"Authorization": f"Bearer {first.json['access_token']}"}
+    headers = bearer(first.json["access_token"])
     assert client.get("/api/v1/users/me", headers=headers).json["phone"] == PHONE
 
     end_cooldown(client)
@@ -314,7 +315,7 @@ def test_a_wrong_code_for_a_taken_phone_answers_invalid_code_not_phone_taken(cli
 def test_a_phone_user_adds_email_and_password_then_logs_in_by_email(client):
     request_code(client)
     session = verify(client, delivered_code(client)).json
-    headers = {"Authorization": f"Bearer {session['access_token']}"}
+    headers = bearer(session["access_token"])
     end_cooldown(client)
     request_code(client)  # the change is proven with a fresh code: the account has no password
     changed = client.patch("/api/v1/users/me", json={"email": "phone.person@example.com", "password": "a new password",
@@ -331,7 +332,7 @@ def test_replacing_a_password_needs_the_current_one(client, signup_on):
     wrong_current = client.patch("/api/v1/users/me", json={"password": "another password",
                                                            "current_password": "not it"}, headers=headers)
     right = client.patch("/api/v1/users/me", json={"password": "another password",
-                                                   "current_password": "correct horse"}, headers=headers)
+                                                   "current_password": PASSWORD}, headers=headers)
     assert [r.status_code for r in (missing, wrong_current, right)] == [422, 422, 200]
     assert "current_password" in missing.json["error"]["fields"]
 

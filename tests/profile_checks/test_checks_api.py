@@ -11,6 +11,7 @@ from app.core.database import utcnow
 from app.extensions import db
 from app.profile_checks.services import verify_email_attempt
 from app.users.models import User
+from tests.accounts import PASSWORD, bearer
 from tests.conftest import build_app, provider_config, teardown_app
 from tests.mail.outbox import mailed_code
 from tests.fakes import CLEARBIT_COMBINED, HUNTER_COMBINED, HUNTER_VERIFY, Answer, hunter_error, hunter_verification
@@ -30,9 +31,9 @@ def sign_up(client, email="alex@example.com", name=None, *, confirm=True):
 
     Returns the profile signup answered (before any confirmation) and the headers.
     """
-    response = client.post("/api/v1/auth/signup", json={"email": email, "password": "correct horse", "name": name})
+    response = client.post("/api/v1/auth/signup", json={"email": email, "password": PASSWORD, "name": name})
     assert response.status_code == 201, response.json
-    headers = {"Authorization": f"Bearer {response.json['access_token']}"}
+    headers = bearer(response.json["access_token"])
     if confirm:
         confirmed = client.post("/api/v1/auth/email/confirm", json={"code": mailed_code(client, email)}, headers=headers)
         assert confirmed.status_code == 200, confirmed.json
@@ -198,10 +199,10 @@ def test_an_undeliverable_email_blocks_writes_until_it_is_changed(checked_app, p
     assert settled_profile(client, headers)["email_status"] == "invalid"
     blocked = client.post("/api/v1/posts", json={"body": "hello"}, headers=headers)
     assert (blocked.status_code, blocked.json["error"]["code"]) == (403, "email_undeliverable")
-    changed = client.patch("/api/v1/users/me", json={"email": "alex@good.example", "current_password": "correct horse"},
+    changed = client.patch("/api/v1/users/me", json={"email": "alex@good.example", "current_password": PASSWORD},
                            headers=headers)
     assert changed.json["email_status"] == "pending"
-    headers = {"Authorization": f"Bearer {changed.json['access_token']}"}  # the change ended the old session
+    headers = bearer(changed.json["access_token"])  # the change ended the old session
     assert settled_profile(client, headers)["email_status"] == "valid"
     assert client.post("/api/v1/posts", json={"body": "hello"}, headers=headers).status_code == 201
     assert [call["args"]["email"] for call in providers.calls(HUNTER_VERIFY)] == ["alex@example.com", "alex@good.example"]

@@ -5,8 +5,8 @@ import time
 
 import pytest
 
+from tests.accounts import PASSWORD, bearer
 from tests.conftest import provider_config
-from tests.factories import PASSWORD
 from tests.fakes import CLEARBIT_COMBINED, HUNTER_VERIFY, Answer, hunter_verification
 from tests.mail.outbox import mailed_code
 
@@ -25,13 +25,13 @@ def client(make_app, providers):
 def sign_up(client, email=OLD):
     response = client.post("/api/v1/auth/signup", json={"email": email, "password": PASSWORD})
     assert response.status_code == 201, response.json
-    return {"Authorization": f"Bearer {response.json['access_token']}"}
+    return bearer(response.json["access_token"])
 
 
 def change_email(client, headers, email=NEW):
     response = client.patch("/api/v1/users/me", json={"email": email, "current_password": PASSWORD}, headers=headers)
     assert response.status_code == 200, response.json
-    return response.json, {"Authorization": f"Bearer {response.json['access_token']}"}
+    return response.json, bearer(response.json["access_token"])
 
 
 def confirm(client, headers, email):

@@ -11,8 +11,9 @@ from app.extensions import db
 from app.profile_checks.services import verify_email_attempt
 from app.users.models import User
 from app.users.services import update_profile
+from tests.accounts import PASSWORD
 from tests.conftest import build_app, empty_tables, provider_config, teardown_app
-from tests.factories import PASSWORD, UserFactory
+from tests.factories import UserFactory
 from tests.fakes import HUNTER_VERIFY, Answer, hunter_verification
 
 pytestmark = pytest.mark.stack

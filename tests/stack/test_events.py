@@ -24,6 +24,7 @@ from app import create_app
 from app.events import models as events
 from app.extensions import db
 
+from tests.accounts import PASSWORD, bearer
 from tests.conftest import provider_config
 from tests.fakes import HUNTER_VERIFY, Answer, FakeProviderServer, hunter_verification
 from tests.servers import ROOT, StreamingProcess, gunicorn
@@ -31,7 +32,6 @@ from tests.stack.worker_process import Worker, worker_env
 
 pytestmark = [pytest.mark.stack, pytest.mark.timeout(120)]
 
-PASSWORD = "correct horse"
 HEARTBEAT_SECONDS = 1
 MAX_STREAMS = 2
 RETENTION = 5
@@ -74,7 +74,7 @@ class Stack:
         self.api, self.streams, self.env, self.providers, self.logs = api, streams, env, providers, logs
 
     def call(self, method: str, path: str, user: dict | None = None, **kwargs) -> requests.Response:
-        headers = bearer(user) if user else {}
+        headers = bearer(user["access_token"]) if user else {}
         return requests.request(method, f"{self.api}/api/v1{path}", headers=headers, timeout=10, **kwargs)
 
     def signup(self, name: str, *, wait_for_checks: bool = True) -> dict:
@@ -91,7 +91,7 @@ class Stack:
 
     def open(self, user: dict | None = None, *, base: str | None = None, **kwargs) -> "EventStream":
         """``user``'s stream by bearer token (or as ``kwargs`` say: a ticket, Last-Event-ID)."""
-        headers = {**(bearer(user) if user else {}), **kwargs.pop("headers", {})}
+        headers = {**(bearer(user["access_token"]) if user else {}), **kwargs.pop("headers", {})}
         return EventStream(f"{base or self.streams.url}/api/v1/events", headers=headers, **kwargs)
 
     def conversation(self, creator: dict, *others: dict) -> int:
@@ -104,10 +104,6 @@ class Stack:
         answer = self.call("POST", f"/conversations/{conversation_id}/messages", user, json={"body": body})
         assert answer.status_code == 201, answer.text
         return answer.json()
-
-
-def bearer(user: dict) -> dict:
-    return {"Authorization": f"Bearer {user['access_token']}"}
 
 
 class EventStream:

@@ -13,6 +13,7 @@ from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 
 from app.extensions import db
+from tests.accounts import PASSWORD, bearer
 from tests.stack.web_process import WebServer
 
 pytestmark = pytest.mark.stack
@@ -22,7 +23,6 @@ REQUESTS_PER_CLIENT = 25  # a burst of 200
 SUCCESS = {200, 201}
 REQUEST_TIMEOUT = 10
 KILL_PAUSE_SECONDS = (0.005, 0.03)
-PASSWORD = "correct horse"
 
 
 def terminate_backends(connection: psycopg.Connection, database: str) -> int:
@@ -83,7 +83,7 @@ def sign_up(base: str, number: int) -> dict:
     response = requests.post(f"{base}/api/v1/auth/signup", timeout=REQUEST_TIMEOUT,
                              json={"email": f"fault{number}@example.com", "password": PASSWORD, "name": f"F {number}"})
     assert response.status_code == 201, describe(response)
-    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+    return bearer(response.json()["access_token"])
 
 
 def mixed_requests(base: str, headers: dict, count: int, seed: int):

@@ -14,12 +14,12 @@ import time
 import pytest
 import requests
 
+from tests.accounts import PASSWORD, bearer
 from tests.stack.web_process import WebServer
 from tests.stack.worker_process import Worker
 
 pytestmark = pytest.mark.stack
 
-PASSWORD = "correct horse"
 NEW_PASSWORD = "a fresh passphrase"
 RACERS = 6
 ROUNDS = 3
@@ -56,10 +56,6 @@ def mailing_server(pg_app, redis_url, tmp_path):
             yield web.url
     finally:
         worker.stop()
-
-
-def bearer(token: str) -> dict:
-    return {"Authorization": f"Bearer {token}"}
 
 
 def post(base: str, path: str, **options) -> requests.Response:

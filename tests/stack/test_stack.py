@@ -10,11 +10,11 @@ from sqlalchemy import text
 
 from app.extensions import db
 from app.ops.models import record_heartbeat
+from tests.accounts import PASSWORD, bearer
 from tests.factories import PostFactory, UserFactory
 
 pytestmark = pytest.mark.stack
 
-PASSWORD = "correct horse"
 # A stored TTL may trail the token's remaining life by the time the request took, plus rounding.
 TTL_SLACK_SECONDS = 10
 
@@ -26,10 +26,6 @@ def redis_client(redis_url):
     client = redis.Redis.from_url(url, decode_responses=True, socket_connect_timeout=2)
     yield client
     client.close()
-
-
-def bearer(token: str) -> dict:
-    return {"Authorization": f"Bearer {token}"}
 
 
 def signup(client, email: str, name: str) -> dict:

@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import text
 
 from app.extensions import db
+from tests.accounts import PASSWORD, bearer
 from tests.conftest import build_app, provider_config, teardown_app
 from tests.fakes import CLEARBIT_COMBINED, HUNTER_COMBINED, HUNTER_VERIFY, Answer, hunter_verification
 from tests.stack.worker_process import Worker, worker_env
@@ -21,7 +22,6 @@ from tasks.celery_app import CeleryQueue
 
 pytestmark = pytest.mark.stack
 
-PASSWORD = "correct horse"
 DEADLINE = 20.0
 POLL_SECONDS = 0.1
 DEAD_BROKER = "redis://127.0.0.1:1/0"  # nothing listens on port 1: connection refused at once
@@ -97,7 +97,7 @@ def sign_up(client, email: str, name: str | None = None) -> tuple[dict, dict]:
     response = client.post("/api/v1/auth/signup", json={"email": email, "password": PASSWORD, "name": name})
     assert response.status_code == 201, response.json
     body = response.json
-    return body["user"], {"Authorization": f"Bearer {body['access_token']}"}
+    return body["user"], bearer(body["access_token"])
 
 
 def confirm_address(client, headers, email: str) -> dict:

@@ -6,6 +6,7 @@ from sqlalchemy import func, select
 from app.chat.models import Message
 from app.extensions import db
 from app.users.models import User
+from tests.accounts import PASSWORD
 from tests.factories import UserFactory
 from tests.stack.test_concurrency import THREADS, bearer, run_together
 
@@ -37,7 +38,7 @@ def test_concurrent_messages_never_overshoot_messages_per_minute(pg_app):
 def test_concurrent_signups_from_one_address_never_overshoot_the_hourly_limit(pg_app):
     def signup(n):
         def call(client):
-            return client.post("/api/v1/auth/signup", json={"email": f"rush{n}@example.com", "password": "correct horse"},
+            return client.post("/api/v1/auth/signup", json={"email": f"rush{n}@example.com", "password": PASSWORD},
                                environ_base={"REMOTE_ADDR": "198.51.100.20"}).status_code
         return call
 

@@ -13,9 +13,9 @@ from flask_jwt_extended import create_access_token, decode_token
 from werkzeug.serving import make_server
 
 from app.extensions import db
+from tests.accounts import PASSWORD, bearer
 from tests.conftest import build_app, teardown_app
 
-PASSWORD = "correct horse"
 # Records the page's CSP violations (init scripts run whatever the page's policy says).
 RECORD_VIOLATIONS = """
 window.__cspViolations = [];
@@ -40,7 +40,7 @@ class Site:
                                              json={"email": email, "password": PASSWORD, "name": name})
         assert answer.status_code == 201, answer.json
         return {**answer.json["user"], "refresh_token": answer.json["refresh_token"],
-                "headers": {"Authorization": f"Bearer {answer.json['access_token']}"}}
+                "headers": bearer(answer.json["access_token"])}
 
     def api(self, method: str, path: str, user: dict, **json):
         answer = self.app.test_client().open(f"/api/v1{path}", method=method, json=json, headers=user["headers"])

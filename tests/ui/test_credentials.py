@@ -4,7 +4,7 @@ import re
 import time
 
 from app.extensions import redis_store
-from tests.ui.conftest import PASSWORD
+from tests.accounts import PASSWORD
 from tests.ui.test_pages import sign_in_by_email, sign_in_by_phone
 
 try:

@@ -4,7 +4,7 @@ shows it from the dev outbox (MAIL_BACKEND=outbox), sends a new one on request, 
 import re
 
 from app.extensions import redis_store
-from tests.ui.conftest import PASSWORD
+from tests.accounts import PASSWORD
 
 try:
     from playwright.sync_api import expect

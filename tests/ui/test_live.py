@@ -13,6 +13,7 @@ from app.events import models as events
 from app.extensions import db, redis_store
 from app.users.models import User
 
+from tests.accounts import bearer
 from tests.ui.conftest import expiring_access_token, hold_session
 from tests.ui.test_pages import expect, post_card, sign_in_by_email
 
@@ -244,5 +245,5 @@ def test_a_duplicated_tab_and_its_original_refresh_their_shared_session_without_
         expect(post_card(page, "Both tabs").locator(".like-count")).to_have_text("1 like")
         expect(page.locator("#notice")).to_be_hidden()
     access = original.evaluate("sessionStorage.getItem('agora.access_token')")
-    me = site.app.test_client().get("/api/v1/users/me", headers={"Authorization": f"Bearer {access}"})
+    me = site.app.test_client().get("/api/v1/users/me", headers=bearer(access))
     assert me.status_code == 200, me.json  # the session lives on

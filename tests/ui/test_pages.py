@@ -6,7 +6,8 @@ from datetime import timedelta
 
 from flask_jwt_extended import create_access_token
 
-from tests.ui.conftest import PASSWORD, hold_session
+from tests.accounts import PASSWORD, bearer
+from tests.ui.conftest import hold_session
 
 try:
     from playwright.sync_api import expect
@@ -200,7 +201,7 @@ def test_an_expired_token_is_refreshed_and_a_revoked_one_signs_out(site, person)
     refreshed = page.evaluate("sessionStorage.getItem('agora.access_token')")
     assert refreshed != expired
 
-    site.api("POST", "/auth/logout", {"headers": {"Authorization": f"Bearer {refreshed}"}})
+    site.api("POST", "/auth/logout", {"headers": bearer(refreshed)})
     # The open page hears of it on its event stream (session.revoked) and signs out by itself.
     expect(page).to_have_url(re.compile(r"/signin\?next=%2Fprofile$"))
     expect(page.locator("#notice")).to_have_text("The token was revoked: log in again.")

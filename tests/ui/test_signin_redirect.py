@@ -5,7 +5,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.ui.conftest import PASSWORD
+from tests.accounts import PASSWORD
+
 
 try:
     from playwright.sync_api import expect

@@ -5,14 +5,11 @@ from app.auth.tokens import issue_tokens
 
 from app.extensions import db
 from app.users.models import User
+from tests.accounts import PASSWORD, bearer
 from tests.errors import ME, assert_error, assert_field_error
-from tests.factories import PASSWORD, UserFactory, issue_code
+from tests.factories import UserFactory, issue_code
 
 PHONE = "+79991234567"
-
-
-def bearer(token: str) -> dict:
-    return {"Authorization": f"Bearer {token}"}
 
 
 def login(client, email, password=PASSWORD):

@@ -8,8 +8,9 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.users.models import User
+from tests.accounts import PASSWORD, bearer
 from tests.conftest import build_app
-from tests.factories import PASSWORD, PostFactory, UserFactory
+from tests.factories import PostFactory, UserFactory
 from tasks.registry import task_of
 
 PROFILE_FIELDS = {
@@ -100,7 +101,7 @@ def test_a_new_email_is_verified_again(tmp_path, monkeypatch):
         user_id, token = user.id, issue_tokens(user.id)["access_token"]
     client = app.test_client()
     response = client.patch("/api/v1/users/me", json={"email": "new@example.com", "current_password": PASSWORD},
-                            headers={"Authorization": f"Bearer {token}"})
+                            headers=bearer(token))
     assert response.status_code == 200
     assert response.json["email_status"] == "pending"
     assert queued == [("tasks.verify_email", (user_id, "new@example.com"))]
