@@ -71,7 +71,7 @@ def register_proxies(app: Flask) -> None:
 
 
 def register_extensions(app: Flask) -> Api:
-    from app.auth.tokens import register_jwt_callbacks
+    from app.auth.tokens import register_jwt_callbacks, register_token_docs
     from app.core.database import register_database
     from app.core.routing import IdConverter, id_parameter_schema
     from tasks.install import install as install_tasks
@@ -85,7 +85,7 @@ def register_extensions(app: Flask) -> Api:
     redis_store.init_app(app)
     api = Api(app)  # one per app: flask-smorest keeps the app and its spec on the instance
     api.register_converter(IdConverter, id_parameter_schema)
-    api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
+    register_token_docs(api)
     install_tasks(app)
     return api
 

@@ -161,6 +161,57 @@ def test_routes_hold_no_schemas(domain):
     assert schema_classes == []
 
 
+# --- each operation declares its authentication and its errors once: Blueprint.operation ----------------
+
+ROUTE_MODULES = sorted((ROOT / "app").glob("*/routes.py"))
+# What only an operation declaring its auth may use, or declare by hand beside it.
+UNDECLARED_AUTH = {"token_required", "verify_token", "ErrorSchema"}
+TOKEN_READERS = {"current_user", "current_user_id", "current_claims"}
+
+
+def operation_auth(function: ast.FunctionDef) -> ast.expr | None:
+    """The ``auth=`` of ``function``'s ``@<blueprint>.operation(...)``, or None."""
+    for decorator in function.decorator_list:
+        if isinstance(decorator, ast.Call) and isinstance(decorator.func, ast.Attribute) \
+                and decorator.func.attr == "operation":
+            return next((keyword.value for keyword in decorator.keywords if keyword.arg == "auth"), None)
+    return None
+
+
+def test_routes_declare_auth_and_errors_only_through_the_operation_decorator():
+    found = []
+    for path in ROUTE_MODULES:
+        where = path.relative_to(ROOT)
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, (ast.Name, ast.alias)) and getattr(node, "id", getattr(node, "name", None)) \
+                    in UNDECLARED_AUTH:
+                found.append(f"{where}:{node.lineno} names {getattr(node, 'id', getattr(node, 'name', ''))}")
+            elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+                if node.func.attr == "alt_response":
+                    # A second success answer is the library's to document; an error is the operation's.
+                    status = node.args[0] if node.args else None
+                    if not (isinstance(status, ast.Constant) and isinstance(status.value, int) and status.value < 400):
+                        found.append(f"{where}:{node.lineno} documents an error with alt_response")
+                elif node.func.attr == "doc" and any(keyword.arg == "security" for keyword in node.keywords):
+                    found.append(f"{where}:{node.lineno} documents security with doc(security=...)")
+    assert found == [], "\n".join(found)
+
+
+def test_every_operation_that_reads_the_token_declares_its_auth():
+    declared, missing = 0, []
+    for path in ROUTE_MODULES:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if not isinstance(node, ast.FunctionDef):
+                continue
+            auth = operation_auth(node)
+            if auth is not None and not (isinstance(auth, ast.Constant) and auth.value is None):
+                declared += 1
+            elif any(isinstance(name, ast.Name) and name.id in TOKEN_READERS for name in ast.walk(node)):
+                missing.append(f"{path.relative_to(ROOT)}:{node.lineno} {node.name}")
+    assert missing == []
+    assert declared >= 20, "the check no longer finds the operations"
+
+
 def test_the_top_level_holds_what_spec_1_requires():
     required = ["wsgi.py", "app", "migrations", "tasks", "bot", "tests", "setup.cfg", "celeryconfig.py", "bot.json",
                 "README.md"]

@@ -4,11 +4,12 @@ from flask.views import MethodView
 
 from app.core.api import Blueprint, client_address
 from app.core.docs import link, links
-from app.auth.tokens import current_claims, current_user, token_required
+from app.core.errors import (EmailTaken, InvalidCode, InvalidCredentials, ServiceUnavailable, TooManyFailedLogins,
+                             TooManyRequests)
+from app.auth.tokens import ANY_TOKEN, REFRESH_TOKEN, current_claims, current_user
 from app.auth import services
 from app.auth.schemas import (AcceptedSchema, ForgotPasswordSchema, LoginSchema, LogoutSchema, ResetPasswordSchema,
                               SessionSchema, SignupSchema, TokenPairSchema)
-from app.core.schemas import BEARER_AUTH, RETRY_AFTER_HEADER, ErrorSchema
 from app.users.services import profile_of
 
 blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="Email sign-in and tokens")
@@ -16,12 +17,9 @@ blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="Email 
 
 @blp.route("/signup")
 class Signup(MethodView):
+    @blp.operation(errors=[EmailTaken, TooManyRequests.when("over `SIGNUPS_PER_IP_PER_HOUR` from this address")])
     @blp.arguments(SignupSchema)
     @blp.response(201, SessionSchema)
-    @blp.alt_response(409, schema=ErrorSchema, description="`email_taken`")
-    @blp.alt_response(429, schema=ErrorSchema, headers=RETRY_AFTER_HEADER,
-                      description="`too_many_requests`: over `SIGNUPS_PER_IP_PER_HOUR` from this address "
-                                  "(with `Retry-After`)")
     @blp.doc(**links(201, GetPublicProfile=link("get", "/api/v1/users/{user_id}", "The new account's public profile",
                                                  user_id="$response.body#/user/id")))
     def post(self, data):
@@ -32,10 +30,9 @@ class Signup(MethodView):
 
 @blp.route("/login")
 class Login(MethodView):
+    @blp.operation(errors=[InvalidCredentials, TooManyFailedLogins])
     @blp.arguments(LoginSchema)
     @blp.response(200, SessionSchema)
-    @blp.alt_response(401, schema=ErrorSchema, description="`invalid_credentials`")
-    @blp.alt_response(429, schema=ErrorSchema, description="`too_many_failed_logins` (with `Retry-After`)")
     def post(self, data):
         """Exchange an email and password for tokens"""
         user_id, tokens = services.login(**data, client_address=client_address())
@@ -44,8 +41,7 @@ class Login(MethodView):
 
 @blp.route("/refresh")
 class Refresh(MethodView):
-    @token_required(refresh=True)
-    @blp.doc(security=BEARER_AUTH)
+    @blp.operation(auth=REFRESH_TOKEN)
     @blp.response(200, TokenPairSchema)
     def post(self):
         """Exchange a refresh token for new tokens (it is spent: refresh tokens rotate)"""
@@ -54,8 +50,7 @@ class Refresh(MethodView):
 
 @blp.route("/logout")
 class Logout(MethodView):
-    @token_required(verify_type=False)
-    @blp.doc(security=BEARER_AUTH)
+    @blp.operation(auth=ANY_TOKEN)
     @blp.arguments(LogoutSchema)
     @blp.response(204)
     def post(self, data):
@@ -65,13 +60,12 @@ class Logout(MethodView):
 
 @blp.route("/password/forgot")
 class ForgotPassword(MethodView):
+    @blp.operation(errors=[
+        TooManyRequests.when("over `EMAIL_CODES_PER_HOUR` for this address or `PASSWORD_RESETS_PER_IP_PER_HOUR` "
+                             "from this client, whether an account has the address or not"),
+        ServiceUnavailable.when("mail cannot be queued")])
     @blp.arguments(ForgotPasswordSchema)
     @blp.response(202, AcceptedSchema)
-    @blp.alt_response(429, schema=ErrorSchema, headers=RETRY_AFTER_HEADER,
-                      description="`too_many_requests`: over `EMAIL_CODES_PER_HOUR` for this address or "
-                                  "`PASSWORD_RESETS_PER_IP_PER_HOUR` from this client, whether an account has "
-                                  "the address or not (with `Retry-After`)")
-    @blp.alt_response(503, schema=ErrorSchema, description="`service_unavailable`: mail cannot be queued")
     def post(self, data):
         """Mail a password reset code, if an account has the address (the answer is the same for every address)"""
         services.forgot_password(email=data["email"], client_address=client_address())
@@ -80,10 +74,10 @@ class ForgotPassword(MethodView):
 
 @blp.route("/password/reset")
 class ResetPassword(MethodView):
+    @blp.operation(errors=[InvalidCode.when("a wrong, spent or expired code, or an address no account has "
+                                            "(one answer for all)")])
     @blp.arguments(ResetPasswordSchema)
     @blp.response(200, SessionSchema)
-    @blp.alt_response(400, schema=ErrorSchema, description="`invalid_code`: a wrong, spent or expired code, or an "
-                                                           "address no account has (one answer for all)")
     def post(self, data):
         """Set a new password with a mailed reset code: the address is confirmed, every earlier session ends"""
         user_id, tokens = services.reset_password(**data)

@@ -1,4 +1,5 @@
-"""JWTs: issuing them, the request's user, and the JSON answers to every token error.
+"""JWTs: issuing them, the kinds of authentication an operation declares, the request's user, and the
+401 answers to every token error (sent by the loaders, documented from the same table).
 
 Every token carries its session (``sid``: the login it descends from) and its user's session
 generation (``gen``), read before the credential it was minted for was checked:
@@ -8,7 +9,8 @@ generation (``gen``), read before the credential it was minted for was checked:
 
 import re
 import secrets
-from functools import wraps
+from collections.abc import Callable
+from functools import partial
 
 from flask import current_app, g, request
 from flask_jwt_extended import create_access_token, create_refresh_token
@@ -18,7 +20,8 @@ from werkzeug.local import LocalProxy
 
 from app.auth.models import is_revoked, session_generation
 from app.core.errors import TokenUserGone, error_response
-from app.core.schemas import MAX_ID
+from app.core.operations import Auth
+from app.core.schemas import MAX_ID, ErrorSchema
 from app.extensions import db, jwt
 from app.users.models import User
 
@@ -49,27 +52,15 @@ def user_id_of(claims: dict) -> int | None:
 AUTH_VALUES = re.compile(r",\s*")
 
 
-def token_required(optional: bool = False, refresh: bool = False, verify_type: bool = True):
-    """A view decorator: the request must carry a valid token in its Authorization header (or none, if ``optional``).
+def verify_token(optional: bool = False, refresh: bool = False, verify_type: bool = True) -> None:
+    """Check the request's token and keep its claims for ``current_claims``; raises when it is refused.
 
     flask-jwt-extended's ``jwt_required`` for Agora's one token location, answering every case as it
     does (the same exceptions, answered by the loaders below), without its per-request work that
-    only repeats itself: it looks the token up in every configured location, decodes its header
-    a second time, and reaches each check through the manager. Here the header and claims come
-    from the cache of verified tokens (``CachingJWTManager.verified_token``); the blocklist is read
-    on every request. ``refresh`` asks for a refresh token; ``verify_type=False`` takes either kind.
+    only repeats itself: the header and claims come from the cache of verified tokens
+    (``CachingJWTManager.verified_token``); the blocklist is read on every request.
+    ``refresh`` asks for a refresh token; ``verify_type=False`` takes either kind.
     """
-    def decorator(view):
-        @wraps(view)
-        def guarded(*args, **kwargs):
-            verify_token(optional=optional, refresh=refresh, verify_type=verify_type)
-            return view(*args, **kwargs)
-        return guarded
-    return decorator
-
-
-def verify_token(optional: bool = False, refresh: bool = False, verify_type: bool = True) -> None:
-    """Check the request's token and keep its claims for ``current_claims``; raises when it is refused."""
     try:
         encoded = bearer_token(request.headers.get(current_app.config["JWT_HEADER_NAME"], ""))
     except NoAuthorizationError:
@@ -107,11 +98,43 @@ def bearer_token(value: str) -> str:
     return parts[1]
 
 
+# --- the kinds of authentication an operation declares (``Blueprint.operation(auth=...)``) ---------------
+
+BEARER_SCHEME = "bearerAuth"
+# The 401 responses documented for the kinds below: flask-smorest's own name for 401, and optional auth's.
+TOKEN_REQUIRED_RESPONSE = "UNAUTHORIZED"
+TOKEN_REFUSED_RESPONSE = "TOKEN_REFUSED"
+OPTIONAL_AUTH_NOTE = ("**Authentication is optional.** Without a token this answers anonymously; with one "
+                      "(Authorize), it answers as that user. A token that is sent must be valid, or the answer is 401.")
+BEARER = ({BEARER_SCHEME: []},)
+
+ACCESS_TOKEN = Auth(verify_token, BEARER, TOKEN_REQUIRED_RESPONSE)
+# Anonymous without a token; a token that is sent must be valid.
+OPTIONAL_ACCESS_TOKEN = Auth(partial(verify_token, optional=True), ({}, *BEARER), TOKEN_REFUSED_RESPONSE,
+                             note=OPTIONAL_AUTH_NOTE)
+REFRESH_TOKEN = Auth(partial(verify_token, refresh=True), BEARER, TOKEN_REQUIRED_RESPONSE)
+# An access or a refresh token: logout revokes whichever it is given.
+ANY_TOKEN = Auth(partial(verify_token, verify_type=False), BEARER, TOKEN_REQUIRED_RESPONSE)
+
+
+def access_token_or(scheme: str, parameter: str, redeem: Callable[[str], dict]) -> Auth:
+    """An access token, or a credential in the query parameter ``parameter`` (the security scheme ``scheme``)
+    that ``redeem`` exchanges for the claims it stands for, raising when it refuses it."""
+    def check() -> None:
+        credential = request.args.get(parameter)
+        if credential is None:
+            verify_token()
+        else:
+            g.agora_claims = redeem(credential)
+
+    return Auth(check, (*BEARER, {scheme: []}), TOKEN_REQUIRED_RESPONSE)
+
+
 def current_claims() -> dict:
     """The claims of the request's verified token; {} when an optional token was not sent."""
     claims = g.get("agora_claims")
     if claims is None:
-        raise RuntimeError("current_claims() is only known in a view decorated with token_required")
+        raise RuntimeError("current_claims() is only known in an operation declared with auth=")
     return claims
 
 
@@ -136,32 +159,72 @@ def _load_current_user() -> User | None:
 current_user: User | None = LocalProxy(_load_current_user)
 
 
+# --- the 401 answers: what the loaders send, and what the document says of them ----------------------
+
+# code -> (when it is answered, the message sent; ``invalid_token``'s names the reason, here an example).
+TOKEN_ERRORS = {
+    "authorization_required": ("No token was sent", "Send an access token: Authorization: Bearer <token>."),
+    "invalid_token": ("The token is malformed, forged, of the wrong type or names no user",
+                      "The token is not valid: Signature verification failed."),
+    "token_expired": ("The token has expired: get a new one with `POST /api/v1/auth/refresh`",
+                      "The token has expired: refresh it or log in again."),
+    "token_revoked": ("The token was logged out, its session ended (logout, or a spent refresh token presented "
+                      "again), or the password or email changed since it was issued",
+                      "The token was revoked: log in again."),
+}
+INVALID_TOKEN = 'Bearer error="invalid_token"'
+
+
+def token_error(code: str, message: str | None = None):
+    """The 401 answer ``code`` of ``TOKEN_ERRORS``, with its message unless another is given."""
+    return error_response(401, code, message or TOKEN_ERRORS[code][1],
+                          headers={"WWW-Authenticate": "Bearer" if code == "authorization_required" else INVALID_TOKEN})
+
+
 def register_jwt_callbacks() -> None:
     """Answer flask-jwt-extended's token errors (raised by ``verify_token`` too) in Agora's error shape."""
 
     @jwt.token_verification_failed_loader
     def foreign_subject(_header, _claims):
-        return error_response(401, "invalid_token", "The token does not name a user.",
-                              headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
+        return token_error("invalid_token", "The token does not name a user.")
 
     @jwt.unauthorized_loader
     def missing_token(reason):
-        return error_response(401, "authorization_required",
-                              "Send an access token: Authorization: Bearer <token>.",
-                              headers={"WWW-Authenticate": "Bearer"})
+        return token_error("authorization_required")
 
     @jwt.invalid_token_loader
     def invalid_token(reason):
-        return error_response(401, "invalid_token", f"The token is not valid: {reason}.",
-                              headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
+        return token_error("invalid_token", f"The token is not valid: {reason}.")
 
     @jwt.expired_token_loader
     def expired_token(_header, _claims):
-        return error_response(401, "token_expired", "The token has expired: refresh it or log in again.",
-                              headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
+        return token_error("token_expired")
 
     @jwt.revoked_token_loader
     def revoked_token(_header, _claims):
-        return error_response(401, "token_revoked", "The token was revoked: log in again.",
-                              headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
+        return token_error("token_revoked")
 
+
+def register_token_docs(api) -> None:
+    """The bearer scheme, and the 401 responses of the kinds of authentication above, in the OpenAPI document."""
+    api.spec.components.security_scheme(BEARER_SCHEME, {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
+    refused = {code: why for code, why in TOKEN_ERRORS.items() if code != "authorization_required"}
+    # Lazily, under flask-smorest's name for 401 as it registers its own: this replaces its bare one.
+    api.spec.components.response(TOKEN_REQUIRED_RESPONSE, token_error_response("No valid token", TOKEN_ERRORS),
+                                 lazy=True)
+    api.spec.components.response(TOKEN_REFUSED_RESPONSE, token_error_response(
+        "A token was sent and refused (without one, the operation answers anonymously)", refused), lazy=True)
+
+
+def token_error_response(title: str, errors: dict) -> dict:
+    """A 401 response listing ``errors`` (code -> (when, message)), with one example of each."""
+    reasons = "\n".join(f"- `{code}`: {when}" for code, (when, _) in errors.items())
+    return {
+        "description": f"{title}:\n\n{reasons}",
+        "content": {"application/json": {
+            "schema": ErrorSchema,
+            "examples": {code: {"summary": when.split(":")[0],
+                                "value": {"error": {"status": 401, "code": code, "message": message}}}
+                         for code, (when, message) in errors.items()},
+        }},
+    }

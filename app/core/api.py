@@ -1,5 +1,6 @@
 """flask-smorest's Api and Blueprint, set up for Agora's request parsing and error shape."""
 
+from collections.abc import Iterable
 from copy import deepcopy
 
 import orjson
@@ -11,8 +12,8 @@ from flask_smorest import Blueprint as BaseBlueprint
 from marshmallow import fields
 from webargs.flaskparser import FlaskParser, abort
 
-from app.core.docs import (SchemaExtrasPlugin, TokenErrorsPlugin, nul_free_strings, request_error_responses,
-                           token_error_responses)
+from app.core.docs import RequestErrorsPlugin, SchemaExtrasPlugin, nul_free_strings, request_error_responses
+from app.core.operations import Auth, declare
 from app.core.schemas import NO_NUL, ErrorSchema, RequestSchema
 
 UNSTORABLE_TEXT = "Text must be valid Unicode without NUL characters."
@@ -107,9 +108,19 @@ def storable(value) -> bool:
 class Blueprint(BaseBlueprint):
     ARGUMENTS_PARSER = RequestParser()
 
+    def operation(self, *, auth: Auth | None = None, errors: Iterable = ()):
+        """Declare how an operation authenticates and which errors it answers, once: enforced and documented.
+
+        ``auth`` is one of ``app.auth.tokens``'s kinds (``ACCESS_TOKEN``, ...): it checks the credential and
+        documents the security and its 401. ``errors`` are ``DomainError`` classes, or ``Error.when("what it
+        means here")``: each is documented under its class's status and code. Put it first (outermost), so
+        the credential is checked before the body is read.
+        """
+        return lambda view: declare(self, view, auth=auth, errors=errors)
+
 
 class Api(BaseApi):
-    """flask-smorest's Api, documenting Agora's error shape instead of its own, and its token errors."""
+    """flask-smorest's Api, documenting Agora's error shape instead of its own."""
 
     ERROR_SCHEMA = ErrorSchema
     # No catch-all `default` response: each operation lists the statuses it can answer, so a client
@@ -119,20 +130,19 @@ class Api(BaseApi):
     def init_app(self, app, *, spec_kwargs=None):
         """flask-smorest's set-up, then Agora's additions to the document (see ``app.core.docs``): the
         errors every operation of a kind can answer, the request schemas' extra keywords, NUL-free
-        request strings.
+        request strings (the token errors: ``app.auth.tokens.register_token_docs``).
 
         flask-smorest's own HTTPException handler, registered here, is replaced by ``app.core.errors``'s,
         which the factory registers afterwards.
         """
-        plugins = [*(spec_kwargs or {}).get("extra_plugins", ()), TokenErrorsPlugin(), SchemaExtrasPlugin()]
+        plugins = [*(spec_kwargs or {}).get("extra_plugins", ()), RequestErrorsPlugin(), SchemaExtrasPlugin()]
         super().init_app(app, spec_kwargs={**(spec_kwargs or {}), "extra_plugins": plugins})
         self.ma_plugin.converter.add_attribute_function(nul_free_strings(NO_NUL, RequestSchema))
         # apispec merges its options into every document it writes, and so writes into API_SPEC_OPTIONS's
         # nested dicts, which would otherwise be shared by every app built from the same config class.
         self.spec.options = deepcopy(self.spec.options)
-        # Registered again under flask-smorest's names, lazily as it does: these replace its bare 401 and 422.
-        for name, response in {**token_error_responses(self.ERROR_SCHEMA),
-                               **request_error_responses(self.ERROR_SCHEMA)}.items():
+        # Registered again under flask-smorest's names, lazily as it does: these replace its bare 422.
+        for name, response in request_error_responses(self.ERROR_SCHEMA).items():
             self.spec.components.response(name, response, lazy=True)
 
 

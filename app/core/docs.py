@@ -1,6 +1,5 @@
 """Swagger UI and ReDoc assets, served from installed packages so /docs and /redoc work offline;
-Agora's Swagger UI page; the error answers documented on every operation that can give them (401 where
-a token is read; 400, 413 and 415 where a body is; 400 ``invalid_cursor`` on lists; 414, 431 and 503); JSON Schema
+Agora's Swagger UI page; the error answers documented on every operation that can give them (400, 413 and 415 where a body is; 400 ``invalid_cursor`` on lists; 414, 431 and 503); JSON Schema
 keywords apispec cannot derive; OpenAPI links between operations; and the Content-Security-Policy of
 every HTML page, loosened just enough for the two documentation pages."""
 
@@ -132,51 +131,6 @@ def swagger_ui():
                                   assets_url=config["SWAGGER_UI_ASSETS_URL"], config=config["OPENAPI_SWAGGER_UI_CONFIG"])
 
 
-# --- 401 on every operation that reads a token --------------------------------------------------
-
-BEARER_SCHEME = "bearerAuth"
-# The 401 answers of app.auth.tokens: code -> (when, the message the server sends).
-TOKEN_ERRORS = {
-    "authorization_required": ("No token was sent", "Send an access token: Authorization: Bearer <token>."),
-    "invalid_token": ("The token is malformed, forged, of the wrong type or names no user",
-                      "The token is not valid: Signature verification failed."),
-    "token_expired": ("The token has expired: get a new one with `POST /api/v1/auth/refresh`",
-                      "The token has expired: refresh it or log in again."),
-    "token_revoked": ("The token was logged out, its session ended (logout, or a spent refresh token presented "
-                      "again), or the password or email changed since it was issued",
-                      "The token was revoked: log in again."),
-}
-# Response components: flask-smorest's own name for 401 (given Agora's codes), and optional auth's.
-TOKEN_REQUIRED_RESPONSE = "UNAUTHORIZED"
-TOKEN_REFUSED_RESPONSE = "TOKEN_REFUSED"
-OPTIONAL_AUTH_NOTE = ("**Authentication is optional.** Without a token this answers anonymously; with one "
-                      "(Authorize), it answers as that user. A token that is sent must be valid, or the answer is 401.")
-
-
-def token_error_responses(error_schema) -> dict[str, dict]:
-    """The two 401 responses, by component name: for operations that need a token, and that only accept one."""
-    refused = {code: why for code, why in TOKEN_ERRORS.items() if code != "authorization_required"}
-    return {
-        TOKEN_REQUIRED_RESPONSE: token_error_response(error_schema, "No valid token", TOKEN_ERRORS),
-        TOKEN_REFUSED_RESPONSE: token_error_response(
-            error_schema, "A token was sent and refused (without one, the operation answers anonymously)", refused),
-    }
-
-
-def token_error_response(error_schema, title: str, errors: dict) -> dict:
-    """A 401 response listing ``errors`` (code -> (when, message)), with one example of each."""
-    reasons = "\n".join(f"- `{code}`: {when}" for code, (when, _) in errors.items())
-    return {
-        "description": f"{title}:\n\n{reasons}",
-        "content": {"application/json": {
-            "schema": error_schema,
-            "examples": {code: {"summary": when.split(":")[0],
-                                "value": {"error": {"status": 401, "code": code, "message": message}}}
-                         for code, (when, message) in errors.items()},
-        }},
-    }
-
-
 # --- the errors every operation of a kind can answer ---------------------------------------------
 
 # Response components: (status, code, when) of the errors app/__init__.py and app/core answer before a
@@ -223,12 +177,9 @@ def request_error_responses(error_schema) -> dict[str, dict]:
     return responses
 
 
-class TokenErrorsPlugin(BasePlugin):
-    """Documents the errors an operation can answer besides those its route lists.
+class RequestErrorsPlugin(BasePlugin):
+    """Documents the errors an operation can answer besides those it declares (``Blueprint.operation``).
 
-    - 401, with its codes, on every operation whose security names the bearer scheme. An operation
-      with optional auth (an empty requirement besides the scheme) answers 401 only to a token sent
-      and refused, and its description says that auth is optional.
     - 415 on every POST, PUT and PATCH (a non-JSON body is refused, also where none is read); 400
       ``malformed_json`` and 413 where the operation reads a body.
     - 400 ``invalid_cursor`` where a ``cursor`` parameter is read.
@@ -241,15 +192,7 @@ class TokenErrorsPlugin(BasePlugin):
 
     def operation_helper(self, path=None, operations=None, **kwargs):
         for method, operation in (operations or {}).items():
-            security = operation.get("security") or []
             responses = operation.setdefault("responses", {})
-            if any(BEARER_SCHEME in requirement for requirement in security):
-                optional = {} in security
-                if not any(str(status) == "401" for status in responses):
-                    responses["401"] = TOKEN_REFUSED_RESPONSE if optional else TOKEN_REQUIRED_RESPONSE
-                if optional:
-                    operation["description"] = "\n\n".join(filter(None, [operation.get("description"),
-                                                                           OPTIONAL_AUTH_NOTE]))
             extra = []
             if method in BODY_METHODS:
                 extra.append("UNSUPPORTED_MEDIA_TYPE")

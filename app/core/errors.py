@@ -1,6 +1,7 @@
 """Domain errors and the one handler that turns every error into the spec's JSON shape."""
 
 import logging
+from dataclasses import dataclass
 
 from flask import jsonify
 from marshmallow import ValidationError
@@ -38,6 +39,7 @@ class DomainError(Exception):
     status = 400
     code = "bad_request"
     message = "The request breaks a rule."
+    sends_retry_after = False  # every raise of it sets Retry-After, so the document shows the header
 
     def __init__(self, message=None, *, fields=None, extra=None, headers=None):
         super().__init__(message or self.message)
@@ -45,6 +47,19 @@ class DomainError(Exception):
         self.fields = fields
         self.extra = extra or {}
         self.headers = headers or {}
+
+    @classmethod
+    def when(cls, note: str) -> "ErrorCase":
+        """This error as an operation documents it, with what it means there: ``TooManyRequests.when("over ...")``."""
+        return ErrorCase(cls, note)
+
+
+@dataclass(frozen=True)
+class ErrorCase:
+    """An error an operation can answer (``errors=`` of ``Blueprint.operation``), and what it means there."""
+
+    error: type[DomainError]
+    note: str = ""
 
 
 class ValidationFailed(DomainError):
@@ -86,6 +101,7 @@ class InvalidCredentials(DomainError):
 class TooManyFailedLogins(DomainError):
     status, code = 429, "too_many_failed_logins"
     message = "Too many failed logins for this account or from this address: wait before trying again."
+    sends_retry_after = True
 
 
 class TokenUserGone(DomainError):
@@ -111,20 +127,24 @@ class PhoneTaken(DomainError):
 
 class ResendTooSoon(DomainError):
     status, code, message = 429, "resend_too_soon", "A code was sent moments ago: wait before asking again."
+    sends_retry_after = True
 
 
 class CodeLimitReached(DomainError):
     status, code, message = 429, "too_many_codes", "Too many codes for this phone this hour: try later."
+    sends_retry_after = True
 
 
 class RateLimited(DomainError):
     status, code, message = 429, "rate_limited", "Too many requests from this address: try later."
+    sends_retry_after = True
 
 
 class TooManyRequests(DomainError):
     """A write limit of SPEC 3 (``app.core.limits.WRITE_LIMITS``)."""
 
     status, code, message = 429, "too_many_requests", "Too many writes of this kind: wait before trying again."
+    sends_retry_after = True
 
 
 class InvalidCode(DomainError):
@@ -193,6 +213,7 @@ class ServiceUnavailable(DomainError):
 
 class NotReady(DomainError):
     status, code = 503, "not_ready"
+    sends_retry_after = True
 
 
 def error_response(status, code, message, *, fields=None, extra=None, headers=None):

@@ -188,13 +188,6 @@ def page_schema(item_schema: type[Schema], name: str) -> type[Schema]:
     )
 
 
-BEARER_AUTH = [{"bearerAuth": []}]
-# The header of every 429 (``headers=`` of an ``alt_response``): the same seconds as the body's ``retry_after``.
-RETRY_AFTER_HEADER = {"Retry-After": {"description": "Seconds to wait before trying again",
-                                      "schema": {"type": "integer", "minimum": 1}}}
-OPTIONAL_BEARER_AUTH = [{}, {"bearerAuth": []}]
-
-
 def text_field(max_length: int, **kwargs):
     """Trimmed text (in a ``TrimmedSchema``): 1..``max_length`` characters as sent, not only whitespace."""
     return fields.String(validate=[validate.Length(min=1, max=max_length), FullMatch(NOT_BLANK,

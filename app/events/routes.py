@@ -1,13 +1,14 @@
 """``GET /api/v1/events`` (Server-Sent Events) and ``POST /api/v1/events/ticket``."""
 
+from functools import wraps
+
 from flask import Response, current_app, request
 from flask.views import MethodView
 
 from app.auth.models import is_revoked
-from app.auth.tokens import current_claims, token_required, verify_token
+from app.auth.tokens import ACCESS_TOKEN, access_token_or, current_claims
 from app.core.api import Blueprint
-from app.core.errors import InvalidTicket, ServiceUnavailable
-from app.core.schemas import BEARER_AUTH, ErrorSchema
+from app.core.errors import InvalidTicket, ServiceUnavailable, TooManyStreams
 from app.events import schemas
 from app.events.services import issue_ticket, open_stream, redeem_ticket
 
@@ -55,13 +56,39 @@ def register_event_schemas(api) -> None:
                        "header cannot be sent (browsers' EventSource); 401 `invalid_ticket` once used or expired"})
 
 
+def claims_of_ticket(ticket: str) -> dict:
+    """The claims of the token that asked for ``ticket``; 401 ``invalid_ticket`` when it opens nothing."""
+    claims = redeem_ticket(ticket)
+    if claims is None:
+        raise InvalidTicket()
+    if is_revoked(claims):
+        raise InvalidTicket("The session that asked for this ticket has ended: sign in again.")
+    return claims
+
+
+# Browsers' EventSource cannot send a header: a single-use ticket in the URL stands for the token there.
+ACCESS_TOKEN_OR_TICKET = access_token_or(TICKET_SCHEME, "ticket", claims_of_ticket)
+
+
+def streams_served_here(view):
+    """503 where this process does not serve streams: checked before a ticket is spent on it."""
+    @wraps(view)
+    def served(*args, **kwargs):
+        if not current_app.config["EVENTS_SERVED_HERE"]:
+            raise ServiceUnavailable("Live events are served by Agora's streaming processes: route /api/v1/events "
+                                     "to them (docs: operations).")
+        return view(*args, **kwargs)
+    return served
+
+
 @blp.route("")
 class Events(MethodView):
-    @blp.doc(security=[*BEARER_AUTH, {TICKET_SCHEME: []}], responses={"200": STREAM_RESPONSE})
+    @blp.doc(responses={"200": STREAM_RESPONSE})
     @blp.arguments(schemas.StreamArgsSchema, location="query")
-    @blp.alt_response(429, schema=ErrorSchema, description="`too_many_streams`: over `EVENTS_MAX_STREAMS_PER_USER`")
-    @blp.alt_response(503, schema=ErrorSchema, description="`service_unavailable`: Redis is unreachable, or this "
-                                                           "process does not serve streams")
+    @streams_served_here
+    @blp.operation(auth=ACCESS_TOKEN_OR_TICKET, errors=[
+        TooManyStreams.when("over `EVENTS_MAX_STREAMS_PER_USER`"),
+        ServiceUnavailable.when("Redis is unreachable, or this process does not serve streams")])
     def get(self, args):
         """Stream my events as they happen (resume with `Last-Event-ID`)
 
@@ -70,28 +97,14 @@ class Events(MethodView):
         or whose session ended is 401 `invalid_ticket`. Every event and its data: `x-events` of the 200
         answer, and docs/events.md.
         """
-        if not current_app.config["EVENTS_SERVED_HERE"]:
-            raise ServiceUnavailable("Live events are served by Agora's streaming processes: route /api/v1/events "
-                                     "to them (docs: operations).")
-        ticket = request.args.get("ticket")
-        if ticket is not None:
-            claims = redeem_ticket(ticket)
-            if claims is None:
-                raise InvalidTicket()
-            if is_revoked(claims):
-                raise InvalidTicket("The session that asked for this ticket has ended: sign in again.")
-        else:
-            verify_token()
-            claims = current_claims()
         last_event_id = request.headers.get("Last-Event-ID") or args.get("last_event_id")
-        return Response(open_stream(claims, last_event_id), mimetype="text/event-stream",
+        return Response(open_stream(current_claims(), last_event_id), mimetype="text/event-stream",
                         headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
 
 
 @blp.route("/ticket")
 class Ticket(MethodView):
-    @token_required()
-    @blp.doc(security=BEARER_AUTH)
+    @blp.operation(auth=ACCESS_TOKEN)
     @blp.response(201, schemas.TicketSchema)
     def post(self):
         """A single-use ticket to open my event stream where a header cannot be sent (EventSource)"""

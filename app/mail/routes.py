@@ -2,9 +2,10 @@
 
 from flask.views import MethodView
 
-from app.auth.tokens import current_user_id, token_required
+from app.auth.tokens import ACCESS_TOKEN, current_user_id
 from app.core.api import Blueprint
-from app.core.schemas import BEARER_AUTH, ErrorSchema
+from app.core.errors import (EmailAlreadyConfirmed, EmailCodeExpired, EmailCodeLimitReached, InvalidCode,
+                             MailOutboxDisabled, NoEmail, ResendTooSoon, TooManyAttempts)
 from app.mail import services
 from app.mail.schemas import EmailCodeSentSchema, EmailConfirmSchema, MailOutboxArgsSchema, MailOutboxSchema
 from app.users.schemas import ProfileSchema
@@ -18,13 +19,11 @@ outbox_blp = Blueprint("mail_outbox", __name__, url_prefix="/api/v1/dev",
 
 @blp.route("/confirm")
 class EmailConfirm(MethodView):
-    @token_required()
-    @blp.doc(security=BEARER_AUTH)
+    @blp.operation(auth=ACCESS_TOKEN, errors=[
+        InvalidCode.when("a wrong code, with `attempts_left`"), EmailCodeExpired, EmailAlreadyConfirmed, NoEmail,
+        TooManyAttempts.when("the code is burned")])
     @blp.arguments(EmailConfirmSchema)
     @blp.response(200, ProfileSchema)
-    @blp.alt_response(400, schema=ErrorSchema, description="`invalid_code` (with `attempts_left`), `code_expired`")
-    @blp.alt_response(409, schema=ErrorSchema, description="`email_already_confirmed`, `no_email`")
-    @blp.alt_response(429, schema=ErrorSchema, description="`too_many_attempts` (the code is burned)")
     def post(self, data):
         """Confirm my email address with the 6-digit code mailed to it"""
         services.confirm_email(current_user_id(), data["code"])
@@ -33,11 +32,8 @@ class EmailConfirm(MethodView):
 
 @blp.route("/code")
 class EmailCode(MethodView):
-    @token_required()
-    @blp.doc(security=BEARER_AUTH)
+    @blp.operation(auth=ACCESS_TOKEN, errors=[EmailAlreadyConfirmed, NoEmail, ResendTooSoon, EmailCodeLimitReached])
     @blp.response(202, EmailCodeSentSchema)
-    @blp.alt_response(409, schema=ErrorSchema, description="`email_already_confirmed`, `no_email`")
-    @blp.alt_response(429, schema=ErrorSchema, description="`resend_too_soon`, `too_many_codes` (with `Retry-After`)")
     def post(self):
         """Mail a new confirmation code to my unconfirmed email address"""
         return services.request_confirmation_code(current_user_id())
@@ -45,9 +41,9 @@ class EmailCode(MethodView):
 
 @outbox_blp.route("/mail-outbox")
 class MailOutbox(MethodView):
+    @outbox_blp.operation(errors=[MailOutboxDisabled.when("MAIL_BACKEND is not `outbox`")])
     @outbox_blp.arguments(MailOutboxArgsSchema, location="query")
     @outbox_blp.response(200, MailOutboxSchema)
-    @outbox_blp.alt_response(404, schema=ErrorSchema, description="`not_found`: MAIL_BACKEND is not `outbox`")
     def get(self, args):
         """The mail the outbox backend sent to an address, newest first (only while MAIL_BACKEND=outbox)"""
         return {"items": services.outbox(args["email"])}

@@ -3,7 +3,7 @@
 from flask import current_app
 
 from app.core.api import Blueprint
-from app.core.schemas import ErrorSchema
+from app.core.errors import NotReady
 from app.ops import services
 from app.ops.schemas import HealthSchema, ReadySchema
 
@@ -20,8 +20,8 @@ def healthz():
 
 
 @blp.route("/readyz")
+@blp.operation(errors=[NotReady.when("`checks` names the part that is missing")])
 @blp.response(200, ReadySchema)
-@blp.alt_response(503, schema=ErrorSchema, description="`not_ready`: `checks` names the part that is missing")
 def readyz():
     """The database and Redis answer; with a broker, it answers too and a worker was seen recently"""
     return {"status": "ready", "checks": services.readiness()}
