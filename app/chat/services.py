@@ -1,6 +1,7 @@
 """Conversations and messages; points, congratulations and read state kept exact by the database."""
 
-from sqlalchemy import JSON, bindparam, delete, exists, func, insert, select, text
+from sqlalchemy import (JSON, Integer, bindparam, case, delete, exists, func, insert, literal_column, null, or_, select, text,
+                        tuple_, update)
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.compiler import compiles
@@ -14,8 +15,8 @@ from app.core.limits import limit_write
 from app.events.models import conversation_created, message_created, publish_after_commit
 from app.extensions import db
 from app.core.pagination import paginate
-from app.users.models import User
-from app.users.services import ensure_can_write, ensure_writer_status
+from app.users.models import User, may_write
+from app.users.services import ensure_writer_status
 
 CONVERSATIONS, MESSAGES, USERS, PARTICIPANTS = (Conversation.__table__, Message.__table__, User.__table__,
                                                 Participant.__table__)
@@ -150,7 +151,7 @@ def create_conversation(creator: User, *, title: str, participant_ids: list[int]
     Every participant is sent ``conversation.created`` with the answer's conversation once it commits.
     """
     limit_write("conversations", creator.id)
-    ensure_can_write(creator)
+    ensure_writer_status(creator.email_status)
     others = sorted(set(participant_ids) - {creator.id})
     if not others:
         raise ValidationFailed(fields={"participant_ids": ["Name at least one other user: a conversation needs two."]})
@@ -285,6 +286,10 @@ def list_messages(user_id: int, conversation_id: int, *, limit: int, cursor: str
                                row.created_at) for row in rows], "next_cursor": next_cursor}
 
 
+# Named apart from every column: SQLAlchemy reads an execution parameter named like a column of an
+# UPDATE's table as a new value for that column, inside a CTE too.
+CONVERSATION_ID, USER_ID = bindparam("conversation", type_=Integer), bindparam("author", type_=Integer)
+NOW = bindparam("now", type_=UTCDateTime)
 # PostgreSQL: membership, the writer's email, the message, the point, the conversation's last
 # message, every participant's activity, the author's read marker and the recipients, in one
 # statement. The point is added by UPDATE ... RETURNING, which reads the latest committed total even
@@ -292,54 +297,51 @@ def list_messages(user_id: int, conversation_id: int, *, limit: int, cursor: str
 # last message moves only to a newer one (time, then id), re-checked on the row a concurrent message
 # just wrote. Each step waits for the one before (EXISTS), so every post locks the author's row, then
 # the conversation's, then its participants' (as leaving does: conversation, then participant).
-POST_MESSAGE = text("""
-WITH member AS (
-    SELECT u.id, u.name, u.email_status FROM conversation_participants p JOIN users u ON u.id = p.user_id
-    WHERE p.conversation_id = :conversation_id AND p.user_id = :user_id
-), message AS (
-    INSERT INTO messages (conversation_id, author_id, kind, body, created_at)
-    SELECT :conversation_id, m.id, 'user', :body, :now FROM member m WHERE m.email_status <> 'invalid'
-    RETURNING id
-), point AS (
-    UPDATE users SET points = points + 1 WHERE id = :user_id AND EXISTS (SELECT 1 FROM message) RETURNING points
-), activity AS (
-    UPDATE conversations SET
-        last_message_id = CASE WHEN last_message_id IS NULL
-            OR (last_message_at, last_message_id) < (:now, (SELECT id FROM message))
-            THEN (SELECT id FROM message) ELSE last_message_id END,
-        last_message_at = GREATEST(last_message_at, :now)
-    WHERE id = :conversation_id AND EXISTS (SELECT 1 FROM point)
-    RETURNING id
-), members AS (
-    UPDATE conversation_participants SET activity_at = GREATEST(activity_at, :now),
-        last_read_message_id = CASE WHEN user_id = :user_id
-            THEN GREATEST(COALESCE(last_read_message_id, 0), (SELECT id FROM message))
-            ELSE last_read_message_id END
-    WHERE conversation_id = :conversation_id AND EXISTS (SELECT 1 FROM activity)
-    RETURNING user_id
-)
-SELECT m.name, m.email_status, (SELECT id FROM message) AS message_id, (SELECT points FROM point) AS points,
-       (SELECT array_agg(user_id) FROM members) AS recipients
-FROM member m
-""").bindparams(bindparam("now", type_=UTCDateTime))
+_MEMBER = (select(USERS.c.id, USERS.c.name, USERS.c.email_status)
+           .join_from(PARTICIPANTS, USERS, USERS.c.id == PARTICIPANTS.c.user_id)
+           .where(PARTICIPANTS.c.conversation_id == CONVERSATION_ID, PARTICIPANTS.c.user_id == USER_ID).cte("member"))
+_MESSAGE = (insert(MESSAGES).from_select(
+    ["conversation_id", "author_id", "kind", "body", "created_at"],
+    select(CONVERSATION_ID, _MEMBER.c.id, literal_column("'user'"), bindparam("body"), NOW)
+    .where(may_write(_MEMBER.c.email_status)))
+    .returning(MESSAGES.c.id).cte("message"))
+_MESSAGE_ID = select(_MESSAGE.c.id).scalar_subquery()
+_POINT = (update(USERS).where(USERS.c.id == USER_ID, exists(select(_MESSAGE.c.id)))
+          .values(points=USERS.c.points + literal_column("1"), updated_at=USERS.c.updated_at)  # no profile edit
+          .returning(USERS.c.points).cte("point"))
+_NEWER = or_(CONVERSATIONS.c.last_message_id.is_(None),
+             tuple_(CONVERSATIONS.c.last_message_at, CONVERSATIONS.c.last_message_id) < tuple_(NOW, _MESSAGE_ID))
+_ACTIVITY = (update(CONVERSATIONS).where(CONVERSATIONS.c.id == CONVERSATION_ID, exists(select(_POINT.c.points)))
+             .values(last_message_id=case((_NEWER, _MESSAGE_ID), else_=CONVERSATIONS.c.last_message_id),
+                     last_message_at=func.greatest(CONVERSATIONS.c.last_message_at, NOW))
+             .returning(CONVERSATIONS.c.id).cte("activity"))
+_MEMBERS = (update(PARTICIPANTS)
+            .where(PARTICIPANTS.c.conversation_id == CONVERSATION_ID, exists(select(_ACTIVITY.c.id)))
+            .values(activity_at=func.greatest(PARTICIPANTS.c.activity_at, NOW),
+                    last_read_message_id=case(
+                        (PARTICIPANTS.c.user_id == USER_ID,
+                         func.greatest(func.coalesce(PARTICIPANTS.c.last_read_message_id, literal_column("0")), _MESSAGE_ID)),
+                        else_=PARTICIPANTS.c.last_read_message_id))
+            .returning(PARTICIPANTS.c.user_id).cte("members"))
+POST_MESSAGE = select(_MEMBER.c.name, _MEMBER.c.email_status, _MESSAGE_ID.label("message_id"),
+                      select(_POINT.c.points).scalar_subquery().label("points"),
+                      select(func.array_agg(_MEMBERS.c.user_id)).scalar_subquery().label("recipients"))
 # PostgreSQL: a congratulation, the conversation's last message and its participants' activity
 # moved to it, in one statement (in the message's transaction, which holds those rows already).
-POST_REWARD = text("""
-WITH reward AS (
-    INSERT INTO messages (conversation_id, author_id, kind, body, created_at)
-    VALUES (:conversation_id, NULL, 'reward', :body, :now) RETURNING id, created_at
-), activity AS (
-    UPDATE conversations c SET last_message_id = r.id, last_message_at = r.created_at FROM reward r
-    WHERE c.id = :conversation_id
-    AND (c.last_message_id IS NULL OR (c.last_message_at, c.last_message_id) < (r.created_at, r.id))
-    RETURNING c.id
-), members AS (
-    UPDATE conversation_participants p SET activity_at = GREATEST(p.activity_at, r.created_at) FROM reward r
-    WHERE p.conversation_id = :conversation_id
-    RETURNING p.user_id
-)
-SELECT id, created_at FROM reward
-""").bindparams(bindparam("now", type_=UTCDateTime))
+ADD_REWARD = (insert(MESSAGES).values(conversation_id=CONVERSATION_ID, author_id=null(),
+                                      kind=literal_column("'reward'"), body=bindparam("body"), created_at=NOW)
+              .returning(MESSAGES.c.id, MESSAGES.c.created_at))
+_REWARD = ADD_REWARD.cte("reward")
+POST_REWARD = select(_REWARD.c.id, _REWARD.c.created_at).add_cte(
+    update(CONVERSATIONS).where(
+        CONVERSATIONS.c.id == CONVERSATION_ID,
+        or_(CONVERSATIONS.c.last_message_id.is_(None),
+            tuple_(CONVERSATIONS.c.last_message_at, CONVERSATIONS.c.last_message_id)
+            < tuple_(_REWARD.c.created_at, _REWARD.c.id)))
+    .values(last_message_id=_REWARD.c.id, last_message_at=_REWARD.c.created_at).cte("activity"),
+    update(PARTICIPANTS).where(PARTICIPANTS.c.conversation_id == CONVERSATION_ID,
+                               PARTICIPANTS.c.activity_at < _REWARD.c.created_at)
+    .values(activity_at=_REWARD.c.created_at).cte("members"))
 
 
 def post_message(user_id: int, conversation_id: int, *, body: str) -> dict:
@@ -355,7 +357,7 @@ def post_message(user_id: int, conversation_id: int, *, body: str) -> dict:
     postgresql = db.engine.dialect.name == "postgresql"
     try:
         if postgresql:
-            row = db.session.execute(POST_MESSAGE, {"conversation_id": conversation_id, "user_id": user_id,
+            row = db.session.execute(POST_MESSAGE, {"conversation": conversation_id, "author": user_id,
                                                     "body": body, "now": now}).first()
             name, status, message_id, points, recipients = row if row is not None else (None,) * 5
         else:
@@ -371,10 +373,8 @@ def post_message(user_id: int, conversation_id: int, *, body: str) -> dict:
     text_ = congratulation(display_name(user_id, name), points)
     reward = None
     if text_ is not None:
-        values = {"conversation_id": conversation_id, "body": text_, "now": utcnow()}
-        added = (db.session.execute(POST_REWARD, values).one() if postgresql else db.session.execute(
-            insert(MESSAGES).values(conversation_id=conversation_id, author_id=None, kind="reward", body=text_,
-                                    created_at=values["now"]).returning(MESSAGES.c.id, MESSAGES.c.created_at)).one())
+        added = db.session.execute(POST_REWARD if postgresql else ADD_REWARD,
+                                   {"conversation": conversation_id, "body": text_, "now": utcnow()}).one()
         reward = _message(added.id, conversation_id, None, None, "reward", text_, added.created_at)
     if not postgresql:
         recipients = _after_step_by_step(user_id, conversation_id, message, reward or message)
@@ -385,16 +385,13 @@ def post_message(user_id: int, conversation_id: int, *, body: str) -> dict:
 
 
 # The point goes to a participant who may write; the message follows in the same transaction.
-ADD_POINT = text("""
-UPDATE users SET points = points + 1
-WHERE id = :user_id AND email_status <> 'invalid'
-AND EXISTS (SELECT 1 FROM conversation_participants p WHERE p.conversation_id = :conversation_id AND p.user_id = :user_id)
-RETURNING name, email_status, points
-""")
-MEMBER_STATUS = text("""
-SELECT u.name, u.email_status FROM conversation_participants p JOIN users u ON u.id = p.user_id
-WHERE p.conversation_id = :conversation_id AND p.user_id = :user_id
-""")
+ADD_POINT = (update(USERS).where(USERS.c.id == USER_ID, may_write(USERS.c.email_status),
+                                 exists().where(PARTICIPANTS.c.conversation_id == CONVERSATION_ID,
+                                                PARTICIPANTS.c.user_id == USER_ID))
+             .values(points=USERS.c.points + 1, updated_at=USERS.c.updated_at)
+             .returning(USERS.c.name, USERS.c.email_status, USERS.c.points))
+MEMBER_STATUS = (select(USERS.c.name, USERS.c.email_status).join_from(PARTICIPANTS, USERS, USERS.c.id == PARTICIPANTS.c.user_id)
+                 .where(PARTICIPANTS.c.conversation_id == CONVERSATION_ID, PARTICIPANTS.c.user_id == USER_ID))
 # POST_MESSAGE's activity, participants' activity and author's marker, for SQLite; its writers take
 # turns, so no re-check is needed.
 MOVE_ACTIVITY = text("""
@@ -412,7 +409,7 @@ RETURNING user_id
 
 def _post_step_by_step(user_id: int, conversation_id: int, body: str, now) -> tuple:
     """POST_MESSAGE where writable CTEs do not exist (SQLite, in-process): the point, then the message."""
-    ids = {"conversation_id": conversation_id, "user_id": user_id}
+    ids = {"conversation": conversation_id, "author": user_id}
     point = db.session.execute(ADD_POINT, ids).first()
     if point is None:  # not a participant (or no such conversation), or an undeliverable email
         member = db.session.execute(MEMBER_STATUS, ids).first()

@@ -5,7 +5,8 @@ take the caller's id, not a loaded user row: each is one statement, checking the
 ``email_status`` inside it where a write needs that.
 """
 
-from sqlalchemy import bindparam, exists, select, text, update
+from sqlalchemy import Integer, bindparam, exists, func, insert, literal_column, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from app.core.database import UTCDateTime, one_statement, utcnow
@@ -15,8 +16,8 @@ from app.extensions import db
 from app.core.pagination import paginate
 from app.events import models as events
 from app.posts.models import Like, Post
-from app.users.models import User
-from app.users.services import ensure_can_write, ensure_writer_status
+from app.users.models import User, may_write
+from app.users.services import ensure_writer_status
 
 POSTS, LIKES, USERS = Post.__table__, Like.__table__, User.__table__
 POST_COLUMNS = (POSTS.c.id, POSTS.c.author_id, USERS.c.name.label("author_name"), POSTS.c.title, POSTS.c.body,
@@ -77,14 +78,21 @@ def _refuse_writer(user_id: int) -> None:
     ensure_writer_status(db.session.scalar(select(USERS.c.email_status).where(USERS.c.id == user_id)))
 
 
-# One statement on both databases: the author may write (their email is not undeliverable), the
-# row goes in, and the answer comes back with the author's name.
-CREATE_POST = text("""
-INSERT INTO posts (author_id, title, body, like_count, created_at, updated_at)
-SELECT u.id, :title, :body, 0, :now, :now FROM users u WHERE u.id = :author_id AND u.email_status <> 'invalid'
-RETURNING id, author_id, (SELECT a.name FROM users a WHERE a.id = posts.author_id) AS author_name,
-          title, body, like_count, created_at, updated_at, 0 AS liked_by_me
-""").bindparams(bindparam("now", type_=UTCDateTime)).columns(created_at=UTCDateTime, updated_at=UTCDateTime)
+USER_ID, POST_ID = bindparam("user_id", type_=Integer), bindparam("post_id", type_=Integer)
+NOW = bindparam("now", type_=UTCDateTime)
+# SQLAlchemy does not correlate a subquery in RETURNING with the row returned: written out.
+AUTHOR_NAME = literal_column("(SELECT author.name FROM users author WHERE author.id = posts.author_id)").label(
+    "author_name")
+# One statement on both databases: the author may write, the row goes in, and the answer comes back
+# with the author's name.
+CREATE_POST = (insert(POSTS).from_select(
+    ["author_id", "title", "body", "like_count", "created_at", "updated_at"],
+    select(USERS.c.id, bindparam("title"), bindparam("body"), literal_column("0"), NOW, NOW)
+    .where(USERS.c.id == bindparam("author_id"), may_write(USERS.c.email_status)))
+    .returning(POSTS.c.id, POSTS.c.author_id,
+               AUTHOR_NAME,
+               POSTS.c.title, POSTS.c.body, POSTS.c.like_count, POSTS.c.created_at, POSTS.c.updated_at,
+               literal_column("0").label("liked_by_me")))
 
 
 def create_post(author_id: int, *, body: str, title: str | None = None) -> dict:
@@ -104,7 +112,7 @@ def _authored_post(post_id: int, user: User) -> Post:
         raise PostNotFound()
     if post.author_id != user.id:
         raise NotAuthor()
-    ensure_can_write(user)
+    ensure_writer_status(user.email_status)
     return post
 
 
@@ -126,22 +134,20 @@ def delete_post(user: User, post_id: int) -> None:
 # PostgreSQL: the like, its counter and the answer in one statement. The counter moves by the rows
 # inserted (0 for a like that exists): an UPDATE reads the latest committed row, also when it had
 # to wait for a concurrent like, so the count returned is exact (a snapshot read could be stale).
-LIKE_IN_ONE_STATEMENT = text("""
-WITH target AS (
-    SELECT p.author_id, u.email_status AS status, u.name FROM posts p LEFT JOIN users u ON u.id = :user_id
-    WHERE p.id = :post_id
-), inserted AS (
-    INSERT INTO likes (user_id, post_id, created_at)
-    SELECT :user_id, :post_id, :now FROM target t WHERE t.author_id <> :user_id AND t.status <> 'invalid'
-    ON CONFLICT DO NOTHING RETURNING post_id
-), bump AS (
-    UPDATE posts SET like_count = like_count + (SELECT count(*) FROM inserted) WHERE id = :post_id
-    RETURNING like_count
-)
-SELECT t.author_id, t.status, (SELECT like_count FROM bump) AS like_count,
-       (SELECT count(*) FROM inserted) AS created, t.name
-FROM target t
-""").bindparams(bindparam("now", type_=UTCDateTime))
+_TARGET = (select(POSTS.c.author_id, USERS.c.email_status.label("status"), USERS.c.name)
+           .select_from(POSTS.outerjoin(USERS, USERS.c.id == USER_ID)).where(POSTS.c.id == POST_ID).cte("target"))
+_INSERTED = (postgresql.insert(LIKES).from_select(
+    ["user_id", "post_id", "created_at"],
+    select(USER_ID, POST_ID, NOW).where(_TARGET.c.author_id != USER_ID, may_write(_TARGET.c.status)))
+    .on_conflict_do_nothing().returning(LIKES.c.post_id).cte("inserted"))
+_CREATED = select(func.count()).select_from(_INSERTED).scalar_subquery()
+# updated_at is set to itself: a like is not an edit, so the column's onupdate must not fire.
+_BUMP = (update(POSTS).where(POSTS.c.id == POST_ID)
+         .values(like_count=POSTS.c.like_count + _CREATED, updated_at=POSTS.c.updated_at)
+         .returning(POSTS.c.like_count).cte("bump"))
+LIKE_IN_ONE_STATEMENT = select(_TARGET.c.author_id, _TARGET.c.status,
+                               select(_BUMP.c.like_count).scalar_subquery().label("like_count"),
+                               _CREATED.label("created"), _TARGET.c.name)
 
 
 def like_post(user_id: int, post_id: int) -> tuple[dict, bool]:
@@ -169,22 +175,17 @@ def like_post(user_id: int, post_id: int) -> tuple[dict, bool]:
 
 
 # The like's row goes in only if the post is someone else's and the liker may write.
-INSERT_LIKE = text("""
-INSERT INTO likes (user_id, post_id, created_at)
-SELECT :user_id, p.id, :now FROM posts p JOIN users u ON u.id = :user_id
-WHERE p.id = :post_id AND p.author_id <> :user_id AND u.email_status <> 'invalid'
-ON CONFLICT DO NOTHING RETURNING post_id
-""").bindparams(bindparam("now", type_=UTCDateTime))
+INSERT_LIKE = (sqlite.insert(LIKES).from_select(
+    ["user_id", "post_id", "created_at"],
+    select(USER_ID, POSTS.c.id, NOW).join_from(POSTS, USERS, USERS.c.id == USER_ID)
+    .where(POSTS.c.id == POST_ID, POSTS.c.author_id != USER_ID, may_write(USERS.c.email_status)))
+    .on_conflict_do_nothing().returning(LIKES.c.post_id))
 # Why nothing changed (or the count to answer with): the post and the writer as they are.
-LIKE_STATE = text("""
-SELECT p.author_id, u.email_status AS status, p.like_count, u.name
-FROM posts p LEFT JOIN users u ON u.id = :user_id WHERE p.id = :post_id
-""")
-DELETE_LIKE = text("""
-DELETE FROM likes WHERE user_id = :user_id AND post_id = :post_id
-AND EXISTS (SELECT 1 FROM users u WHERE u.id = :user_id AND u.email_status <> 'invalid')
-RETURNING post_id
-""")
+LIKE_STATE = (select(POSTS.c.author_id, USERS.c.email_status.label("status"), POSTS.c.like_count, USERS.c.name)
+              .select_from(POSTS.outerjoin(USERS, USERS.c.id == USER_ID)).where(POSTS.c.id == POST_ID))
+DELETE_LIKE = (LIKES.delete().where(LIKES.c.user_id == USER_ID, LIKES.c.post_id == POST_ID,
+                                    exists().where(USERS.c.id == USER_ID, may_write(USERS.c.email_status)))
+               .returning(LIKES.c.post_id))
 
 
 def _like_step_by_step(user_id: int, post_id: int) -> tuple:

@@ -2,7 +2,8 @@
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Boolean, CheckConstraint, ForeignKey, Index, Integer, String, false, func
+from sqlalchemy import (BigInteger, Boolean, CheckConstraint, ColumnElement, ForeignKey, Index, Integer, String, false, func,
+                        literal_column)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.database import UTCDateTime, utcnow
@@ -11,6 +12,17 @@ from app.extensions import db
 EMAIL_STATUSES = ("pending", "valid", "invalid", "risky", "unknown", "failed", "skipped")
 # unconfirmed: nobody is enriched before proving they hold the address (SPEC 4).
 ENRICHMENT_STATUSES = ("unconfirmed", "pending", "found", "not_found", "failed", "skipped")
+# SPEC 4: a user whose address Hunter found undeliverable may read but not write.
+UNDELIVERABLE = "invalid"
+
+
+def may_write(email_status):
+    """The writer rule as a condition on an ``email_status`` column, for every statement that writes.
+
+    NULL (no such user) is not a writer either: the condition is then NULL, which selects nothing.
+    """
+    return email_status != literal_column(f"'{UNDELIVERABLE}'") if isinstance(email_status, ColumnElement) \
+        else email_status != UNDELIVERABLE
 
 
 class User(db.Model):

@@ -19,7 +19,7 @@ from app.mail.services import mail_confirmation_code
 from app.profile_checks.services import CheckTarget, queue_profile_checks, restart_checks
 from app.posts.models import Post
 from app.users.rules import email_key, new_invite_code, normalize_email, normalize_invite_code
-from app.users.models import User
+from app.users.models import User, may_write
 
 PROFILE_REFERRALS = 100
 INVITE_CODE_ATTEMPTS = 8
@@ -88,16 +88,11 @@ def insert_email_user(**values) -> int:
     raise DomainError(NO_FREE_INVITE_CODE)
 
 
-def ensure_can_write(user: User) -> None:
-    """Users whose email Hunter found undeliverable may read but not write."""
-    ensure_writer_status(user.email_status)
-
-
 def ensure_writer_status(email_status: str | None) -> None:
-    """The same rule on a status read inside a write's own statement: None means the token's user is gone."""
+    """Why a write refused by ``may_write`` wrote nothing: the token's user is gone (None), or undeliverable."""
     if email_status is None:
         raise TokenUserGone()
-    if email_status == "invalid":
+    if not may_write(email_status):
         raise EmailUndeliverable()
 
 
