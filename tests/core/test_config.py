@@ -254,3 +254,21 @@ def test_a_database_error_does_not_carry_the_values_it_was_given(app):
     assert "no_such_table" in str(raised.value)
     assert "secret.person@example.com" not in str(raised.value)
     assert "hidden due to hide_parameters" in str(raised.value)
+
+
+def test_every_refused_value_is_named_on_one_line(tmp_path):
+    with pytest.raises(ConfigError) as refused:
+        build_config({"APP_ENV": "testing", "JWT_ACCESS_MINUTES": "soon", "SMTP_PORT": "70000"}, str(tmp_path))
+    assert str(refused.value) == ("JWT_ACCESS_MINUTES must be a whole number, not 'soon'; "
+                                  "SMTP_PORT must be a port number (1-65535), not 70000")
+
+
+def test_an_empty_variable_is_unset(tmp_path):
+    config = build_config({"APP_ENV": "testing", "JWT_ACCESS_MINUTES": "", "SMS_BACKEND": ""}, str(tmp_path))
+    assert (config["JWT_ACCESS_MINUTES"], config["SMS_BACKEND"]) == (15, "console")
+
+
+@pytest.mark.parametrize("app_env, cost", [("development", (2, 19456)), ("testing", (1, 1024))])
+def test_the_password_hash_cost_is_lower_under_testing(tmp_path, app_env, cost):
+    config = build_config({"APP_ENV": app_env}, str(tmp_path))
+    assert (config["PASSWORD_HASH_TIME_COST"], config["PASSWORD_HASH_MEMORY_KIB"]) == cost
