@@ -20,6 +20,7 @@ import time
 from wsgiref.simple_server import WSGIRequestHandler, make_server
 
 from celery import signals
+from prometheus_client import generate_latest
 
 from app.core import metrics
 from app.core.logs import JsonLogFormatter, RequestIdFilter
@@ -133,7 +134,7 @@ def worker_metrics_app(access: metrics.MetricsAccess, registry_):
             start_response("404 Not Found", [("Content-Type", "application/json"),
                                              ("Content-Length", str(len(NOT_FOUND)))])
             return [NOT_FOUND]
-        body = metrics.exposition(registry_)
+        body = generate_latest(registry_)
         start_response("200 OK", [("Content-Type", "text/plain; version=0.0.4; charset=utf-8"),
                                   ("Content-Length", str(len(body)))])
         return [body]

@@ -13,7 +13,7 @@ import hmac
 import ipaddress
 import os
 
-from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram, disable_created_metrics, generate_latest
+from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram, disable_created_metrics
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.multiprocess import MultiProcessCollector
 
@@ -127,10 +127,6 @@ def scrape_registry(*extra_collectors) -> CollectorRegistry:
     for collector in extra_collectors:
         registry.register(collector)
     return registry
-
-
-def exposition(registry: CollectorRegistry) -> bytes:
-    return generate_latest(registry)
 
 
 class QueueDepthCollector:

@@ -5,8 +5,9 @@ an address that does not exist, whatever the method, so the route's existence is
 """
 
 from flask import Blueprint, Flask, abort, current_app, request
+from prometheus_client import generate_latest
 
-from app.core.metrics import MetricsAccess, QueueDepthCollector, exposition, scrape_registry
+from app.core.metrics import MetricsAccess, QueueDepthCollector, scrape_registry
 
 # Every method: a 405 (or an automatic OPTIONS answer) would tell a stranger that something is here.
 METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
@@ -21,7 +22,7 @@ def metrics():
     if request.method not in ("GET", "HEAD") or not state["access"].allows(
             request.remote_addr, request.headers.get("Authorization")):
         abort(404)
-    return current_app.response_class(exposition(state["registry"]), mimetype=None, content_type=CONTENT_TYPE)
+    return current_app.response_class(generate_latest(state["registry"]), mimetype=None, content_type=CONTENT_TYPE)
 
 
 def register_metrics(app: Flask) -> None:

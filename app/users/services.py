@@ -47,13 +47,6 @@ def find_credentials(email: str):
         return connection.execute(CREDENTIALS, {"key": email_key(email)}).first()
 
 
-def get_user(user_id: int) -> User:
-    user = db.session.get(User, user_id)
-    if user is None:
-        raise UserNotFound()
-    return user
-
-
 def add_user(user: User) -> User:
     """Insert ``user`` with a unique invite code, retrying on the rare collision; no commit."""
     for _ in range(INVITE_CODE_ATTEMPTS):
