@@ -49,18 +49,11 @@ def whole_number(name: str, default: int) -> int:
 
 
 bind = os.environ.get("BIND", "127.0.0.1:8000")
-# fakeredis lives inside one process: without REDIS_URL, every request must reach the same process,
-# so the embedded default is one process of 32 threads (8 before live events): each open stream holds one,
-# and a user may open EVENTS_MAX_STREAMS_PER_USER (5) of them, so a few people's pages leave 8 for the rest.
-# With Redis, 2 x cores + 1 single-threaded (sync) processes, gunicorn's own advice. Measured on 2
-# cores (make bench's routes, wrk's 8 keep-alive connections): a threaded process keeps the
-# connections it accepted, and one process often held all of them while the others idled (per-process
-# CPU 4.2 s, 0.0 s, 0.0 s over 4 s), halving a route's rate from one run to the next; a sync process
-# takes a connection only when it is free, so the load spreads by itself. In a quiet run 5 sync
-# processes served 1.5-1.8 times what 5 threaded processes of 4 threads did, and more than 3, 4 or 7
-# sync ones; in noisy runs sync and threaded shapes were within the noise of each other, but only the
-# threaded ones had the halved runs. Sync processes do not keep connections alive and are held up by
-# slow clients: run them behind a buffering reverse proxy (nginx), as gunicorn's docs ask.
+# fakeredis lives inside one process: without REDIS_URL every request must reach it, so the embedded
+# default is one process of 32 threads (each open live stream holds one). With Redis, 2 x cores + 1
+# sync processes: a threaded process keeps the keep-alive connections it accepted while others idle,
+# a sync one takes a connection only when free (bench/README.md has the measurements). Sync
+# processes are held up by slow clients: run them behind a buffering proxy (nginx), as gunicorn asks.
 SHARED_REDIS = bool(os.environ.get("REDIS_URL"))
 CORES = os.cpu_count() or 1
 workers = whole_number("WEB_CONCURRENCY", 2 * CORES + 1 if SHARED_REDIS else 1)

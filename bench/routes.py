@@ -164,7 +164,7 @@ def main(argv=None) -> list[dict]:
     results = []
     with database(args.postgres) as database_url:
         env = {"DATABASE_URL": database_url, "REDIS_URL": args.redis, "REDIS_KEY_PREFIX": f"bench-{secrets.token_hex(3)}:",
-               "JWT_ACCESS_MINUTES": "120"}
+               "JWT_ACCESS_MINUTES": "120", "RATELIMIT_ENABLED": "false"}  # wrk writes as one user
         with gunicorn(env, workers=None, threads=None) as agora, bare_server(database_url) as bare:
             seeded = seed(agora)
             seed_chat(database_url, seeded)
