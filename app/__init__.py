@@ -4,7 +4,7 @@ import os
 from collections.abc import Mapping
 from contextlib import contextmanager
 
-from flask import Flask, Response, request
+from flask import Flask, request
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -12,11 +12,10 @@ from app.config import ConfigError, build_config, finalize, validate
 from app.core.errors import error_response, register_error_handlers
 from app.core.api import Api, JSONProvider, NoCookieSessions
 from app.core.observability import register_request_observability
+from app.core.security_headers import register_security_headers
 from app.extensions import db, jwt, migrate, redis_store
 
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
-# A year, this host only: subdomains may still serve plain HTTP, and preloading is a deployment's choice.
-HSTS = "max-age=31536000"
 
 
 def create_app(config: Mapping | None = None, *, instance_path: str | None = None) -> Flask:
@@ -36,7 +35,7 @@ def create_app(config: Mapping | None = None, *, instance_path: str | None = Non
     api = register_extensions(app)
     register_error_handlers(app)
     register_request_rules(app)
-    register_response_headers(app)
+    register_security_headers(app)
     register_blueprints(app, api)
     register_commands(app, dict(config or {}))
     return app
@@ -111,28 +110,6 @@ def register_request_rules(app: Flask) -> None:
         body = request.get_data(cache=True)  # read once, up to the limit; parsing reuses it
         if len(body) >= limit and request.environ["wsgi.input"].read(1):
             raise RequestEntityTooLarge()
-
-
-def register_response_headers(app: Flask) -> None:
-    from app.core.docs import page_policy
-
-    @app.after_request
-    def set_security_headers(response: Response) -> Response:
-        """Headers that keep browsers from sniffing, framing, caching or running more than the page needs."""
-        headers = response.headers
-        present = {name.lower() for name, _ in headers.items()}  # one pass: werkzeug's `in` raises per miss
-        headers["X-Content-Type-Options"] = "nosniff"
-        headers["X-Frame-Options"] = "DENY"
-        # The site's own pages see where a visitor came from; no other site learns a page's address.
-        headers["Referrer-Policy"] = "same-origin"
-        if request.is_secure:  # https here, or at a trusted proxy (X-Forwarded-Proto); never over plain HTTP
-            headers["Strict-Transport-Security"] = HSTS
-        # Token answers and profiles must not stay in caches; files (send_file marks them) keep their validators.
-        if "cache-control" not in present and not response.direct_passthrough:
-            headers["Cache-Control"] = "no-store"
-        if response.mimetype == "text/html" and "content-security-policy" not in present:
-            headers["Content-Security-Policy"] = page_policy(request.endpoint, response)
-        return response
 
 
 def register_blueprints(app: Flask, api: Api) -> None:

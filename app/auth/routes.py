@@ -3,7 +3,7 @@
 from flask.views import MethodView
 
 from app.core.api import Blueprint, client_address
-from app.core.docs import link, links
+from app.core.openapi import link, links
 from app.core.errors import (EmailTaken, InvalidCode, InvalidCredentials, ServiceUnavailable, TooManyFailedLogins,
                              TooManyRequests)
 from app.auth.tokens import ANY_TOKEN, REFRESH_TOKEN, current_claims, current_user

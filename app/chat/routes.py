@@ -3,7 +3,7 @@
 from flask.views import MethodView
 
 from app.core.api import Blueprint
-from app.core.docs import link, links
+from app.core.openapi import link, links
 from app.auth.tokens import ACCESS_TOKEN, current_user, current_user_id
 from app.chat import services
 from app.chat.schemas import (ConversationCreateSchema, ConversationDetailSchema, ConversationPageSchema,

@@ -12,7 +12,7 @@ from flask_smorest import Blueprint as BaseBlueprint
 from marshmallow import fields
 from webargs.flaskparser import FlaskParser, abort
 
-from app.core.docs import RequestErrorsPlugin, SchemaExtrasPlugin, nul_free_strings, request_error_responses
+from app.core.openapi import RequestErrorsPlugin, SchemaExtrasPlugin, nul_free_strings, request_error_responses
 from app.core.operations import Auth, declare
 from app.core.schemas import NO_NUL, ErrorSchema, RequestSchema
 
@@ -128,7 +128,7 @@ class Api(BaseApi):
     DEFAULT_ERROR_RESPONSE_NAME = None
 
     def init_app(self, app, *, spec_kwargs=None):
-        """flask-smorest's set-up, then Agora's additions to the document (see ``app.core.docs``): the
+        """flask-smorest's set-up, then Agora's additions to the document (see ``app.core.openapi``): the
         errors every operation of a kind can answer, the request schemas' extra keywords, NUL-free
         request strings (the token errors: ``app.auth.tokens.register_token_docs``).
 

@@ -1,7 +1,7 @@
 r"""Schemas shared by every domain: the error shape, pagination, and small nested objects.
 
 Request schemas derive from ``RequestSchema``, so that the document states what the server checks:
-every string they read is documented without NUL (``app.core.api`` refuses NUL in every body), and
+every string they read is documented without NUL (``app.core.parsing`` refuses NUL in every body), and
 the patterns below are written so that Python's ``re`` and JSON Schema's (ECMA) regular expressions
 read them alike: anchored with ``^...$`` and checked by ``FullMatch`` (``re.fullmatch``), no
 shorthand classes (``\s`` and ``\w`` differ between the two), only ``\xNN``/``\uNNNN`` escapes.
@@ -35,7 +35,7 @@ EXAMPLE_CURSOR = "WyIyMDI2LTExLTIzVDA5OjMwOjAwLjEyMzQ1NiswMDowMCIsMTdd.fnU955oal
 # The characters Python's str.strip() removes (str.isspace()), as a character class body. ECMA's \s is
 # another set (it has U+FEFF, and lacks U+001C..U+001F and U+0085), so the set is spelt out.
 WHITESPACE = r"\t\n\x0b\x0c\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
-# Any text without NUL (which app.core.api refuses in every body: PostgreSQL cannot store it).
+# Any text without NUL (which app.core.parsing refuses in every body: PostgreSQL cannot store it).
 NO_NUL = r"^[^\x00]*$"
 # Text with at least one character that trimming keeps, and no NUL.
 NOT_BLANK = rf"^[^\x00]*[^{WHITESPACE}\x00][^\x00]*$"
@@ -102,10 +102,10 @@ class FullMatch(validate.Regexp):
 
 
 class RequestSchema(Schema):
-    """What a client sends: the document states that its strings hold no NUL (see ``app.core.docs``).
+    """What a client sends: the document states that its strings hold no NUL (see ``app.core.openapi``).
 
     ``json_schema`` (a class attribute) adds JSON Schema keywords apispec cannot derive from the
-    fields, such as ``minProperties`` (see ``app.core.docs.SchemaExtrasPlugin``).
+    fields, such as ``minProperties`` (see ``app.core.openapi.SchemaExtrasPlugin``).
     """
 
     json_schema: dict = {}

@@ -3,7 +3,7 @@
 from flask.views import MethodView
 
 from app.core.api import Blueprint
-from app.core.docs import link, links
+from app.core.openapi import link, links
 from app.auth.tokens import ACCESS_TOKEN, OPTIONAL_ACCESS_TOKEN, current_user, current_user_id
 from app.core.errors import CannotLikeOwnPost, EmailUndeliverable, NotAuthor, PostNotFound, TooManyRequests
 from app.posts import services

@@ -3,7 +3,7 @@
 from flask.views import MethodView
 
 from app.core.api import Blueprint, client_address
-from app.core.docs import link, links
+from app.core.openapi import link, links
 from app.auth.tokens import ACCESS_TOKEN, OPTIONAL_ACCESS_TOKEN, current_user, current_user_id
 from app.core.errors import (EmailTaken, InviteAlreadyActivated, InviteCodeNotFound, OwnInviteCode, RateLimited,
                              ReferralCycle, TooManyFailedLogins, UserNotFound, ValidationFailed)
