@@ -2,9 +2,9 @@
 
 import os
 from contextlib import contextmanager
+from functools import partial
 import secrets
 import uuid
-from itertools import count
 
 import psycopg
 import pytest
@@ -16,6 +16,7 @@ from app import create_app
 from app.auth.tokens import issue_tokens
 from app.core.settings import NAMES
 from app.extensions import db
+from tests.accounts import bearer, sign_up_on
 from tests.errors import new_user_id
 from tests.fakes import FakeProviderServer
 
@@ -24,8 +25,6 @@ APP_VARIABLES = NAMES
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 RUN_ID = f"{os.getpid()}_{secrets.token_hex(4)}"
-
-_emails = count(1)
 
 
 def pytest_configure(config):
@@ -100,26 +99,15 @@ def ctx(app):
 
 
 @pytest.fixture
-def signup_on():
-    """Sign a new user up through a given client; returns ``(profile, headers)``."""
-
-    def signup_on(client, email=None, password="correct horse", name=None):
-        email = email or f"user{next(_emails)}@example.com"
-        response = client.post("/api/v1/auth/signup", json={"email": email, "password": password, "name": name})
-        assert response.status_code == 201, response.json
-        return response.json["user"], {"Authorization": f"Bearer {response.json['access_token']}"}
-
-    return signup_on
+def sign_up(client):
+    """Sign a new user up through the API (``sign_up_on`` the test's client); returns ``(profile, headers)``."""
+    return partial(sign_up_on, client)
 
 
 @pytest.fixture
-def signup(client, signup_on):
-    """Sign a new user up through the API; returns ``(profile, headers)``."""
-
-    def signup(email=None, password="correct horse", name=None):
-        return signup_on(client, email, password, name)
-
-    return signup
+def signup(sign_up):
+    """``sign_up`` under its old name, until tests/chat, core/test_docs and core/test_security_headers say ``sign_up``."""
+    return sign_up
 
 
 @pytest.fixture
@@ -128,7 +116,7 @@ def auth_headers(app):
 
     def auth_headers(user_id: int) -> dict:
         with app.app_context():
-            return {"Authorization": f"Bearer {issue_tokens(user_id)['access_token']}"}
+            return bearer(issue_tokens(user_id)["access_token"])
 
     return auth_headers
 

@@ -58,8 +58,8 @@ def test_signup_lowercases_the_domain_only(client):
 
 
 @pytest.mark.parametrize("taken", ["ann@example.com", "ANN@example.com", "ann@EXAMPLE.COM"])
-def test_signup_with_a_taken_email_in_any_case_is_409_email_taken(client, signup, taken):
-    signup(email="ann@example.com")
+def test_signup_with_a_taken_email_in_any_case_is_409_email_taken(client, sign_up, taken):
+    sign_up(email="ann@example.com")
     response = post_json(client, "/api/v1/auth/signup", {"email": taken, "password": PASSWORD})
     assert response.status_code == 409
     assert response.json["error"]["code"] == "email_taken"
@@ -93,8 +93,8 @@ def test_password_is_stored_only_as_an_argon2id_hash(client, app):
     assert PASSWORD not in stored
 
 
-def test_login_returns_tokens_for_the_right_password(client, signup):
-    signup(email="ann@example.com")
+def test_login_returns_tokens_for_the_right_password(client, sign_up):
+    sign_up(email="ann@example.com")
     response = post_json(client, "/api/v1/auth/login", {"email": "ANN@example.com", "password": PASSWORD})
     assert response.status_code == 200
     assert response.json["user"]["email"] == "ann@example.com"
@@ -106,8 +106,8 @@ def test_login_returns_tokens_for_the_right_password(client, signup):
     ("ann@example.com", "wrong password"),
     ("nobody@example.com", PASSWORD),
 ])
-def test_login_failure_is_one_answer_for_unknown_email_and_wrong_password(client, signup, email, password):
-    signup(email="ann@example.com")
+def test_login_failure_is_one_answer_for_unknown_email_and_wrong_password(client, sign_up, email, password):
+    sign_up(email="ann@example.com")
     response = post_json(client, "/api/v1/auth/login", {"email": email, "password": password})
     assert response.status_code == 401
     error = dict(response.json["error"])
@@ -125,15 +125,15 @@ def test_refresh_gives_a_working_access_token_and_the_next_refresh_token(client)
     assert me.json["email"] == "a@example.com"
 
 
-def test_refresh_with_an_access_token_is_401_invalid_token(client, signup):
-    _, headers = signup()
+def test_refresh_with_an_access_token_is_401_invalid_token(client, sign_up):
+    _, headers = sign_up()
     response = client.post("/api/v1/auth/refresh", headers=headers)
     assert response.status_code == 401
     assert response.json["error"]["code"] == "invalid_token"
 
 
-def test_logout_revokes_the_access_token(client, signup):
-    _, headers = signup()
+def test_logout_revokes_the_access_token(client, sign_up):
+    _, headers = sign_up()
     assert client.post("/api/v1/auth/logout", headers=headers).status_code == 204
     response = client.get("/api/v1/users/me", headers=headers)
     assert response.status_code == 401
@@ -150,8 +150,8 @@ def test_logout_revokes_the_refresh_token_given_in_the_body(client):
     assert refreshed.json["error"]["code"] == "token_revoked"
 
 
-def test_logout_with_someone_elses_refresh_token_is_422_and_revokes_nothing(client, signup):
-    _, headers = signup()
+def test_logout_with_someone_elses_refresh_token_is_422_and_revokes_nothing(client, sign_up):
+    _, headers = sign_up()
     other = post_json(client, "/api/v1/auth/signup", {"email": "b@example.com", "password": PASSWORD}).json
     response = post_json(client, "/api/v1/auth/logout", {"refresh_token": other["refresh_token"]}, headers)
     assert response.status_code == 422
@@ -159,8 +159,8 @@ def test_logout_with_someone_elses_refresh_token_is_422_and_revokes_nothing(clie
     assert client.get("/api/v1/users/me", headers=headers).status_code == 200
 
 
-def test_logout_with_a_garbage_refresh_token_is_422(client, signup):
-    _, headers = signup()
+def test_logout_with_a_garbage_refresh_token_is_422(client, sign_up):
+    _, headers = sign_up()
     response = post_json(client, "/api/v1/auth/logout", {"refresh_token": "not.a.jwt"}, headers)
     assert response.status_code == 422
     assert response.json["error"]["code"] == "validation_error"
@@ -173,8 +173,8 @@ def test_logout_with_the_refresh_token_itself_revokes_it(client):
     assert client.post("/api/v1/auth/refresh", headers=refresh).json["error"]["code"] == "token_revoked"
 
 
-def test_a_token_of_a_deleted_user_is_401(client, app, signup):
-    user, headers = signup()
+def test_a_token_of_a_deleted_user_is_401(client, app, sign_up):
+    user, headers = sign_up()
     with app.app_context():
         db.session.delete(db.session.get(User, user["id"]))
         db.session.commit()

@@ -73,8 +73,8 @@ def test_garbage_token_is_401_invalid_token(client, token):
     assert_error(client.get(ME, headers=bearer(token)), 401, "invalid_token")
 
 
-def test_tampered_jwt_signature_is_401_invalid_token(client, signup):
-    _, headers = signup()
+def test_tampered_jwt_signature_is_401_invalid_token(client, sign_up):
+    _, headers = sign_up()
     token = headers["Authorization"].removeprefix("Bearer ")
     head, payload, signature = token.split(".")
     tampered = ".".join([head, payload, change_char(signature, len(signature) // 2)])
@@ -82,24 +82,24 @@ def test_tampered_jwt_signature_is_401_invalid_token(client, signup):
     assert_error(client.get(ME, headers=bearer(tampered)), 401, "invalid_token")
 
 
-def test_tampered_jwt_payload_is_401_invalid_token(client, signup):
-    _, headers = signup()
+def test_tampered_jwt_payload_is_401_invalid_token(client, sign_up):
+    _, headers = sign_up()
     token = headers["Authorization"].removeprefix("Bearer ")
     head, payload, signature = token.split(".")
     tampered = ".".join([head, change_char(payload, 10), signature])
     assert_error(client.get(ME, headers=bearer(tampered)), 401, "invalid_token")
 
 
-def test_jwt_signed_with_another_key_is_401_invalid_token(client, signup):
-    _, headers = signup()
+def test_jwt_signed_with_another_key_is_401_invalid_token(client, sign_up):
+    _, headers = sign_up()
     token = headers["Authorization"].removeprefix("Bearer ")
     claims = pyjwt.decode(token, options={"verify_signature": False})
     forged = pyjwt.encode(claims, "another key entirely, long enough for HS256 " * 2, algorithm="HS256")
     assert_error(client.get(ME, headers=bearer(forged)), 401, "invalid_token")
 
 
-def test_unsigned_jwt_is_401_invalid_token(client, signup):
-    _, headers = signup()
+def test_unsigned_jwt_is_401_invalid_token(client, sign_up):
+    _, headers = sign_up()
     token = headers["Authorization"].removeprefix("Bearer ")
     claims = pyjwt.decode(token, options={"verify_signature": False})
     unsigned = pyjwt.encode(claims, None, algorithm="none")
@@ -118,13 +118,13 @@ def test_refresh_token_used_as_access_token_is_401_invalid_token(client):
     assert_error(client.get(ME, headers=bearer(refresh)), 401, "invalid_token")
 
 
-def test_access_token_used_as_refresh_token_is_401_invalid_token(client, signup):
-    _, headers = signup()
+def test_access_token_used_as_refresh_token_is_401_invalid_token(client, sign_up):
+    _, headers = sign_up()
     assert_error(client.post("/api/v1/auth/refresh", headers=headers), 401, "invalid_token")
 
 
-def test_revoked_token_is_401_token_revoked(client, signup):
-    _, headers = signup()
+def test_revoked_token_is_401_token_revoked(client, sign_up):
+    _, headers = sign_up()
     assert client.get(ME, headers=headers).status_code == 200
     assert client.post("/api/v1/auth/logout", json={}, headers=headers).status_code == 204
     assert_error(client.get(ME, headers=headers), 401, "token_revoked")
@@ -139,8 +139,8 @@ def test_revoked_refresh_token_is_401_token_revoked(client):
     assert_error(refresh, 401, "token_revoked")
 
 
-def test_logout_with_garbage_refresh_token_is_422_naming_refresh_token(client, signup):
-    _, headers = signup()
+def test_logout_with_garbage_refresh_token_is_422_naming_refresh_token(client, sign_up):
+    _, headers = sign_up()
     response = client.post("/api/v1/auth/logout", json={"refresh_token": "garbage"}, headers=headers)
     assert_field_error(response, "refresh_token")
 

@@ -7,7 +7,7 @@ PostgreSQL, whose lower() differ outside ASCII (PostgreSQL makes U+0130 an ``i``
 
 import pytest
 
-from tests.accounts import PASSWORD
+from tests.accounts import PASSWORD, sign_up_on
 from tests.errors import assert_field_error
 
 ACCOUNT = "kiki@example.com"
@@ -50,15 +50,15 @@ def spend_the_day(client, email):
 
 
 @pytest.mark.parametrize("spelling", SAME)
-def test_each_spelling_of_an_account_signs_in(limited, signup_on, spelling):
-    signup_on(limited, ACCOUNT, PASSWORD)
+def test_each_spelling_of_an_account_signs_in(limited, spelling):
+    sign_up_on(limited, ACCOUNT, PASSWORD)
     assert login(limited, spelling, PASSWORD).status_code == 200
 
 
 @pytest.mark.parametrize("spelling", SAME)
 @pytest.mark.parametrize("spend", [spend_the_quarter_hour, spend_the_day], ids=["15-minute", "daily"])
-def test_failures_under_any_spelling_fill_the_accounts_windows(limited, signup_on, spelling, spend):
-    signup_on(limited, ACCOUNT, PASSWORD)
+def test_failures_under_any_spelling_fill_the_accounts_windows(limited, spelling, spend):
+    sign_up_on(limited, ACCOUNT, PASSWORD)
     assert set(spend(limited, spelling)) == {401}
     address = "192.0.2.1" if spend is spend_the_quarter_hour else "203.0.113.9"
     assert login(limited, ACCOUNT, PASSWORD, address).status_code == 429
@@ -66,9 +66,9 @@ def test_failures_under_any_spelling_fill_the_accounts_windows(limited, signup_o
 
 @pytest.mark.parametrize("spelling", SAME + REFUSED)
 @pytest.mark.parametrize("spend", [spend_the_quarter_hour, spend_the_day], ids=["15-minute", "daily"])
-def test_no_spelling_opens_a_fresh_window_on_a_spent_account(limited, signup_on, spelling, spend):
+def test_no_spelling_opens_a_fresh_window_on_a_spent_account(limited, spelling, spend):
     """The finding: with the account's windows full, a login written with U+0130 for an i got in."""
-    signup_on(limited, ACCOUNT, PASSWORD)
+    sign_up_on(limited, ACCOUNT, PASSWORD)
     assert set(spend(limited, ACCOUNT)) == {401}
     address = "192.0.2.1" if spend is spend_the_quarter_hour else "203.0.113.9"
     answer = login(limited, spelling, PASSWORD, address)
@@ -85,13 +85,13 @@ def test_a_local_part_outside_ascii_is_422_at_signup_and_an_unknown_address_at_l
 
 
 @pytest.mark.parametrize("spelling", SAME)
-def test_an_account_is_taken_under_every_spelling(limited, signup_on, spelling):
-    signup_on(limited, ACCOUNT, PASSWORD)
+def test_an_account_is_taken_under_every_spelling(limited, spelling):
+    sign_up_on(limited, ACCOUNT, PASSWORD)
     again = limited.post("/api/v1/auth/signup", json={"email": spelling, "password": PASSWORD})
     assert (again.status_code, again.json["error"]["code"]) == (409, "email_taken")
 
 
-def test_an_address_is_stored_as_normalised(limited, signup_on):
-    user, _ = signup_on(limited, "  \u212aiki@B\u00fcCHER.example ", PASSWORD)
+def test_an_address_is_stored_as_normalised(limited):
+    user, _ = sign_up_on(limited, "  \u212aiki@B\u00fcCHER.example ", PASSWORD)
     assert user["email"] == "Kiki@xn--bcher-kva.example"
     assert login(limited, "kiki@b\u00fccher.example", PASSWORD).status_code == 200

@@ -3,7 +3,7 @@
 import pytest
 
 from app.core.limits import Window, reserve
-from tests.accounts import PASSWORD
+from tests.accounts import PASSWORD, sign_up_on
 
 OTHER = {"REMOTE_ADDR": "192.0.2.50"}
 
@@ -19,8 +19,8 @@ def limited(make_app):
                     LOGIN_FAILURES_PER_ADDRESS=6).test_client()
 
 
-def test_failures_past_the_account_and_address_limit_are_429_even_with_the_right_password(limited, signup_on):
-    signup_on(limited, "ann@example.com", PASSWORD)
+def test_failures_past_the_account_and_address_limit_are_429_even_with_the_right_password(limited):
+    sign_up_on(limited, "ann@example.com", PASSWORD)
     failures = [login(limited, "ann@example.com", "not the password") for _ in range(3)]
     right = login(limited, "ann@example.com", PASSWORD)
     assert [answer.status_code for answer in failures] == [401, 401, 401]
@@ -30,30 +30,30 @@ def test_failures_past_the_account_and_address_limit_are_429_even_with_the_right
     assert right.json["error"]["retry_after"] == int(right.headers["Retry-After"])
 
 
-def test_the_default_limit_stops_the_eleventh_wrong_password(client, signup):
-    signup("ann@example.com")
+def test_the_default_limit_stops_the_eleventh_wrong_password(client, sign_up):
+    sign_up("ann@example.com")
     answers = [login(client, "ann@example.com", "not the password").status_code for _ in range(11)]
     assert answers == [401] * 10 + [429]
     assert login(client, "ann@example.com", PASSWORD).status_code == 429
 
 
-def test_successes_do_not_count(limited, signup_on):
-    signup_on(limited, "ann@example.com", PASSWORD)
+def test_successes_do_not_count(limited):
+    sign_up_on(limited, "ann@example.com", PASSWORD)
     answers = [login(limited, "ann@example.com", PASSWORD).status_code for _ in range(8)]
     assert answers == [200] * 8
 
 
-def test_a_throttled_account_does_not_lock_other_accounts_at_the_same_address(limited, signup_on):
-    signup_on(limited, "ann@example.com", PASSWORD)
-    signup_on(limited, "bob@example.com", PASSWORD)
+def test_a_throttled_account_does_not_lock_other_accounts_at_the_same_address(limited):
+    sign_up_on(limited, "ann@example.com", PASSWORD)
+    sign_up_on(limited, "bob@example.com", PASSWORD)
     for _ in range(3):
         login(limited, "ann@example.com", "not the password")
     assert login(limited, "ann@example.com", PASSWORD).status_code == 429
     assert login(limited, "bob@example.com", PASSWORD).status_code == 200
 
 
-def test_the_account_limit_holds_across_addresses(limited, signup_on):
-    signup_on(limited, "ann@example.com", PASSWORD)
+def test_the_account_limit_holds_across_addresses(limited):
+    sign_up_on(limited, "ann@example.com", PASSWORD)
     addresses = [f"198.51.100.{n}" for n in range(1, 6)]
     for address in addresses:
         assert login(limited, "ann@example.com", "wrong", {"REMOTE_ADDR": address}).status_code == 401
@@ -67,29 +67,29 @@ def test_the_address_limit_holds_across_accounts(limited):
     assert login(limited, "someone@example.com", "wrong", OTHER).status_code == 401
 
 
-def test_unknown_emails_are_throttled_like_known_ones(limited, signup_on):
-    signup_on(limited, "ann@example.com", PASSWORD)
+def test_unknown_emails_are_throttled_like_known_ones(limited):
+    sign_up_on(limited, "ann@example.com", PASSWORD)
     known = [login(limited, "ann@example.com", "wrong").status_code for _ in range(4)]
     unknown = [login(limited, "nobody@example.com", "wrong", OTHER).status_code for _ in range(4)]
     assert known == unknown == [401, 401, 401, 429]
 
 
-def test_the_account_is_the_email_in_any_case(limited, signup_on):
-    signup_on(limited, "ann@example.com", PASSWORD)
+def test_the_account_is_the_email_in_any_case(limited):
+    sign_up_on(limited, "ann@example.com", PASSWORD)
     for email in ("ann@example.com", "ANN@example.com", "Ann@EXAMPLE.com"):
         login(limited, email, "wrong")
     assert login(limited, "ann@example.com", PASSWORD).status_code == 429
 
 
-def test_ratelimit_disabled_turns_the_login_limits_off(make_app, signup_on):
+def test_ratelimit_disabled_turns_the_login_limits_off(make_app):
     client = make_app(RATELIMIT_ENABLED=False, LOGIN_FAILURES_PER_ACCOUNT_AND_ADDRESS=1).test_client()
-    signup_on(client, "ann@example.com", PASSWORD)
+    sign_up_on(client, "ann@example.com", PASSWORD)
     assert [login(client, "ann@example.com", "wrong").status_code for _ in range(3)] == [401] * 3
     assert login(client, "ann@example.com", PASSWORD).status_code == 200
 
 
-def test_redis_keeps_no_email_or_address_in_the_clear(app, client, signup):
-    signup("ann@example.com")
+def test_redis_keeps_no_email_or_address_in_the_clear(app, client, sign_up):
+    sign_up("ann@example.com")
     login(client, "ann@example.com", "wrong")
     with app.app_context():
         keys = list(app.extensions["redis"].scan_iter("*login*"))

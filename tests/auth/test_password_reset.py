@@ -7,7 +7,7 @@ import pytest
 from app.auth.services import mail_reset_code
 from app.extensions import db
 from app.users.models import User
-from tests.accounts import PASSWORD, bearer
+from tests.accounts import PASSWORD, bearer, sign_up_on
 from tests.errors import assert_error, assert_field_error
 from tests.mail.outbox import CODE_RE, mail_outbox, wrong
 
@@ -42,8 +42,8 @@ def client(make_app):
     return make_app(MAIL_BACKEND="outbox").test_client()
 
 
-def test_forgot_answers_alike_for_a_known_and_an_unknown_address(client, signup_on, monkeypatch):
-    signup_on(client, "ann@example.com", PASSWORD)
+def test_forgot_answers_alike_for_a_known_and_an_unknown_address(client, monkeypatch):
+    sign_up_on(client, "ann@example.com", PASSWORD)
     queued = []
     monkeypatch.setattr("app.auth.services.enqueue", lambda function, *args: queued.append((function, args)) or True)
     known, unknown = forgot(client, "ann@example.com"), forgot(client, "nobody@example.com")
@@ -54,8 +54,8 @@ def test_forgot_answers_alike_for_a_known_and_an_unknown_address(client, signup_
     assert queued == [(mail_reset_code, ("ann@example.com",)), (mail_reset_code, ("nobody@example.com",))]
 
 
-def test_forgot_mails_a_code_only_where_an_account_has_the_address(client, signup_on):
-    signup_on(client, "ann@example.com", PASSWORD)
+def test_forgot_mails_a_code_only_where_an_account_has_the_address(client):
+    sign_up_on(client, "ann@example.com", PASSWORD)
     assert forgot(client, "ann@example.com").status_code == 202
     assert CODE_RE.fullmatch(f"code is {reset_code(client, 'ann@example.com')}.")
     with client.application.app_context():
@@ -63,8 +63,8 @@ def test_forgot_mails_a_code_only_where_an_account_has_the_address(client, signu
     assert mail_outbox(client, "nobody@example.com").json["items"] == []
 
 
-def test_forgot_answers_alike_when_a_known_address_code_is_refused(client, signup_on):
-    signup_on(client, "ann@example.com", PASSWORD)
+def test_forgot_answers_alike_when_a_known_address_code_is_refused(client):
+    sign_up_on(client, "ann@example.com", PASSWORD)
     first, again = forgot(client, "ann@example.com"), forgot(client, "ann@example.com")  # within the resend cooldown
     assert (first.status_code, first.json) == (again.status_code, again.json) == (202, {})
     reset_code(client, "ann@example.com")
@@ -72,9 +72,9 @@ def test_forgot_answers_alike_when_a_known_address_code_is_refused(client, signu
     assert len(reset_mails(client, "ann@example.com")) == 1
 
 
-def test_forgot_is_limited_per_address_known_or_not(make_app, signup_on):
+def test_forgot_is_limited_per_address_known_or_not(make_app):
     client = make_app(MAIL_BACKEND="outbox", EMAIL_CODES_PER_HOUR=2).test_client()
-    signup_on(client, "ann@example.com", PASSWORD)
+    sign_up_on(client, "ann@example.com", PASSWORD)
     for email in ("ann@example.com", "nobody@example.com"):
         answers = [forgot(client, email) for _ in range(3)]
         assert [answer.status_code for answer in answers] == [202, 202, 429]
@@ -89,13 +89,13 @@ def test_forgot_is_limited_per_client_address(make_app):
     assert forgot(client, "person9@example.com", {"REMOTE_ADDR": "192.0.2.50"}).status_code == 202
 
 
-def test_a_wrong_code_and_an_address_with_no_account_are_one_answer(client, signup_on):
-    signup_on(client, "ann@example.com", PASSWORD)
+def test_a_wrong_code_and_an_address_with_no_account_are_one_answer(client):
+    sign_up_on(client, "ann@example.com", PASSWORD)
     forgot(client, "ann@example.com")
     code = reset_code(client, "ann@example.com")
     wrong_code = reset(client, "ann@example.com", wrong(code))
     no_account = reset(client, "nobody@example.com", code)
-    signup_on(client, "bob@example.com", PASSWORD)
+    sign_up_on(client, "bob@example.com", PASSWORD)
     never_asked = reset(client, "bob@example.com", code)
     for answer in (wrong_code, no_account, never_asked):
         assert_error(answer, 400, "invalid_code")
@@ -103,8 +103,8 @@ def test_a_wrong_code_and_an_address_with_no_account_are_one_answer(client, sign
     assert bodies[0] == bodies[1] == bodies[2]
 
 
-def test_the_last_wrong_code_burns_it_and_the_answer_stays_invalid_code(client, signup_on):
-    signup_on(client, "ann@example.com", PASSWORD)
+def test_the_last_wrong_code_burns_it_and_the_answer_stays_invalid_code(client):
+    sign_up_on(client, "ann@example.com", PASSWORD)
     forgot(client, "ann@example.com")
     code = reset_code(client, "ann@example.com")
     answers = [reset(client, "ann@example.com", wrong(code)) for _ in range(5)]
@@ -113,8 +113,8 @@ def test_the_last_wrong_code_burns_it_and_the_answer_stays_invalid_code(client, 
     assert client.post("/api/v1/auth/login", json={"email": "ann@example.com", "password": PASSWORD}).status_code == 200
 
 
-def test_reset_sets_the_password_confirms_the_address_and_ends_every_earlier_session(client, signup_on):
-    _, headers = signup_on(client, "ann@example.com", PASSWORD)
+def test_reset_sets_the_password_confirms_the_address_and_ends_every_earlier_session(client):
+    _, headers = sign_up_on(client, "ann@example.com", PASSWORD)
     other = client.post("/api/v1/auth/login", json={"email": "ann@example.com", "password": PASSWORD}).json
     forgot(client, "ann@example.com")
     answer = reset(client, "Ann@EXAMPLE.com", reset_code(client, "ann@example.com"))
@@ -130,16 +130,16 @@ def test_reset_sets_the_password_confirms_the_address_and_ends_every_earlier_ses
     assert login == [401, 200]
 
 
-def test_a_reset_code_works_once(client, signup_on):
-    signup_on(client, "ann@example.com", PASSWORD)
+def test_a_reset_code_works_once(client):
+    sign_up_on(client, "ann@example.com", PASSWORD)
     forgot(client, "ann@example.com")
     code = reset_code(client, "ann@example.com")
     assert reset(client, "ann@example.com", code).status_code == 200
     assert_error(reset(client, "ann@example.com", code, "yet another passphrase"), 400, "invalid_code")
 
 
-def test_a_confirmation_code_does_not_reset_a_password(client, signup_on):
-    signup_on(client, "ann@example.com", PASSWORD)
+def test_a_confirmation_code_does_not_reset_a_password(client):
+    sign_up_on(client, "ann@example.com", PASSWORD)
     deadline = time.monotonic() + 5
     while not (items := mail_outbox(client, "ann@example.com").json["items"]):
         assert time.monotonic() < deadline, "no confirmation mail arrived"
@@ -148,8 +148,8 @@ def test_a_confirmation_code_does_not_reset_a_password(client, signup_on):
     assert_error(reset(client, "ann@example.com", confirmation), 400, "invalid_code")
 
 
-def test_the_new_password_follows_the_signup_rules(client, signup_on):
-    signup_on(client, "ann@example.com", PASSWORD)
+def test_the_new_password_follows_the_signup_rules(client):
+    sign_up_on(client, "ann@example.com", PASSWORD)
     forgot(client, "ann@example.com")
     code = reset_code(client, "ann@example.com")
     assert_field_error(reset(client, "ann@example.com", code, "short"), "password")
@@ -157,9 +157,9 @@ def test_the_new_password_follows_the_signup_rules(client, signup_on):
     assert reset(client, "ann@example.com", code).status_code == 200  # the refusals did not spend the code
 
 
-def test_an_address_someone_else_signed_up_with_is_recovered_by_its_owner(client, signup_on):
+def test_an_address_someone_else_signed_up_with_is_recovered_by_its_owner(client):
     # A signs up with B's address: A holds a session and chose the password; B only reads the mail.
-    _, squatter = signup_on(client, "bea@example.com", "the squatter's own password")
+    _, squatter = sign_up_on(client, "bea@example.com", "the squatter's own password")
     assert forgot(client, "bea@example.com").status_code == 202
     recovered = reset(client, "bea@example.com", reset_code(client, "bea@example.com"), "bea's own passphrase")
     assert recovered.status_code == 200, recovered.json

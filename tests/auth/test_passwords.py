@@ -33,8 +33,8 @@ def test_a_hash_with_other_parameters_needs_rehash(app):
         assert verify_password(stored, PASSWORD)
 
 
-def test_login_upgrades_an_outdated_hash(app, client, signup):
-    signup(email="ann@example.com")
+def test_login_upgrades_an_outdated_hash(app, client, sign_up):
+    sign_up(email="ann@example.com")
     app.config["PASSWORD_HASH_TIME_COST"] += 1
     response = client.post("/api/v1/auth/login", json={"email": "ann@example.com", "password": PASSWORD})
     assert response.status_code == 200
@@ -50,8 +50,8 @@ def test_signup_refuses_a_commonly_used_password(client, common):
     assert "commonly used" in response.json["error"]["fields"]["password"][0]
 
 
-def test_a_password_change_refuses_a_commonly_used_password(client, signup):
-    _, headers = signup(password=PASSWORD)
+def test_a_password_change_refuses_a_commonly_used_password(client, sign_up):
+    _, headers = sign_up(password=PASSWORD)
     response = client.patch("/api/v1/users/me", json={"password": "password1", "current_password": PASSWORD},
                             headers=headers)
     assert response.status_code == 422

@@ -2,13 +2,13 @@
 
 from flask_jwt_extended import create_access_token
 
-from tests.accounts import PASSWORD, bearer
+from tests.accounts import PASSWORD, bearer, sign_up_answer, sign_up_on
 
 
 def sign_up_and_log_in_twice(client, email="ann@example.com"):
-    signup = client.post("/api/v1/auth/signup", json={"email": email, "password": PASSWORD}).json
+    signed_up = sign_up_answer(client, email)
     other = client.post("/api/v1/auth/login", json={"email": email, "password": PASSWORD}).json
-    return signup, other
+    return signed_up, other
 
 
 def test_a_password_change_ends_every_earlier_session(client):
@@ -91,11 +91,11 @@ def test_a_signed_token_whose_subject_is_not_an_id_is_401(app, client):
         assert (response.status_code, response.json["error"]["code"]) == (401, "invalid_token"), subject
 
 
-def test_a_remembered_token_is_refused_once_it_expires(app, client, signup):
+def test_a_remembered_token_is_refused_once_it_expires(app, client, sign_up):
     import time
     from datetime import timedelta
 
-    user, _ = signup()
+    user, _ = sign_up()
     with app.app_context():
         token = create_access_token(str(user["id"]), expires_delta=timedelta(seconds=1), additional_claims={"gen": 0})
     assert client.get("/api/v1/users/me", headers=bearer(token)).status_code == 200  # verified, remembered
@@ -104,9 +104,9 @@ def test_a_remembered_token_is_refused_once_it_expires(app, client, signup):
     assert (expired.status_code, expired.json["error"]["code"]) == (401, "token_expired")
 
 
-def test_a_token_remembered_by_one_deployment_is_refused_by_another_with_other_keys(make_app, signup_on):
+def test_a_token_remembered_by_one_deployment_is_refused_by_another_with_other_keys(make_app):
     first, second = make_app(JWT_SECRET_KEY="a" * 40), make_app(JWT_SECRET_KEY="b" * 40)
-    _, headers = signup_on(first.test_client())
+    _, headers = sign_up_on(first.test_client())
     assert first.test_client().get("/api/v1/users/me", headers=headers).status_code == 200
     refused = second.test_client().get("/api/v1/users/me", headers=headers)
     assert (refused.status_code, refused.json["error"]["code"]) == (401, "invalid_token")
@@ -120,9 +120,9 @@ def test_a_remembered_token_is_refused_at_once_after_logout(client):
     assert (after.status_code, after.json["error"]["code"]) == (401, "token_revoked")
 
 
-def test_a_token_minted_before_session_generations_is_refused(app, client, signup):
+def test_a_token_minted_before_session_generations_is_refused(app, client, sign_up):
     """Sessions ended before an upgrade stay ended: a token carrying no generation is refused (log in again)."""
-    user, headers = signup()
+    user, headers = sign_up()
     with app.app_context():
         old_style = create_access_token(str(user["id"]))
     assert client.get("/api/v1/users/me", headers=headers).status_code == 200

@@ -227,9 +227,9 @@ NON_ASCII_ONES = ["\uff11", "\u0661", "\u0967", "\U0001d7cf", "\uff10\uff11", "1
 
 @pytest.mark.parametrize("spelling", NON_ASCII_ONES, ids=["fullwidth", "arabic-indic", "devanagari", "math-bold",
                                                           "fullwidth-01", "mixed-10"])
-def test_ids_in_other_digits_than_ascii_are_404_on_every_route_with_an_id(app, client, signup, spelling):
-    author, author_headers = signup()
-    other, headers = signup()
+def test_ids_in_other_digits_than_ascii_are_404_on_every_route_with_an_id(app, client, sign_up, spelling):
+    author, author_headers = sign_up()
+    other, headers = sign_up()
     assert client.post(POSTS, json={"body": "first"}, headers=author_headers).status_code == 201
     assert client.post("/api/v1/conversations", json={"title": "t", "participant_ids": [author["id"]]},
                        headers=headers).status_code == 201

@@ -121,16 +121,16 @@ def test_the_window_slides(make_app, monkeypatch):
 
 
 def test_signups_are_limited_per_client_address(client):
-    def signup(n, address="198.51.100.7", email=None):
+    def sign_up_from(n, address="198.51.100.7", email=None):
         return client.post("/api/v1/auth/signup", json={"email": email or f"new{n}@example.com",
                                                         "password": PASSWORD},
                            environ_base={"REMOTE_ADDR": address})
 
-    answers = [signup(n) for n in range(19)]
+    answers = [sign_up_from(n) for n in range(19)]
     assert [answer.status_code for answer in answers] == [201] * 19
-    assert signup(99, email="new0@example.com").status_code == 409  # a refused signup counts too
-    assert_too_many(signup(20), 3600)
-    assert signup(21, address="203.0.113.9").status_code == 201
+    assert sign_up_from(99, email="new0@example.com").status_code == 409  # a refused signup counts too
+    assert_too_many(sign_up_from(20), 3600)
+    assert sign_up_from(21, address="203.0.113.9").status_code == 201
 
 
 def test_limits_are_off_with_ratelimit_disabled(make_app):

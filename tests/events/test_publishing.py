@@ -8,7 +8,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 
 from app.events import models as events
 from app.extensions import db, redis_store
-from tests.accounts import PASSWORD, bearer
+from tests.accounts import PASSWORD, bearer, sign_up_on
 from tests.events.conftest import kept_events
 from tests.fakes import HUNTER_VERIFY, Answer, hunter_verification
 from tests.conftest import provider_config
@@ -30,9 +30,9 @@ def post_by(client, headers, body="hello"):
     return answer.json["id"]
 
 
-def test_a_like_and_an_unlike_reach_the_posts_author_alone(app, client, signup):
-    author, author_headers = signup(name="Ada")
-    fan, fan_headers = signup(name="Grace")
+def test_a_like_and_an_unlike_reach_the_posts_author_alone(app, client, sign_up):
+    author, author_headers = sign_up(name="Ada")
+    fan, fan_headers = sign_up(name="Grace")
     post_id = post_by(client, author_headers)
     assert client.post(f"/api/v1/posts/{post_id}/like", headers=fan_headers).status_code == 201
     assert client.post(f"/api/v1/posts/{post_id}/like", headers=fan_headers).status_code == 200  # no second event
@@ -46,16 +46,16 @@ def test_a_like_and_an_unlike_reach_the_posts_author_alone(app, client, signup):
     assert names(app, fan["id"]) == []
 
 
-def test_a_refused_like_publishes_nothing(app, client, signup):
-    author, author_headers = signup()
+def test_a_refused_like_publishes_nothing(app, client, sign_up):
+    author, author_headers = sign_up()
     post_id = post_by(client, author_headers)
     assert client.post(f"/api/v1/posts/{post_id}/like", headers=author_headers).status_code == 403
     assert names(app, author["id"]) == []
 
 
-def test_an_activated_invite_code_tells_its_owner(app, client, signup):
-    owner, _ = signup(name="Owner")
-    invited, invited_headers = signup(email="invited@example.com", name="Newcomer")
+def test_an_activated_invite_code_tells_its_owner(app, client, sign_up):
+    owner, _ = sign_up(name="Owner")
+    invited, invited_headers = sign_up(email="invited@example.com", name="Newcomer")
     answer = client.post("/api/v1/users/me/invite", json={"invite_code": owner["invite_code"]}, headers=invited_headers)
     assert answer.status_code == 200, answer.json
     [(_, name, data)] = kept_events(app, owner["id"])
@@ -91,8 +91,8 @@ def test_a_check_result_reaches_its_user(make_app, providers):
     assert updates[-1]["enrichment_status"] in ("unconfirmed", profile["enrichment_status"])
 
 
-def test_nothing_is_published_for_a_write_that_rolled_back(app, client, signup):
-    author, _ = signup()
+def test_nothing_is_published_for_a_write_that_rolled_back(app, client, sign_up):
+    author, _ = sign_up()
     with app.app_context():
         events.publish_after_commit(events.profile_updated(author["id"], "valid", "found"))
         db.session.rollback()
@@ -100,8 +100,8 @@ def test_nothing_is_published_for_a_write_that_rolled_back(app, client, signup):
     assert names(app, author["id"]) == []
 
 
-def test_events_published_before_commit_go_out_at_the_commit(app, client, signup):
-    author, _ = signup()
+def test_events_published_before_commit_go_out_at_the_commit(app, client, sign_up):
+    author, _ = sign_up()
     with app.app_context():
         events.publish_after_commit(events.profile_updated(author["id"], "valid", "found"))
         assert names(app, author["id"]) == []
@@ -109,11 +109,11 @@ def test_events_published_before_commit_go_out_at_the_commit(app, client, signup
     assert names(app, author["id"]) == ["profile.updated"]
 
 
-def test_a_failed_publish_never_fails_the_write_and_is_logged_and_counted(live_app, signup_on, caplog, monkeypatch):
+def test_a_failed_publish_never_fails_the_write_and_is_logged_and_counted(live_app, caplog, monkeypatch):
     app = live_app(RATELIMIT_ENABLED=False)  # the limits' own pipeline stays out of the way
     client = app.test_client()
-    _, author_headers = signup_on(client)
-    _, fan_headers = signup_on(client)
+    _, author_headers = sign_up_on(client)
+    _, fan_headers = sign_up_on(client)
     post_id = post_by(client, author_headers)
 
     def unreachable(*args, **kwargs):

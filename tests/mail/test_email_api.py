@@ -6,19 +6,13 @@ from app.auth.tokens import issue_tokens
 
 from app.config import ConfigError
 from app.extensions import db
-from tests.accounts import PASSWORD, bearer
+from tests.accounts import PASSWORD, bearer, sign_up_on
 from tests.core.test_production import PRODUCTION, loaded
 from tests.factories import UserFactory
 from tests.mail.outbox import end_cooldown, mail_outbox, mailed_code, wrong
 
 EMAIL = "ada@example.com"
 CONFIRM, CODE = "/api/v1/auth/email/confirm", "/api/v1/auth/email/code"
-
-
-def sign_up(client, email=EMAIL):
-    response = client.post("/api/v1/auth/signup", json={"email": email, "password": PASSWORD})
-    assert response.status_code == 201, response.json
-    return response.json["user"], bearer(response.json["access_token"])
 
 
 def confirm(client, headers, code):
@@ -30,7 +24,7 @@ def error(response) -> tuple[int, str]:
 
 
 def test_signup_leaves_the_address_unconfirmed_and_mails_it_a_code(client):
-    user, headers = sign_up(client)
+    user, headers = sign_up_on(client, EMAIL)
     assert (user["email_confirmed"], user["enrichment_status"]) == (False, "unconfirmed")
     [mail] = mail_outbox(client, EMAIL).json["items"]
     assert (mail["email"], mail["subject"]) == (EMAIL, "Confirm your Agora address")
@@ -39,7 +33,7 @@ def test_signup_leaves_the_address_unconfirmed_and_mails_it_a_code(client):
 
 
 def test_the_mailed_code_confirms_the_address_once(client):
-    _, headers = sign_up(client)
+    _, headers = sign_up_on(client, EMAIL)
     code = mailed_code(client, EMAIL)
     response = confirm(client, headers, code)
     assert response.status_code == 200
@@ -50,14 +44,14 @@ def test_the_mailed_code_confirms_the_address_once(client):
 
 
 def test_a_wrong_code_is_400_invalid_code_with_attempts_left(client):
-    _, headers = sign_up(client)
+    _, headers = sign_up_on(client, EMAIL)
     response = confirm(client, headers, wrong(mailed_code(client, EMAIL)))
     assert error(response) == (400, "invalid_code")
     assert response.json["error"]["attempts_left"] == 4
 
 
 def test_fifth_wrong_code_burns_the_code(client):
-    _, headers = sign_up(client)
+    _, headers = sign_up_on(client, EMAIL)
     code = mailed_code(client, EMAIL)
     for _ in range(4):
         assert error(confirm(client, headers, wrong(code))) == (400, "invalid_code")
@@ -66,7 +60,7 @@ def test_fifth_wrong_code_burns_the_code(client):
 
 
 def test_a_new_code_comes_after_the_cooldown_and_replaces_the_old_one(client):
-    _, headers = sign_up(client)
+    _, headers = sign_up_on(client, EMAIL)
     first = mailed_code(client, EMAIL)
     too_soon = client.post(CODE, headers=headers)
     assert error(too_soon) == (429, "resend_too_soon")
@@ -82,7 +76,7 @@ def test_a_new_code_comes_after_the_cooldown_and_replaces_the_old_one(client):
 
 
 def test_a_confirmed_address_asks_for_no_code(client):
-    _, headers = sign_up(client)
+    _, headers = sign_up_on(client, EMAIL)
     assert confirm(client, headers, mailed_code(client, EMAIL)).status_code == 200
     assert error(client.post(CODE, headers=headers)) == (409, "email_already_confirmed")
 
@@ -103,14 +97,14 @@ def test_both_routes_need_a_token(client):
 
 @pytest.mark.parametrize("code", ["12345", "1234567", "abcdef", "１２３４５６", 123456, "123456\n"])
 def test_a_code_that_is_not_6_ascii_digits_is_422(client, code):
-    _, headers = sign_up(client)
+    _, headers = sign_up_on(client, EMAIL)
     response = confirm(client, headers, code)
     assert error(response) == (422, "validation_error")
     assert "code" in response.json["error"]["fields"]
 
 
 def test_an_email_change_mails_the_new_address_and_unconfirms_the_account(client):
-    _, headers = sign_up(client)
+    _, headers = sign_up_on(client, EMAIL)
     assert confirm(client, headers, mailed_code(client, EMAIL)).status_code == 200
     changed = client.patch("/api/v1/users/me", json={"email": "ada@new.example", "current_password": PASSWORD},
                            headers=headers)
@@ -136,7 +130,7 @@ def test_the_outbox_backend_serves_the_mail_outbox_and_documents_it(client):
 
 
 def test_the_outbox_is_newest_first_whatever_the_spelling_asked(client):
-    _, headers = sign_up(client)
+    _, headers = sign_up_on(client, EMAIL)
     end_cooldown(client, EMAIL)
     client.post(CODE, headers=headers)
     mailed_code(client, "ADA@Example.com", count=2)
@@ -177,7 +171,7 @@ def test_the_mail_settings_are_read_from_the_environment(tmp_path):
 
 def test_a_code_that_cannot_be_queued_leaves_the_signup_saved_and_no_cooldown(client, monkeypatch):
     monkeypatch.setattr("app.mail.services.enqueue", lambda function, *args: False)  # the broker is down
-    user, headers = sign_up(client)
+    user, headers = sign_up_on(client, EMAIL)
     assert user["email_confirmed"] is False
     refused = client.post(CODE, headers=headers)
     assert error(refused) == (503, "service_unavailable") and refused.headers["Retry-After"] == "5"

@@ -12,7 +12,7 @@ from app.phone.crypto import code_digest, seal, unseal
 from app.extensions import db, redis_store
 from app.phone.services import deliver_code_attempt
 from app.users.models import User
-from tests.accounts import PASSWORD, bearer
+from tests.accounts import PASSWORD, bearer, sign_up_on
 from tests.conftest import teardown_app
 from tests.fakes import TWILIO_MESSAGES, Answer
 from tests.outboxes import newest_code
@@ -271,8 +271,8 @@ def test_the_outbox_lists_newest_first(phone_app):
     assert items[0]["created_at"] > items[1]["created_at"]
 
 
-def test_an_email_user_adds_a_phone_with_a_code(client, signup_on):
-    user, headers = signup_on(client)
+def test_an_email_user_adds_a_phone_with_a_code(client):
+    user, headers = sign_up_on(client)
     request_code(client)
     response = verify(client, delivered_code(client), headers=headers)
     assert response.status_code == 200
@@ -282,30 +282,30 @@ def test_an_email_user_adds_a_phone_with_a_code(client, signup_on):
         assert db.session.scalar(select(func.count()).select_from(User)) == 1
 
 
-def test_adding_a_phone_another_account_has_is_409(client, signup_on):
+def test_adding_a_phone_another_account_has_is_409(client):
     request_code(client)
     verify(client, delivered_code(client))  # the phone's own account
-    _, headers = signup_on(client)
+    _, headers = sign_up_on(client)
     end_cooldown(client)
     request_code(client)
     response = verify(client, delivered_code(client, count=2), headers=headers)
     assert (response.status_code, response.json["error"]["code"]) == (409, "phone_taken")
 
 
-def test_without_a_code_a_taken_phone_is_not_revealed(client, signup_on):
+def test_without_a_code_a_taken_phone_is_not_revealed(client):
     request_code(client)
     verify(client, delivered_code(client))  # the phone's own account
-    _, headers = signup_on(client)
+    _, headers = sign_up_on(client)
     taken = verify(client, "0000", headers=headers)
     unknown = verify(client, "0000", phone="+79990000009", headers=headers)
     assert (taken.status_code, taken.json["error"]["code"]) == (400, "code_expired")
     assert (unknown.status_code, unknown.json["error"]["code"]) == (400, "code_expired")
 
 
-def test_a_wrong_code_for_a_taken_phone_answers_invalid_code_not_phone_taken(client, signup_on):
+def test_a_wrong_code_for_a_taken_phone_answers_invalid_code_not_phone_taken(client):
     request_code(client)
     verify(client, delivered_code(client))
-    _, headers = signup_on(client)
+    _, headers = sign_up_on(client)
     end_cooldown(client)
     request_code(client)
     response = verify(client, wrong(delivered_code(client, count=2)), headers=headers)
@@ -326,8 +326,8 @@ def test_a_phone_user_adds_email_and_password_then_logs_in_by_email(client):
     assert login.status_code == 200 and login.json["user"]["id"] == session["user"]["id"]
 
 
-def test_replacing_a_password_needs_the_current_one(client, signup_on):
-    _, headers = signup_on(client)
+def test_replacing_a_password_needs_the_current_one(client):
+    _, headers = sign_up_on(client)
     missing = client.patch("/api/v1/users/me", json={"password": "another password"}, headers=headers)
     wrong_current = client.patch("/api/v1/users/me", json={"password": "another password",
                                                            "current_password": "not it"}, headers=headers)

@@ -14,13 +14,13 @@ POST_FIELDS = {"id", "author", "title", "body", "like_count", "liked_by_me", "cr
 
 
 @pytest.fixture
-def author(signup):
-    return signup(name="Author")
+def author(sign_up):
+    return sign_up(name="Author")
 
 
 @pytest.fixture
-def reader(signup):
-    return signup(name="Reader")
+def reader(sign_up):
+    return sign_up(name="Reader")
 
 
 @pytest.fixture
@@ -97,9 +97,9 @@ def test_pages_walk_every_post_once_even_with_equal_timestamps(client, app):
     assert seen[-7:] == sorted(made[:7], reverse=True)
 
 
-def test_liked_by_me_is_per_viewer(client, post, reader, signup):
+def test_liked_by_me_is_per_viewer(client, post, reader, sign_up):
     _, reader_headers = reader
-    _, other_headers = signup()
+    _, other_headers = sign_up()
     client.post(f"/api/v1/posts/{post['id']}/like", headers=reader_headers)
     assert client.get("/api/v1/posts", headers=reader_headers).json["items"][0]["liked_by_me"] is True
     assert client.get("/api/v1/posts", headers=other_headers).json["items"][0]["liked_by_me"] is False
@@ -187,8 +187,8 @@ def test_unlike_is_200_whether_or_not_liked(client, post, reader):
         assert response.json == {"post_id": post["id"], "liked": False, "like_count": 0}
 
 
-def test_like_count_matches_the_likes(client, app, post, signup):
-    likers = [signup()[1] for _ in range(4)]
+def test_like_count_matches_the_likes(client, app, post, sign_up):
+    likers = [sign_up()[1] for _ in range(4)]
     for headers in likers:
         client.post(f"/api/v1/posts/{post['id']}/like", headers=headers)
     client.delete(f"/api/v1/posts/{post['id']}/like", headers=likers[0])
@@ -208,10 +208,10 @@ def test_unknown_post_is_404_post_not_found(client, reader, method, suffix):
     assert response.json["error"]["code"] == "post_not_found"
 
 
-def test_likes_list_newest_first_with_microsecond_timestamps(client, post, signup):
+def test_likes_list_newest_first_with_microsecond_timestamps(client, post, sign_up):
     names = ["First", "Second", "Third"]
     for name in names:
-        client.post(f"/api/v1/posts/{post['id']}/like", headers=signup(name=name)[1])
+        client.post(f"/api/v1/posts/{post['id']}/like", headers=sign_up(name=name)[1])
     response = client.get(f"/api/v1/posts/{post['id']}/likes?limit=2")
     assert response.status_code == 200
     page = response.json

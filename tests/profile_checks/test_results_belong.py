@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from tests.accounts import PASSWORD, bearer
+from tests.accounts import PASSWORD, bearer, sign_up_on
 from tests.conftest import provider_config
 from tests.fakes import CLEARBIT_COMBINED, HUNTER_VERIFY, Answer, hunter_verification
 from tests.mail.outbox import mailed_code
@@ -20,12 +20,6 @@ def client(make_app, providers):
     app = make_app(**provider_config(providers, MAIL_BACKEND="outbox", HUNTER_TIMEOUT_SECONDS=5.0,
                                      CLEARBIT_TIMEOUT_SECONDS=5.0))
     return app.test_client()
-
-
-def sign_up(client, email=OLD):
-    response = client.post("/api/v1/auth/signup", json={"email": email, "password": PASSWORD})
-    assert response.status_code == 201, response.json
-    return bearer(response.json["access_token"])
 
 
 def change_email(client, headers, email=NEW):
@@ -57,7 +51,7 @@ def test_a_verification_answered_after_the_change_is_dropped_and_the_new_address
     # change's own answer read the profile back (seen once in CI), which then no longer said pending.
     providers.script(HUNTER_VERIFY, Answer(200, hunter_verification(OLD), delay=SLOW),
                      Answer(200, hunter_verification(NEW, "invalid", "undeliverable", 3), delay=0.5))
-    headers = sign_up(client)
+    _, headers = sign_up_on(client, OLD)
     wait_until(lambda: providers.calls(HUNTER_VERIFY))  # the old address's check is on its way
     changed, headers = change_email(client, headers)
     assert changed["email_status"] == "pending"
@@ -73,7 +67,7 @@ def test_a_verification_answered_after_the_change_is_dropped_and_the_new_address
 def test_an_enrichment_answered_after_the_change_is_dropped_and_the_new_address_waits_for_its_proof(
         client, providers):
     providers.script(CLEARBIT_COMBINED, Answer(delay=SLOW), Answer(404, {}))
-    headers = sign_up(client)
+    _, headers = sign_up_on(client, OLD)
     confirm(client, headers, OLD)
     wait_until(lambda: providers.calls(CLEARBIT_COMBINED))  # the old address's lookup is on its way
     changed, headers = change_email(client, headers)
@@ -89,7 +83,7 @@ def test_an_enrichment_answered_after_the_change_is_dropped_and_the_new_address_
 
 
 def test_a_code_mailed_to_the_old_address_does_not_confirm_the_new_one(client):
-    headers = sign_up(client)
+    _, headers = sign_up_on(client, OLD)
     old_code = mailed_code(client, OLD)
     _, headers = change_email(client, headers)
     refused = client.post("/api/v1/auth/email/confirm", json={"code": old_code}, headers=headers)

@@ -202,7 +202,7 @@ def data(event: dict) -> dict:
 # --- every event reaches exactly its recipients ----------------------------------------------------------------
 
 def test_a_conversation_and_its_messages_reach_every_participant_and_nobody_else(stack, opened):
-    ann, bob, eve = stack.signup("Ann"), stack.signup("Bob"), stack.signup("Eve")
+    ann, bob, eve = stack.sign_up("Ann"), stack.sign_up("Bob"), stack.sign_up("Eve")
     to_ann, to_bob, to_eve = watch(stack, opened, ann, bob, eve)
 
     conversation_id = stack.conversation(ann, bob)
@@ -224,7 +224,7 @@ def test_a_conversation_and_its_messages_reach_every_participant_and_nobody_else
 
 
 def test_the_tenth_message_reaches_every_participant_with_its_congratulation(stack, opened):
-    ann, bob, eve = stack.signup("Ann"), stack.signup("Bob"), stack.signup("Eve")
+    ann, bob, eve = stack.sign_up("Ann"), stack.sign_up("Bob"), stack.sign_up("Eve")
     conversation_id = stack.conversation(ann, bob)
     to_ann, to_bob, to_eve = watch(stack, opened, ann, bob, eve)
 
@@ -245,7 +245,7 @@ def test_the_tenth_message_reaches_every_participant_with_its_congratulation(sta
 
 
 def test_a_like_and_its_removal_reach_the_posts_author_alone(stack, opened):
-    ann, bob, eve = stack.signup("Ann"), stack.signup("Bob"), stack.signup("Eve")
+    ann, bob, eve = stack.sign_up("Ann"), stack.sign_up("Bob"), stack.sign_up("Eve")
     post = stack.call("POST", "/posts", ann, json={"body": "Live post"}).json()
     to_ann, to_bob, to_eve = watch(stack, opened, ann, bob, eve)
 
@@ -263,10 +263,10 @@ def test_a_like_and_its_removal_reach_the_posts_author_alone(stack, opened):
 
 
 def test_a_background_check_reaches_the_user_alone(stack, opened):
-    bob, eve = stack.signup("Bob"), stack.signup("Eve")
+    bob, eve = stack.sign_up("Bob"), stack.sign_up("Eve")
     # The check answers after the stream is open: its result is a live event, not one from before.
     stack.providers.script(HUNTER_VERIFY, Answer(200, hunter_verification("ignored@example.com"), delay=2))
-    ann = stack.signup("Ann", wait_for_checks=False)
+    ann = stack.sign_up("Ann", wait_for_checks=False)
     to_ann, to_bob, to_eve = watch(stack, opened, ann, bob, eve)
 
     (updated,) = to_ann.wait_events(1)
@@ -279,7 +279,7 @@ def test_a_background_check_reaches_the_user_alone(stack, opened):
 
 
 def test_a_referral_reaches_the_invite_codes_owner_alone(stack, opened):
-    ann, bob, eve = stack.signup("Ann"), stack.signup("Bob"), stack.signup("Eve")
+    ann, bob, eve = stack.sign_up("Ann"), stack.sign_up("Bob"), stack.sign_up("Eve")
     code = stack.call("GET", "/users/me", ann).json()["invite_code"]
     to_ann, to_bob, to_eve = watch(stack, opened, ann, bob, eve)
 
@@ -299,7 +299,7 @@ def test_a_referral_reaches_the_invite_codes_owner_alone(stack, opened):
 
 def test_an_event_is_not_sent_for_a_write_that_rolled_back(stack, opened):
     """A write that queued its event and then failed in PostgreSQL sends nothing; the next one that commits does."""
-    ann = stack.signup("Ann")
+    ann = stack.sign_up("Ann")
     (to_ann,) = watch(stack, opened, ann)
     app = create_app({"SQLALCHEMY_DATABASE_URI": stack.env["DATABASE_URL"], "REDIS_URL": stack.env["REDIS_URL"],
                       "REDIS_KEY_PREFIX": stack.env["REDIS_KEY_PREFIX"]})
@@ -321,7 +321,7 @@ def test_an_event_is_not_sent_for_a_write_that_rolled_back(stack, opened):
 # --- resume, resync --------------------------------------------------------------------------------------------
 
 def test_resume_after_a_disconnect_delivers_what_was_missed_in_order_and_nothing_twice(stack, opened):
-    ann, bob = stack.signup("Ann"), stack.signup("Bob")
+    ann, bob = stack.sign_up("Ann"), stack.sign_up("Bob")
     conversation_id = stack.conversation(bob, ann)
     (to_ann,) = watch(stack, opened, ann)
     first = [stack.say(bob, conversation_id, f"before {n}")["message"]["id"] for n in range(2)]
@@ -343,7 +343,7 @@ def test_resume_after_a_disconnect_delivers_what_was_missed_in_order_and_nothing
 
 
 def test_an_id_older_than_what_is_kept_gets_resync_first(stack, opened):
-    ann, bob = stack.signup("Ann"), stack.signup("Bob")
+    ann, bob = stack.sign_up("Ann"), stack.sign_up("Bob")
     conversation_id = stack.conversation(bob, ann)
     (to_ann,) = watch(stack, opened, ann)
     stack.say(bob, conversation_id, "the first")
@@ -367,7 +367,7 @@ def test_an_id_older_than_what_is_kept_gets_resync_first(stack, opened):
 # --- tickets, logout, the cap, heartbeats ----------------------------------------------------------------------
 
 def test_a_ticket_opens_one_stream_once(stack, opened):
-    ann = stack.signup("Ann")
+    ann = stack.sign_up("Ann")
     ticket = stack.call("POST", "/events/ticket", ann)
     assert ticket.status_code == 201, ticket.text
 
@@ -382,7 +382,7 @@ def test_a_ticket_opens_one_stream_once(stack, opened):
 
 
 def test_logout_closes_an_open_stream_with_session_revoked(stack, opened):
-    ann = stack.signup("Ann")
+    ann = stack.sign_up("Ann")
     (to_ann,) = watch(stack, opened, ann)
     answer = stack.call("POST", "/auth/logout", ann, json={"refresh_token": ann["refresh_token"]})
     assert answer.status_code == 204, answer.text
@@ -393,7 +393,7 @@ def test_logout_closes_an_open_stream_with_session_revoked(stack, opened):
 
 
 def test_a_stream_over_the_cap_answers_429_too_many_streams(stack, opened):
-    ann = stack.signup("Ann")
+    ann = stack.sign_up("Ann")
     watch(stack, opened, *[ann] * MAX_STREAMS)
     over = stack.open(ann)
     opened.append(over)
@@ -403,7 +403,7 @@ def test_a_stream_over_the_cap_answers_429_too_many_streams(stack, opened):
 
 
 def test_heartbeats_arrive_every_events_heartbeat_seconds(stack, opened):
-    ann = stack.signup("Ann")
+    ann = stack.sign_up("Ann")
     (to_ann,) = watch(stack, opened, ann)
     started = time.monotonic()
     to_ann.until(lambda s: s.comments.count("keep-alive") >= 3, timeout=3 * HEARTBEAT_SECONDS + 3)
@@ -414,7 +414,7 @@ def test_heartbeats_arrive_every_events_heartbeat_seconds(stack, opened):
 # --- a streaming process killed and started again --------------------------------------------------------------
 
 def test_a_client_that_resumes_loses_nothing_when_its_streaming_process_is_killed(stack, opened):
-    ann, bob = stack.signup("Ann"), stack.signup("Bob")
+    ann, bob = stack.sign_up("Ann"), stack.sign_up("Bob")
     conversation_id = stack.conversation(bob, ann)
     process = StreamingProcess(stack.env, stack.logs / "killed-streams.log").start()
     try:

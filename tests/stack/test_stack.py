@@ -10,7 +10,7 @@ from sqlalchemy import text
 
 from app.extensions import db
 from app.ops.models import record_heartbeat
-from tests.accounts import PASSWORD, bearer
+from tests.accounts import PASSWORD, bearer, sign_up_answer
 from tests.factories import PostFactory, UserFactory
 
 pytestmark = pytest.mark.stack
@@ -28,12 +28,6 @@ def redis_client(redis_url):
     client.close()
 
 
-def signup(client, email: str, name: str) -> dict:
-    response = client.post("/api/v1/auth/signup", json={"email": email, "password": PASSWORD, "name": name})
-    assert response.status_code == 201, response.json
-    return response.json
-
-
 def db_scalar(app, sql: str, **params):
     with app.app_context():
         value = db.session.execute(text(sql), params).scalar_one()
@@ -42,7 +36,7 @@ def db_scalar(app, sql: str, **params):
 
 
 def test_posts_and_likes_round_trip_on_postgresql(pg_app, pg_client):
-    author = signup(pg_client, "author@example.com", "Ann Author")
+    author = sign_up_answer(pg_client, "author@example.com", name="Ann Author")
     assert author["user"]["email"] == "author@example.com"
 
     login = pg_client.post("/api/v1/auth/login", json={"email": "AUTHOR@example.com", "password": PASSWORD})
@@ -58,7 +52,7 @@ def test_posts_and_likes_round_trip_on_postgresql(pg_app, pg_client):
     post_id = post["id"]
     assert db_scalar(pg_app, "SELECT body FROM posts WHERE id = :id", id=post_id) == "First post"
 
-    reader = signup(pg_client, "reader@example.com", "Rob Reader")
+    reader = sign_up_answer(pg_client, "reader@example.com", name="Rob Reader")
     reader_headers = bearer(reader["access_token"])
     liked = pg_client.post(f"/api/v1/posts/{post_id}/like", headers=reader_headers)
     assert liked.status_code == 201, liked.json
@@ -99,7 +93,7 @@ def test_posts_and_likes_round_trip_on_postgresql(pg_app, pg_client):
 
 
 def test_logout_blocklists_tokens_in_real_redis(pg_app, pg_client, redis_client):
-    session = signup(pg_client, "leaver@example.com", "Lee Leaver")
+    session = sign_up_answer(pg_client, "leaver@example.com", name="Lee Leaver")
     access, refresh = session["access_token"], session["refresh_token"]
     assert pg_client.get("/api/v1/users/me", headers=bearer(access)).status_code == 200
     with pg_app.app_context():

@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import text
 
 from app.extensions import db
-from tests.accounts import PASSWORD, bearer
+from tests.accounts import PASSWORD, sign_up_on
 from tests.conftest import build_app, provider_config, teardown_app
 from tests.fakes import CLEARBIT_COMBINED, HUNTER_COMBINED, HUNTER_VERIFY, Answer, hunter_verification
 from tests.stack.worker_process import Worker, worker_env
@@ -93,13 +93,6 @@ def truncate_tables(app):
 
 # --- helpers -----------------------------------------------------------------------------------
 
-def sign_up(client, email: str, name: str | None = None) -> tuple[dict, dict]:
-    response = client.post("/api/v1/auth/signup", json={"email": email, "password": PASSWORD, "name": name})
-    assert response.status_code == 201, response.json
-    body = response.json
-    return body["user"], bearer(body["access_token"])
-
-
 def confirm_address(client, headers, email: str) -> dict:
     """Confirm the address with the code the worker mailed to it (enrichment waits for this)."""
     def mailed():
@@ -163,7 +156,7 @@ def test_signup_is_verified_and_enriched_by_the_real_worker(stack):
     stack.worker()
     client = stack.app().test_client()
 
-    user, headers = sign_up(client, "alex@example.com")
+    user, headers = sign_up_on(client, "alex@example.com")
     assert (user["email_status"], user["enrichment_status"]) == ("pending", "unconfirmed")
     assert user["name"] is None
     assert confirm_address(client, headers, "alex@example.com")["email_confirmed"] is True
@@ -198,7 +191,7 @@ def test_the_worker_retries_transient_answers_and_ends_in_terminal_statuses(stac
     email = "still.working@example.com"
     providers.script(HUNTER_VERIFY, Answer(202, {"data": {"status": "unknown"}}),
                      Answer(200, hunter_verification(email, status="invalid", result="undeliverable", score=0)))
-    invalid_user, invalid_headers = sign_up(client, email)
+    invalid_user, invalid_headers = sign_up_on(client, email)
     confirm_address(client, invalid_headers, email)
     row = final_row(app, invalid_user["id"])
     assert (row["email_status"], row["enrichment_status"]) == ("invalid", "found")
@@ -208,7 +201,7 @@ def test_the_worker_retries_transient_answers_and_ends_in_terminal_statuses(stac
     email = "flaky.clearbit@example.com"
     providers.script(CLEARBIT_COMBINED, Answer(500, {"error": {"type": "server_error"}}),
                      Answer(500, {"error": {"type": "server_error"}}))
-    valid_user, valid_headers = sign_up(client, email, name="Val Id")
+    valid_user, valid_headers = sign_up_on(client, email, name="Val Id")
     confirm_address(client, valid_headers, email)
     row = final_row(app, valid_user["id"])
     assert (row["email_status"], row["enrichment_status"]) == ("valid", "found")
@@ -219,7 +212,7 @@ def test_the_worker_retries_transient_answers_and_ends_in_terminal_statuses(stac
     quota_email = "no.quota@example.com"
     providers.script(HUNTER_VERIFY, Answer(429, {"errors": [{"id": "too_many_requests", "code": 429,
                                                              "details": "You have reached your monthly quota"}]}))
-    quota_user, _ = sign_up(client, quota_email)
+    quota_user, _ = sign_up_on(client, quota_email)
     row = final_row(app, quota_user["id"])
     assert (row["email_status"], row["email_status_reason"]) == ("failed", "quota_exceeded")
     assert len(calls_for(providers, HUNTER_VERIFY, quota_email)) == 1
@@ -227,7 +220,7 @@ def test_the_worker_retries_transient_answers_and_ends_in_terminal_statuses(stac
     # Hunter never answers within HUNTER_TIMEOUT_SECONDS (0.5): unknown after INTEGRATION_MAX_ATTEMPTS calls.
     email = "never.answers@example.com"
     providers.script(HUNTER_VERIFY, *[Answer(200, hunter_verification(email), delay=1.0)] * max_attempts)
-    slow_user, _ = sign_up(client, email)
+    slow_user, _ = sign_up_on(client, email)
     row = final_row(app, slow_user["id"])
     assert row["email_status"] == "unknown"
     assert row["email_status_reason"].startswith("timeout")
@@ -257,7 +250,7 @@ def test_a_task_whose_worker_was_killed_is_delivered_again_and_completes(stack):
     providers.script(HUNTER_VERIFY, Answer(200, hunter_verification(email, status="invalid", result="undeliverable"),
                                            delay=4.0))
 
-    user, headers = sign_up(client, email)
+    user, headers = sign_up_on(client, email)
     wait_until(lambda: calls_for(providers, HUNTER_VERIFY, email), "the worker to call Hunter")
     call_seen_at = time.monotonic()
     first.kill()  # the main process and its prefork child, mid-call: the message is never acknowledged
@@ -286,7 +279,7 @@ def test_a_running_worker_takes_over_a_dead_workers_task_within_seconds(stack):
     email = "taken.over@example.com"
     providers.script(HUNTER_VERIFY, Answer(200, hunter_verification(email), delay=25.0))
 
-    user, headers = sign_up(client, email)
+    user, headers = sign_up_on(client, email)
     wait_until(lambda: calls_for(providers, HUNTER_VERIFY, email), "the first worker to call Hunter")
     # The second worker is up before the message is old enough to be restored, so its start-up
     # sweep leaves it alone: only the periodic sweep can hand it over.
@@ -326,7 +319,7 @@ def test_a_signup_with_the_broker_down_is_saved_and_resumed_later(stack):
     down_app = stack.app(CELERY_BROKER_URL=DEAD_BROKER)
     email = "broker.down@example.com"
 
-    user, headers = sign_up(down_app.test_client(), email)  # answers 201, does not hang
+    user, headers = sign_up_on(down_app.test_client(), email)  # answers 201, does not hang
     assert (user["email_status"], user["enrichment_status"]) == ("pending", "unconfirmed")
     row = user_row(down_app, user["id"])
     assert (row["email_status"], row["enrichment_status"]) == ("pending", "unconfirmed")
@@ -364,7 +357,7 @@ def test_the_same_verification_run_twice_records_one_consistent_result(stack):
     celery = live_app.extensions["celery"]
     providers = stack.providers
     email = "twice@example.com"
-    user, _ = sign_up(down_app.test_client(), email)
+    user, _ = sign_up_on(down_app.test_client(), email)
 
     # Both runs call Hunter at the same time and get different verdicts: the first answer to arrive
     # ("invalid", at once) is recorded whole; the later one ("valid", after 2 s) records nothing.
@@ -394,7 +387,7 @@ def test_a_task_for_an_email_the_user_no_longer_has_records_nothing(stack):
     client = down_app.test_client()
     providers = stack.providers
     old_email, new_email = "old.address@example.com", "new.address@example.com"
-    user, headers = sign_up(client, old_email)
+    user, headers = sign_up_on(client, old_email)
     changed = client.patch("/api/v1/users/me", headers=headers, json={"email": new_email, "current_password": PASSWORD})
     assert changed.status_code == 200, changed.json
     assert (changed.json["email"], changed.json["email_status"]) == (new_email, "pending")
@@ -447,7 +440,7 @@ def test_a_password_reset_code_is_settled_and_mailed_by_the_real_worker(stack):
     stack.worker(MAIL_BACKEND="outbox")
     client = stack.app(MAIL_BACKEND="outbox").test_client()
     email = "forgetful@example.com"
-    _, old_session = sign_up(client, email)
+    _, old_session = sign_up_on(client, email)
 
     for address in (email, "nobody.here@example.com"):  # the same answer, the same queued job
         answer = client.post("/api/v1/auth/password/forgot", json={"email": address})

@@ -36,14 +36,14 @@ def test_concurrent_messages_never_overshoot_messages_per_minute(pg_app):
 
 
 def test_concurrent_signups_from_one_address_never_overshoot_the_hourly_limit(pg_app):
-    def signup(n):
+    def sign_up_call(n):
         def call(client):
             return client.post("/api/v1/auth/signup", json={"email": f"rush{n}@example.com", "password": PASSWORD},
                                environ_base={"REMOTE_ADDR": "198.51.100.20"}).status_code
         return call
 
     limit = pg_app.config["SIGNUPS_PER_IP_PER_HOUR"]
-    statuses = run_together(pg_app, [signup(n) for n in range(limit + 10)])
+    statuses = run_together(pg_app, [sign_up_call(n) for n in range(limit + 10)])
     assert (statuses.count(201), statuses.count(429)) == (limit, 10)
     with pg_app.app_context():
         assert db.session.scalar(select(func.count()).select_from(User)) == limit

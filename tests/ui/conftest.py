@@ -13,7 +13,7 @@ from flask_jwt_extended import create_access_token, decode_token
 from werkzeug.serving import make_server
 
 from app.extensions import db
-from tests.accounts import PASSWORD, bearer
+from tests.accounts import bearer, sign_up_answer
 from tests.conftest import build_app, teardown_app
 
 # Records the page's CSP violations (init scripts run whatever the page's policy says).
@@ -33,14 +33,10 @@ class Site:
     url: str
     app: Flask
 
-    def signup(self, name: str) -> dict:
-        """A new email user, through the API: their profile, plus ``email`` and ``headers``."""
-        email = f"{name.lower()}{next(_emails)}@example.com"
-        answer = self.app.test_client().post("/api/v1/auth/signup",
-                                             json={"email": email, "password": PASSWORD, "name": name})
-        assert answer.status_code == 201, answer.json
-        return {**answer.json["user"], "refresh_token": answer.json["refresh_token"],
-                "headers": bearer(answer.json["access_token"])}
+    def sign_up(self, name: str) -> dict:
+        """A new email user, through the API: their profile, plus ``refresh_token`` and ``headers``."""
+        answer = sign_up_answer(self.app.test_client(), f"{name.lower()}{next(_emails)}@example.com", name=name)
+        return {**answer["user"], "refresh_token": answer["refresh_token"], "headers": bearer(answer["access_token"])}
 
     def api(self, method: str, path: str, user: dict, **json):
         answer = self.app.test_client().open(f"/api/v1{path}", method=method, json=json, headers=user["headers"])

@@ -26,7 +26,7 @@ def sms_codes(site, phone: str, count: int, timeout: float = 5.0) -> str:
 
 
 def test_changing_the_email_asks_for_the_current_password(site, person, shot):
-    ann = site.signup("Ann")
+    ann = site.sign_up("Ann")
     page = person()
     sign_in_by_email(page, ann["email"])
     form = page.locator("#credentials-form")
@@ -78,7 +78,7 @@ def test_a_phone_account_adds_an_email_and_password_with_a_code_sent_to_its_phon
 
 
 def test_a_forgotten_password_is_reset_with_the_code_the_page_shows_from_the_mail_outbox(site, person, shot):
-    ann = site.signup("Ann")
+    ann = site.sign_up("Ann")
     page = person()
     page.goto("/signin")
     page.get_by_label("Your account's email").fill(ann["email"])

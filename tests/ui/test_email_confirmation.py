@@ -14,7 +14,7 @@ except ImportError:  # the browser fixture then fails (CI) or skips (locally), s
 EMAIL = "ada.confirms@example.com"
 
 
-def sign_up(page) -> None:
+def sign_up_in_browser(page) -> None:
     page.goto("/signin")
     form = page.locator("#signup-form")
     form.get_by_label("Name").fill("Ada")
@@ -32,7 +32,7 @@ def outbox_code(page) -> str:
 
 def test_after_an_email_signup_the_profile_confirms_the_address_with_the_mailed_code(site, person, shot):
     page = person()
-    sign_up(page)
+    sign_up_in_browser(page)
     card = page.locator("#confirm-email")
     expect(card).to_be_visible()
     expect(page.locator("#email-confirmed")).to_have_text("unconfirmed")
@@ -59,7 +59,7 @@ def test_after_an_email_signup_the_profile_confirms_the_address_with_the_mailed_
 
 def test_a_wrong_code_shows_its_error_and_the_attempts_left(site, person):
     page = person()
-    sign_up(page)
+    sign_up_in_browser(page)
     code = outbox_code(page)
     page.get_by_label("6-digit code from the mail").fill(f"{(int(code) + 1) % 1_000_000:06d}")
     page.locator("#confirm-email").get_by_role("button", name="Confirm").click()

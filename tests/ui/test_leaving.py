@@ -6,7 +6,7 @@ from tests.ui.test_pages import expect, sign_in_by_email
 
 
 def test_leaving_asks_once_then_takes_the_conversation_off_my_list(site, person, shot):
-    ann, bob = site.signup("Ann"), site.signup("Bob")
+    ann, bob = site.sign_up("Ann"), site.sign_up("Bob")
     conversation = site.api("POST", "/conversations", ann, title="Plans", participant_ids=[bob["id"]])
     site.api("POST", f"/conversations/{conversation['id']}/messages", bob, body="Count me in")
     path = f"/conversations/{conversation['id']}"

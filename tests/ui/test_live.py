@@ -39,7 +39,7 @@ def conversation_entry(page, title: str):
 
 
 def test_a_message_typed_in_one_page_appears_in_the_other_with_the_tenth_congratulated(site, person, shot):
-    ann, bob = site.signup("Ann"), site.signup("Bob")
+    ann, bob = site.sign_up("Ann"), site.sign_up("Bob")
     conversation = site.api("POST", "/conversations", ann, title="Plans", participant_ids=[bob["id"]])
     path = f"/conversations/{conversation['id']}"
     for number in range(1, 9):
@@ -72,7 +72,7 @@ def test_a_message_typed_in_one_page_appears_in_the_other_with_the_tenth_congrat
 
 
 def test_the_list_reorders_counts_unread_and_shows_new_conversations(site, person, shot):
-    ann, bob = site.signup("Ann"), site.signup("Bob")
+    ann, bob = site.sign_up("Ann"), site.sign_up("Bob")
     older = site.api("POST", "/conversations", bob, title="Older", participant_ids=[ann["id"]])
     site.api("POST", "/conversations", bob, title="Newer", participant_ids=[ann["id"]])
     page = open_signed_in(person, ann, "/conversations")
@@ -104,7 +104,7 @@ def test_the_list_reorders_counts_unread_and_shows_new_conversations(site, perso
 
 
 def test_a_like_on_my_post_moves_its_count_on_my_feed(site, person):
-    ann, bob = site.signup("Ann"), site.signup("Bob")
+    ann, bob = site.sign_up("Ann"), site.sign_up("Bob")
     post = site.api("POST", "/posts", ann, body="Live counts")
     page = open_signed_in(person, ann, "/")
     count = post_card(page, "Live counts").locator(".like-count")
@@ -117,7 +117,7 @@ def test_a_like_on_my_post_moves_its_count_on_my_feed(site, person):
 
 
 def test_signing_out_in_one_tab_signs_out_the_other_tab_of_the_session(site, person):
-    ann = site.signup("Ann")
+    ann = site.sign_up("Ann")
     first = open_signed_in(person, ann, "/conversations")
     # A second tab of the same session: a tab opened from the first starts with a copy of its sessionStorage.
     second = first.context.new_page()
@@ -140,7 +140,7 @@ def test_signing_out_in_one_tab_signs_out_the_other_tab_of_the_session(site, per
 
 
 def test_a_referral_and_a_finished_check_show_on_my_profile_as_they_happen(site, person):
-    ann, bob = site.signup("Ann"), site.signup("Bob")
+    ann, bob = site.sign_up("Ann"), site.sign_up("Bob")
     page = open_signed_in(person, ann, "/profile")
     expect(page.locator("#referrals-empty")).to_be_visible()
     expect(page.locator("#facts .status-valid")).to_have_count(0)
@@ -160,7 +160,7 @@ def test_a_referral_and_a_finished_check_show_on_my_profile_as_they_happen(site,
 
 
 def test_a_stream_whose_token_expires_refreshes_it_and_goes_on(site, person):
-    ann, bob = site.signup("Ann"), site.signup("Bob")
+    ann, bob = site.sign_up("Ann"), site.sign_up("Bob")
     post = site.api("POST", "/posts", ann, body="Still live")
     short = expiring_access_token(site.app, ann, seconds=3)
     page = person()
@@ -183,7 +183,7 @@ def end_streams_of(app, user_id: int) -> None:
 
 
 def test_after_a_break_the_page_resumes_from_its_last_event_and_misses_none(site, person):
-    ann, bob = site.signup("Ann"), site.signup("Bob")
+    ann, bob = site.sign_up("Ann"), site.sign_up("Bob")
     post = site.api("POST", "/posts", ann, body="Resumed")
     page = open_signed_in(person, ann, "/")
     count = post_card(page, "Resumed").locator(".like-count")
@@ -200,7 +200,7 @@ def test_after_a_break_the_page_resumes_from_its_last_event_and_misses_none(site
 
 
 def test_a_break_longer_than_what_is_kept_makes_the_page_read_again(site, person):
-    ann, bob, cid, dan = (site.signup(name) for name in ("Ann", "Bob", "Cid", "Dan"))
+    ann, bob, cid, dan = (site.sign_up(name) for name in ("Ann", "Bob", "Cid", "Dan"))
     post = site.api("POST", "/posts", ann, body="Resynced")
     page = open_signed_in(person, ann, "/")
     count = post_card(page, "Resynced").locator(".like-count")
@@ -225,7 +225,7 @@ def test_a_break_longer_than_what_is_kept_makes_the_page_read_again(site, person
 def test_a_duplicated_tab_and_its_original_refresh_their_shared_session_without_ending_it(site, person):
     """A duplicated tab holds a copy of the original's tokens; when both streams ask for reauth at once, one
     exchanges the refresh token and hands the new pair over, so the spent one is never presented again."""
-    ann, bob = site.signup("Ann"), site.signup("Bob")
+    ann, bob = site.sign_up("Ann"), site.sign_up("Bob")
     post = site.api("POST", "/posts", ann, body="Both tabs")
     short = expiring_access_token(site.app, ann, seconds=3)
     original = person()

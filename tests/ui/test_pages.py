@@ -77,7 +77,7 @@ def test_a_wrong_code_shows_its_error_on_the_page(person, shot):
 
 
 def test_activating_an_invite_code_shows_the_referral_on_its_owners_profile(site, person, shot):
-    ann = site.signup("Ann")
+    ann = site.sign_up("Ann")
     bob = person()
     sign_in_by_phone(bob, "+7 999 765-43-21")
 
@@ -102,7 +102,7 @@ def test_activating_an_invite_code_shows_the_referral_on_its_owners_profile(site
 
 
 def test_a_second_user_likes_and_unlikes_a_post_and_sees_the_count_change(site, person, shot):
-    ann, bob = site.signup("Ann"), site.signup("Bob")
+    ann, bob = site.sign_up("Ann"), site.sign_up("Bob")
     author = person()
     sign_in_by_email(author, ann["email"], "/")
     author.get_by_label("Title").fill("Hello")
@@ -136,7 +136,7 @@ def test_a_second_user_likes_and_unlikes_a_post_and_sees_the_count_change(site, 
 
 
 def test_the_tenth_message_brings_a_congratulation_styled_apart(site, person, shot):
-    ann, bob = site.signup("Ann"), site.signup("Bob")
+    ann, bob = site.sign_up("Ann"), site.sign_up("Bob")
     page = person()
     sign_in_by_email(page, ann["email"], "/conversations")
     page.get_by_label("Title").fill("Plans")
@@ -164,7 +164,7 @@ def test_the_tenth_message_brings_a_congratulation_styled_apart(site, person, sh
 
 
 def test_pages_carry_the_policy_break_none_of_it_and_fit_a_phone_screen(site, person, shot):
-    ann, bob = site.signup("Ann"), site.signup("Bob")
+    ann, bob = site.sign_up("Ann"), site.sign_up("Bob")
     site.api("POST", "/posts", ann, title="A long one", body="Unbroken" * 40)
     conversation = site.api("POST", "/conversations", ann, title="Plans", participant_ids=[bob["id"]])
     site.api("POST", f"/conversations/{conversation['id']}/messages", ann, body="Hi " + "x" * 300)
@@ -190,7 +190,7 @@ def test_pages_carry_the_policy_break_none_of_it_and_fit_a_phone_screen(site, pe
 
 
 def test_an_expired_token_is_refreshed_and_a_revoked_one_signs_out(site, person):
-    ann = site.signup("Ann")
+    ann = site.sign_up("Ann")
     with site.app.app_context():
         expired = create_access_token(str(ann["id"]), expires_delta=timedelta(seconds=-10))
     page = person()
@@ -209,7 +209,7 @@ def test_an_expired_token_is_refreshed_and_a_revoked_one_signs_out(site, person)
 
 
 def test_each_refresh_keeps_the_rotated_refresh_token_for_the_next(site, person):
-    ann = site.signup("Ann")
+    ann = site.sign_up("Ann")
     page = person()
     page.goto("/signin")
     page.evaluate("""([refresh, user]) => {

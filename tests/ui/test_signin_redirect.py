@@ -22,7 +22,7 @@ OFF_SITE = ["/%5Cevil.example/phish", "/%09/evil.example/phish", "/%0A/evil.exam
 
 def sign_in_with_next(page, site, next_value: str) -> list[str]:
     """Sign a new user in from ``/signin?next=<next_value>``; returns the off-site requests the page tried."""
-    user = site.signup("Ann")
+    user = site.sign_up("Ann")
     site_host = urlsplit(site.url).netloc
     off_site = []
 

@@ -5,7 +5,7 @@ from app.auth.tokens import issue_tokens
 
 from app.extensions import db
 from app.users.models import User
-from tests.accounts import PASSWORD, bearer
+from tests.accounts import PASSWORD, bearer, sign_up_on
 from tests.errors import ME, assert_error, assert_field_error
 from tests.factories import UserFactory, issue_code
 
@@ -39,15 +39,15 @@ def phone_user(app, auth_headers):
 
 @pytest.mark.parametrize("change", [{"email": "new@example.com"}, {"password": "a fresh passphrase"},
                                     {"email": "new@example.com", "name": "Ann"}])
-def test_an_email_or_password_change_without_the_current_password_is_422_naming_it(client, signup, change):
-    _, headers = signup(email="ann@example.com")
+def test_an_email_or_password_change_without_the_current_password_is_422_naming_it(client, sign_up, change):
+    _, headers = sign_up(email="ann@example.com")
     response = client.patch(ME, json=change, headers=headers)
     assert_field_error(response, "current_password")
     assert client.get(ME, headers=headers).json["email"] == "ann@example.com"
 
 
-def test_a_wrong_current_password_is_422_naming_it_and_changes_nothing(client, signup):
-    _, headers = signup(email="ann@example.com")
+def test_a_wrong_current_password_is_422_naming_it_and_changes_nothing(client, sign_up):
+    _, headers = sign_up(email="ann@example.com")
     response = client.patch(ME, json={"email": "thief@example.com", "current_password": "not the password"},
                             headers=headers)
     assert assert_field_error(response, "current_password") == ["Wrong password."]
@@ -55,29 +55,29 @@ def test_a_wrong_current_password_is_422_naming_it_and_changes_nothing(client, s
     assert login(client, "ann@example.com").status_code == 200
 
 
-def test_the_right_current_password_changes_the_email(client, signup):
-    _, headers = signup(email="ann@example.com")
+def test_the_right_current_password_changes_the_email(client, sign_up):
+    _, headers = sign_up(email="ann@example.com")
     response = client.patch(ME, json={"email": "ann.new@example.com", "current_password": PASSWORD}, headers=headers)
     assert response.status_code == 200, response.json
     assert response.json["email"] == "ann.new@example.com"
     assert client.get(ME, headers=bearer(response.json["access_token"])).status_code == 200
 
 
-def test_a_taken_email_without_the_current_password_is_422_not_409(client, signup):
-    signup(email="taken@example.com")
-    _, headers = signup(email="mine@example.com")
+def test_a_taken_email_without_the_current_password_is_422_not_409(client, sign_up):
+    sign_up(email="taken@example.com")
+    _, headers = sign_up(email="mine@example.com")
     # A stolen token learns nothing about which addresses have accounts.
     assert_field_error(client.patch(ME, json={"email": "taken@example.com"}, headers=headers), "current_password")
 
 
-def test_a_name_only_change_needs_nothing_more(client, signup):
-    _, headers = signup(name="Ann")
+def test_a_name_only_change_needs_nothing_more(client, sign_up):
+    _, headers = sign_up(name="Ann")
     response = client.patch(ME, json={"name": "Ann Lee"}, headers=headers)
     assert response.status_code == 200 and response.json["name"] == "Ann Lee"
 
 
-def test_wrong_current_passwords_count_as_failed_logins_until_429(limited, signup_on):
-    _, headers = signup_on(limited, "ann@example.com", PASSWORD)
+def test_wrong_current_passwords_count_as_failed_logins_until_429(limited):
+    _, headers = sign_up_on(limited, "ann@example.com", PASSWORD)
     wrong = [limited.patch(ME, json={"password": "a fresh passphrase", "current_password": f"guess {n}"},
                            headers=headers) for n in range(3)]
     right = limited.patch(ME, json={"password": "a fresh passphrase", "current_password": PASSWORD}, headers=headers)
@@ -88,16 +88,16 @@ def test_wrong_current_passwords_count_as_failed_logins_until_429(limited, signu
     assert login(limited, "ann@example.com").status_code == 429
 
 
-def test_failed_logins_count_against_a_re_authentication(limited, signup_on):
-    _, headers = signup_on(limited, "ann@example.com", PASSWORD)
+def test_failed_logins_count_against_a_re_authentication(limited):
+    _, headers = sign_up_on(limited, "ann@example.com", PASSWORD)
     for _ in range(3):
         assert login(limited, "ann@example.com", "not the password").status_code == 401
     answer = limited.patch(ME, json={"email": "ann.new@example.com", "current_password": PASSWORD}, headers=headers)
     assert_error(answer, 429, "too_many_failed_logins")
 
 
-def test_a_right_current_password_takes_its_place_back(limited, signup_on):
-    _, headers = signup_on(limited, "ann@example.com", PASSWORD)
+def test_a_right_current_password_takes_its_place_back(limited):
+    _, headers = sign_up_on(limited, "ann@example.com", PASSWORD)
     for n in range(4):
         answer = limited.patch(ME, json={"email": f"ann{n}@example.com", "current_password": PASSWORD},
                                headers=headers)

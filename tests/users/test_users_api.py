@@ -19,8 +19,8 @@ PROFILE_FIELDS = {
 }
 
 
-def test_me_shows_every_profile_field(client, signup):
-    user, headers = signup(email="ann@example.com", name="Ann")
+def test_me_shows_every_profile_field(client, sign_up):
+    user, headers = sign_up(email="ann@example.com", name="Ann")
     response = client.get("/api/v1/users/me", headers=headers)
     assert response.status_code == 200
     assert set(response.json) == PROFILE_FIELDS
@@ -34,16 +34,16 @@ def test_me_needs_a_token(client):
     assert response.json["error"]["code"] == "authorization_required"
 
 
-def test_me_counts_my_posts(client, app, signup):
-    user, headers = signup()
+def test_me_counts_my_posts(client, app, sign_up):
+    user, headers = sign_up()
     with app.app_context():
         author = db.session.get(User, user["id"])
         PostFactory.create_batch(3, author=author)
     assert client.get("/api/v1/users/me", headers=headers).json["post_count"] == 3
 
 
-def test_me_lists_referrals_newest_first(client, app, signup):
-    user, headers = signup()
+def test_me_lists_referrals_newest_first(client, app, sign_up):
+    user, headers = sign_up()
     with app.app_context():
         me = db.session.get(User, user["id"])
         start = datetime(2026, 1, 1, tzinfo=timezone.utc)
@@ -54,36 +54,36 @@ def test_me_lists_referrals_newest_first(client, app, signup):
     assert profile["referral_count"] == 2
 
 
-def test_patch_me_changes_the_name(client, signup):
-    _, headers = signup(name="Ann")
+def test_patch_me_changes_the_name(client, sign_up):
+    _, headers = sign_up(name="Ann")
     response = client.patch("/api/v1/users/me", json={"name": "  Ann Lee "}, headers=headers)
     assert response.status_code == 200
     assert response.json["name"] == "Ann Lee"
 
 
-def test_patch_me_can_clear_the_name(client, signup):
-    _, headers = signup(name="Ann")
+def test_patch_me_can_clear_the_name(client, sign_up):
+    _, headers = sign_up(name="Ann")
     assert client.patch("/api/v1/users/me", json={"name": None}, headers=headers).json["name"] is None
 
 
-def test_patch_me_with_nothing_to_change_is_422(client, signup):
-    _, headers = signup()
+def test_patch_me_with_nothing_to_change_is_422(client, sign_up):
+    _, headers = sign_up()
     response = client.patch("/api/v1/users/me", json={}, headers=headers)
     assert response.status_code == 422
     assert response.json["error"]["code"] == "validation_error"
 
 
-def test_patch_me_to_a_taken_email_is_409(client, signup):
-    signup(email="taken@example.com")
-    _, headers = signup(email="mine@example.com")
+def test_patch_me_to_a_taken_email_is_409(client, sign_up):
+    sign_up(email="taken@example.com")
+    _, headers = sign_up(email="mine@example.com")
     response = client.patch("/api/v1/users/me", json={"email": "TAKEN@example.com", "current_password": PASSWORD},
                             headers=headers)
     assert response.status_code == 409
     assert response.json["error"]["code"] == "email_taken"
 
 
-def test_patch_me_to_my_own_email_in_another_case_keeps_the_checks(client, signup):
-    _, headers = signup(email="mine@example.com")
+def test_patch_me_to_my_own_email_in_another_case_keeps_the_checks(client, sign_up):
+    _, headers = sign_up(email="mine@example.com")
     response = client.patch("/api/v1/users/me", json={"email": "Mine@Example.com", "current_password": PASSWORD},
                             headers=headers)
     assert response.status_code == 200
@@ -107,8 +107,8 @@ def test_a_new_email_is_verified_again(tmp_path, monkeypatch):
     assert queued == [("tasks.verify_email", (user_id, "new@example.com"))]
 
 
-def test_public_profile_hides_email_and_phone(client, app, signup):
-    user, _ = signup(email="ann@example.com", name="Ann")
+def test_public_profile_hides_email_and_phone(client, app, sign_up):
+    user, _ = sign_up(email="ann@example.com", name="Ann")
     response = client.get(f"/api/v1/users/{user['id']}")
     assert response.status_code == 200
     assert response.json["name"] == "Ann"
@@ -122,11 +122,11 @@ def test_public_profile_of_an_unknown_user_is_404(client):
     assert response.json["error"]["code"] == "user_not_found"
 
 
-def test_signup_retries_an_invite_code_collision(client, signup, monkeypatch):
-    first, _ = signup()
+def test_signup_retries_an_invite_code_collision(client, sign_up, monkeypatch):
+    first, _ = sign_up()
     codes = cycle([first["invite_code"], first["invite_code"], "ZZZ999"])
     monkeypatch.setattr("app.users.services.new_invite_code", lambda: next(codes))
-    second, _ = signup()
+    second, _ = sign_up()
     assert second["invite_code"] == "ZZZ999"
 
 
