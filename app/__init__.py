@@ -2,27 +2,24 @@
 
 import os
 from collections.abc import Mapping
-from contextlib import contextmanager
+from functools import partial
 
-from flask import Flask, request
-from werkzeug.exceptions import RequestEntityTooLarge
+from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.config import ConfigError, build_config, finalize, validate
-from app.core.errors import error_response, register_error_handlers
-from app.core.api import Api, JSONProvider, NoCookieSessions
+from app.core.api import Api
+from app.core.application import Agora
+from app.core.errors import register_error_handlers
 from app.core.observability import register_request_observability
+from app.core.parsing import register_body_rules
 from app.core.security_headers import register_security_headers
 from app.extensions import db, jwt, migrate, redis_store
-
-BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 
 
 def create_app(config: Mapping | None = None, *, instance_path: str | None = None) -> Flask:
     """Build the app from the environment, then ``config`` (tests pass overrides here)."""
-    app = Flask(__name__, instance_path=instance_path, instance_relative_config=True)
-    app.json = JSONProvider(app)
-    app.session_interface = NoCookieSessions()
+    app = Agora(__name__, instance_path=instance_path, instance_relative_config=True)
     app.config.update(build_config(os.environ, app.instance_path))
     app.config.update(config or {})
     finalize(app.config)
@@ -34,7 +31,7 @@ def create_app(config: Mapping | None = None, *, instance_path: str | None = Non
     register_proxies(app)
     api = register_extensions(app)
     register_error_handlers(app)
-    register_request_rules(app)
+    register_body_rules(app)
     register_security_headers(app)
     register_blueprints(app, api)
     register_commands(app, dict(config or {}))
@@ -89,29 +86,6 @@ def register_extensions(app: Flask) -> Api:
     return api
 
 
-def register_request_rules(app: Flask) -> None:
-    @app.before_request
-    def require_json_bodies():
-        """A body the API would ignore or misread is refused up front."""
-        has_body = request.content_length or request.environ.get("HTTP_TRANSFER_ENCODING")
-        if request.method in BODY_METHODS and has_body and not request.is_json:
-            return error_response(415, "unsupported_media_type", "Send the body as JSON (Content-Type: application/json).")
-        return None
-
-    @app.before_request
-    def limit_chunked_bodies():
-        """A chunked body over MAX_CONTENT_LENGTH is 413, as with a Content-Length.
-
-        werkzeug stops reading such a body at the limit and hands on the truncated part.
-        """
-        limit = app.config["MAX_CONTENT_LENGTH"]
-        if request.content_length is not None or not request.environ.get("HTTP_TRANSFER_ENCODING") or not limit:
-            return
-        body = request.get_data(cache=True)  # read once, up to the limit; parsing reuses it
-        if len(body) >= limit and request.environ["wsgi.input"].read(1):
-            raise RequestEntityTooLarge()
-
-
 def register_blueprints(app: Flask, api: Api) -> None:
     from app.core import docs
     from app.auth.routes import blp as auth_blp
@@ -141,40 +115,11 @@ def register_blueprints(app: Flask, api: Api) -> None:
 
 
 def register_commands(app: Flask, overrides: dict) -> None:
+    from app.core.bot_server import bot_server_app
     from app.profile_checks.commands import enrichment, profile_checks
     from bot.cli import run_bot_command
 
     app.cli.add_command(profile_checks)
     app.cli.add_command(enrichment)  # the name the README used to give `profile-checks`
-    app.cli.add_command(run_bot_command(lambda: bot_server_app(app, overrides)))
-
-
-@contextmanager
-def bot_server_app(app: Flask, overrides: dict):
-    """The app `flask run-bot` serves when given no --base-url: ``app``'s configuration with rate limits off (SPEC 11).
-
-    Built by the factory, so the app the command runs in is never changed.
-    """
-    from sqlalchemy import inspect
-
-    from bot.cli import ServerNotReady
-
-    from app.core.observability import quiet_access_log
-
-    # The bot's addresses (agora.test) read no mail: their confirmation codes go to the in-process outbox,
-    # not one console line per signup between the bot's progress lines.
-    quiet_mail = {"MAIL_BACKEND": "outbox"} if app.config["MAIL_BACKEND"] == "console" else {}
-    try:
-        served = create_app({**overrides, **quiet_mail, "RATELIMIT_ENABLED": False}, instance_path=app.instance_path)
-    except ConfigError as error:  # production refuses limits off: the bot drives a real server there
-        raise ServerNotReady(f"{error}; drive a running server with --base-url") from None
-    try:
-        with served.app_context():
-            if not inspect(db.engine).has_table("users"):
-                raise ServerNotReady("the database has no tables: run `flask db upgrade` first (make bot does)")
-        with quiet_access_log():
-            yield served
-    finally:
-        served.extensions["tasks"].shutdown(wait=True)
-        with served.app_context():
-            db.engine.dispose()
+    build = partial(create_app, instance_path=app.instance_path)
+    app.cli.add_command(run_bot_command(lambda: bot_server_app(app, build, overrides)))

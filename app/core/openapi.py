@@ -5,6 +5,8 @@ JSON Schema keywords apispec cannot derive, NUL-free request strings, and links 
 from apispec import BasePlugin
 from marshmallow import fields
 
+from app.core.parsing import BODY_METHODS
+
 # Response components: (status, code, when) of the errors app/core answers before a
 # route runs, or whatever the route, and the operations that can give them.
 REQUEST_ERRORS = {
@@ -48,9 +50,6 @@ def request_error_responses(error_schema) -> dict[str, dict]:
     return responses
 
 
-BODY_METHODS = ("post", "put", "patch")
-
-
 class RequestErrorsPlugin(BasePlugin):
     """Documents the errors an operation can answer besides those it declares (``Blueprint.operation``).
 
@@ -68,7 +67,7 @@ class RequestErrorsPlugin(BasePlugin):
         for method, operation in (operations or {}).items():
             responses = operation.setdefault("responses", {})
             extra = []
-            if method in BODY_METHODS:
+            if method.upper() in BODY_METHODS:
                 extra.append("UNSUPPORTED_MEDIA_TYPE")
                 if "requestBody" in operation:
                     extra += ["MALFORMED_JSON", "PAYLOAD_TOO_LARGE"]
