@@ -292,7 +292,9 @@ CONVERSATION_ID, USER_ID = bindparam("conversation", type_=Integer), bindparam("
 NOW = bindparam("now", type_=UTCDateTime)
 # PostgreSQL: membership, the writer's email, the message, the point, the conversation's last
 # message, every participant's activity, the author's read marker and the recipients, in one
-# statement. The point is added by UPDATE ... RETURNING, which reads the latest committed total even
+# statement, kept beside the step-by-step path SQLite needs because one round trip measurably
+# answers more messages (bench/README.md, "One write path"); the stack tier runs it
+# (tests/stack/test_points.py, test_read_state.py). The point is added by UPDATE ... RETURNING, which reads the latest committed total even
 # after waiting for a concurrent message: each total goes to exactly one message. The conversation's
 # last message moves only to a newer one (time, then id), re-checked on the row a concurrent message
 # just wrote. Each step waits for the one before (EXISTS), so every post locks the author's row, then
