@@ -236,6 +236,44 @@ def bearer_operations(spec: dict):
             yield method, path, operation, {} in security
 
 
+# An error code where a response's description lists one: first, or after ", ", "; " or a list's "- ".
+DOCUMENTED_CODE = re.compile(r"(?:^|, |; |\n- )`([a-z][a-z0-9_]*)`")
+
+
+def answerable_codes() -> dict[str, set[int]]:
+    """Every error code the server can answer, with its statuses: the error classes', the token and
+    request errors', and werkzeug's by status."""
+    from app.auth.tokens import TOKEN_ERRORS
+    from app.core.errors import HTTP_CODES, DomainError
+    from app.core.openapi import REQUEST_ERRORS
+
+    codes: dict[str, set[int]] = {}
+    classes = [DomainError]
+    while classes:
+        error = classes.pop()
+        classes += error.__subclasses__()
+        codes.setdefault(error.code, set()).add(error.status)
+    for status, code in [*((401, code) for code in TOKEN_ERRORS), *HTTP_CODES.items(),
+                         *((status, code) for status, code, _ in REQUEST_ERRORS.values())]:
+        codes.setdefault(code, set()).add(status)
+    return codes
+
+
+def test_every_documented_error_code_is_one_the_server_answers_with_that_status(spec):
+    codes = answerable_codes()
+    documented, wrong = 0, []
+    for method, path, operation in operations(spec):
+        for status, response in operation["responses"].items():
+            if not status.startswith(("4", "5")):
+                continue
+            for code in DOCUMENTED_CODE.findall(resolve(spec, response)["description"]):
+                documented += 1
+                if int(status) not in codes.get(code, ()):
+                    wrong.append(f"{method} {path} {status} `{code}`")
+    assert wrong == []
+    assert documented > 200, "the check no longer reads the descriptions"
+
+
 def test_swagger_ui_keeps_the_token_across_reloads(client):
     html = client.get("/docs").get_data(as_text=True)
     assert '"persistAuthorization": true' in html
@@ -269,8 +307,8 @@ def test_every_operation_with_bearer_security_documents_401_with_the_error_schem
             assert example["value"]["error"]["status"] == 401, where
 
 
-def test_401_answers_carry_the_documented_codes(client, signup):
-    _, headers = signup()
+def test_401_answers_carry_the_documented_codes(client, sign_up):
+    _, headers = sign_up()
     assert client.get("/api/v1/users/me").json["error"]["code"] == "authorization_required"
     bad = {"Authorization": "Bearer not-a-token"}
     assert client.get("/api/v1/users/me", headers=bad).json["error"]["code"] == "invalid_token"

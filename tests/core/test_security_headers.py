@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from tests.accounts import PASSWORD
 from tests.conftest import CHROMIUM, required
 from tests.servers import gunicorn
 from tests.core.test_production import embedded_server_env, run_entry_point
@@ -68,16 +69,16 @@ def test_behind_a_tls_proxy_answers_carry_hsts(make_app):
 
 
 def test_token_answers_are_not_stored(client):
-    signup = client.post("/api/v1/auth/signup", json={"email": "ada@example.com", "password": "correct horse"})
-    login = client.post("/api/v1/auth/login", json={"email": "ada@example.com", "password": "correct horse"})
+    signup = client.post("/api/v1/auth/signup", json={"email": "ada@example.com", "password": PASSWORD})
+    login = client.post("/api/v1/auth/login", json={"email": "ada@example.com", "password": PASSWORD})
     refresh = client.post("/api/v1/auth/refresh", headers={"Authorization": f"Bearer {login.json['refresh_token']}"})
     assert (signup.status_code, login.status_code, refresh.status_code) == (201, 200, 200)
     for response in (signup, login, refresh):
         assert response.headers["Cache-Control"] == "no-store"
 
 
-def test_api_answers_and_errors_are_not_stored(client, signup):
-    _, headers = signup()
+def test_api_answers_and_errors_are_not_stored(client, sign_up):
+    _, headers = sign_up()
     assert client.get("/api/v1/users/me", headers=headers).headers["Cache-Control"] == "no-store"
     assert client.get("/api/v1/users/me").headers["Cache-Control"] == "no-store"
 
