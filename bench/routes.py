@@ -84,6 +84,25 @@ def seed(base_url: str) -> dict:
             "bob_id": bob["user"]["id"]}
 
 
+# Seeded messages as the API keeps them: each conversation's last message, every participant's
+# activity, and the reader's marker (all read but the last two).
+CHAT_STATE = [
+    """UPDATE conversations c SET last_message_id = newest.id, last_message_at = newest.created_at
+       FROM (SELECT DISTINCT ON (conversation_id) conversation_id, id, created_at FROM messages
+             ORDER BY conversation_id, created_at DESC, id DESC) AS newest
+       WHERE newest.conversation_id = c.id""",
+    """UPDATE conversation_participants p SET activity_at = c.last_message_at
+       FROM conversations c WHERE c.id = p.conversation_id AND c.last_message_at IS NOT NULL""",
+    """UPDATE conversation_participants p SET last_read_message_id = c.last_message_id - 2
+       FROM conversations c WHERE c.id = p.conversation_id AND p.user_id = %(reader)s""",
+]
+
+
+def keep_chat_state(connection, reader_id: int) -> None:
+    for statement in CHAT_STATE:
+        connection.execute(statement, {"reader": reader_id})
+
+
 def seed_chat(database_url: str, seeded: dict) -> None:
     """Bob's other conversations and messages in all of them, kept as the API keeps them (last message, markers)."""
     ann, bob, first = seeded["ann_id"], seeded["bob_id"], seeded["conversation_id"]
@@ -107,17 +126,7 @@ def seed_chat(database_url: str, seeded: dict) -> None:
             WHERE p.user_id = %(bob)s ORDER BY n, p.conversation_id""",
                            {"ann": ann, "bob": bob, "first": first, "long": LONG_CONVERSATION,
                             "each": CHAT_MESSAGES_EACH})
-        connection.execute("""
-            UPDATE conversations c SET last_message_id = newest.id, last_message_at = newest.created_at
-            FROM (SELECT DISTINCT ON (conversation_id) conversation_id, id, created_at FROM messages
-                  ORDER BY conversation_id, created_at DESC, id DESC) AS newest
-            WHERE newest.conversation_id = c.id""")
-        connection.execute("""
-            UPDATE conversation_participants p SET activity_at = c.last_message_at
-            FROM conversations c WHERE c.id = p.conversation_id AND c.last_message_at IS NOT NULL""")
-        connection.execute("""
-            UPDATE conversation_participants p SET last_read_message_id = c.last_message_id - 2
-            FROM conversations c WHERE c.id = p.conversation_id AND p.user_id = %(bob)s""", {"bob": bob})
+        keep_chat_state(connection, bob)
     with psycopg.connect(dsn, autocommit=True) as connection:
         connection.execute("VACUUM ANALYZE conversations, conversation_participants, messages")
 

@@ -26,7 +26,7 @@ import psycopg
 import requests
 
 from bench import wrk
-from bench.routes import PASSWORD, database
+from bench.routes import PASSWORD, database, keep_chat_state
 from bench.server import gunicorn
 
 TARGET = 1.5
@@ -143,17 +143,7 @@ def seed_chat(dsn: str, *, me: int, users: int, messages: int, mine: int, others
                        timestamptz '2025-06-01' + n * interval '1 minute' + g * interval '1 millisecond'
                 FROM generate_series({first_n}, {last_n}) AS n, generate_series({first_g}, {last_g}) AS g
                 ORDER BY n, g""")
-        cursor.execute("""
-            UPDATE conversations c SET last_message_id = newest.id, last_message_at = newest.created_at
-            FROM (SELECT DISTINCT ON (conversation_id) conversation_id, id, created_at FROM messages
-                  ORDER BY conversation_id, created_at DESC, id DESC) AS newest
-            WHERE newest.conversation_id = c.id""")
-        cursor.execute("""
-            UPDATE conversation_participants p SET activity_at = c.last_message_at
-            FROM conversations c WHERE c.id = p.conversation_id AND c.last_message_at IS NOT NULL""")
-        cursor.execute(f"""
-            UPDATE conversation_participants p SET last_read_message_id = c.last_message_id - 2
-            FROM conversations c WHERE c.id = p.conversation_id AND p.user_id = {me}""")
+        keep_chat_state(cursor, me)
         for table in ("conversations", "messages"):
             cursor.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
     with psycopg.connect(dsn, autocommit=True) as connection:
