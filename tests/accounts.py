@@ -2,6 +2,8 @@
 
 from itertools import count
 
+import requests
+
 PASSWORD = "correct horse"
 SIGNUP = "/api/v1/auth/signup"
 
@@ -25,3 +27,13 @@ def sign_up_on(client, email: str | None = None, password: str = PASSWORD, name:
     """Sign a new user up through a Flask test client; their profile and the headers of their access token."""
     answer = sign_up_answer(client, email, password, name)
     return answer["user"], bearer(answer["access_token"])
+
+
+def sign_up_over_http(base_url: str, email: str | None = None, password: str = PASSWORD, name: str | None = None, *,
+                      timeout: float = 10.0) -> dict:
+    """Sign a new user up at a live server's ``base_url``; the answer: ``user``, ``access_token``, ``refresh_token``."""
+    email = email or f"user{next(_emails)}@example.com"
+    response = requests.post(f"{base_url}{SIGNUP}", json={"email": email, "password": password, "name": name},
+                             timeout=timeout)
+    assert response.status_code == 201, response.text
+    return response.json()

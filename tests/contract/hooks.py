@@ -14,14 +14,12 @@ without them, or with a bad token, on purpose). The first provider whose filter 
 import itertools
 import os
 
-import requests
 import schemathesis
 
-from tests.accounts import bearer
+from tests.accounts import bearer, sign_up_over_http
 
 BASE_URL = os.environ["AGORA_BASE_URL"]
 ACCESS_TOKEN = os.environ["AGORA_ACCESS_TOKEN"]
-THROWAWAY_PASSWORD = "Quartz-Falcon-97-Lantern"
 _throwaways = itertools.count(1)
 
 
@@ -31,10 +29,7 @@ def authorize(case, token: str) -> None:
 
 
 def throwaway_session() -> dict:
-    response = requests.post(f"{BASE_URL}/api/v1/auth/signup", timeout=30, json={
-        "email": f"throwaway-{next(_throwaways)}@example.com", "password": THROWAWAY_PASSWORD})
-    response.raise_for_status()
-    return response.json()
+    return sign_up_over_http(BASE_URL, f"throwaway-{next(_throwaways)}@example.com", timeout=30)
 
 
 @schemathesis.auth(refresh_interval=None).apply_to(name="PATCH /api/v1/users/me")

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.accounts import bearer
+from tests.accounts import bearer, sign_up_over_http
 from tests.contract.live import gunicorn, migrate, server_env
 from tests.servers import ROOT
 
@@ -32,23 +32,15 @@ PINNED = "4.32.5"
 MAX_EXAMPLES = 100
 # A hung run fails the test, well before pytest-timeout; a busy machine (CI beside other work) took 100-150 s.
 RUN_TIMEOUT = 300
-PASSWORD = "Quartz-Falcon-97-Lantern"
 # Logout revokes the token every other request carries (SPEC 4); tests/auth tests it. The event stream
 # answers text/event-stream and never ends while its token lives; tests/events and tests/stack test it.
 EXCLUDED = ["POST /api/v1/auth/logout", "GET /api/v1/events"]
 
 
-def sign_up(url: str, email: str) -> dict:
-    response = requests.post(f"{url}/api/v1/auth/signup", json={"email": email, "password": PASSWORD,
-                                                                 "name": email.split("@")[0]}, timeout=30)
-    assert response.status_code == 201, response.text
-    return response.json()
-
-
 def seed(url: str) -> dict:
     """The test's account, and a second one whose post and invite code it can reach (a like, an activation)."""
-    me = sign_up(url, "contract@example.com")
-    other = sign_up(url, "other@example.com")
+    me = sign_up_over_http(url, "contract@example.com", name="contract", timeout=30)
+    other = sign_up_over_http(url, "other@example.com", name="other", timeout=30)
     headers = bearer(other["access_token"])
     for body in ("Someone else's post, to like.", "And another."):
         response = requests.post(f"{url}/api/v1/posts", json={"title": "Hello", "body": body}, headers=headers,

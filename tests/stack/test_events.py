@@ -24,7 +24,7 @@ from app import create_app
 from app.events import models as events
 from app.extensions import db
 
-from tests.accounts import PASSWORD, bearer
+from tests.accounts import bearer, sign_up_over_http
 from tests.conftest import provider_config
 from tests.fakes import HUNTER_VERIFY, Answer, FakeProviderServer, hunter_verification
 from tests.servers import ROOT, StreamingProcess, gunicorn
@@ -77,12 +77,11 @@ class Stack:
         headers = bearer(user["access_token"]) if user else {}
         return requests.request(method, f"{self.api}/api/v1{path}", headers=headers, timeout=10, **kwargs)
 
-    def signup(self, name: str, *, wait_for_checks: bool = True) -> dict:
+    def sign_up(self, name: str, *, wait_for_checks: bool = True) -> dict:
         """A new user; by default once their address check has ended, so its profile.updated is behind them."""
         email = f"{name.lower()}-{uuid.uuid4().hex[:8]}@example.com"
-        answer = self.call("POST", "/auth/signup", json={"email": email, "password": PASSWORD, "name": name})
-        assert answer.status_code == 201, answer.text
-        user = {**answer.json(), "id": answer.json()["user"]["id"], "name": name}
+        answer = sign_up_over_http(self.api, email, name=name)
+        user = {**answer, "id": answer["user"]["id"], "name": name}
         deadline = time.monotonic() + WAIT_SECONDS
         while wait_for_checks and self.call("GET", "/users/me", user).json()["email_status"] == "pending":
             assert time.monotonic() < deadline, "the address check never ended"

@@ -13,7 +13,7 @@ from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 
 from app.extensions import db
-from tests.accounts import PASSWORD, bearer
+from tests.accounts import bearer, sign_up_over_http
 from tests.stack.web_process import WebServer
 
 pytestmark = pytest.mark.stack
@@ -77,13 +77,6 @@ def server(pg_app, redis_url, tmp_path):
     }
     with WebServer(env, tmp_path / "gunicorn.log") as web:
         yield web
-
-
-def sign_up(base: str, number: int) -> dict:
-    response = requests.post(f"{base}/api/v1/auth/signup", timeout=REQUEST_TIMEOUT,
-                             json={"email": f"fault{number}@example.com", "password": PASSWORD, "name": f"F {number}"})
-    assert response.status_code == 201, describe(response)
-    return bearer(response.json()["access_token"])
 
 
 def mixed_requests(base: str, headers: dict, count: int, seed: int):
@@ -155,7 +148,8 @@ class Killer(threading.Thread):
 
 
 def test_killed_connections_answer_json_503_and_the_next_requests_succeed(server, pg_app):
-    headers = [sign_up(server.url, number) for number in range(CLIENTS)]
+    headers = [bearer(sign_up_over_http(server.url, f"fault{number}@example.com", name=f"F {number}")["access_token"])
+               for number in range(CLIENTS)]
     killer = Killer(pg_app.config["SQLALCHEMY_DATABASE_URI"])
     started = time.monotonic()
     killer.start()

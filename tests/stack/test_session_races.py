@@ -14,7 +14,7 @@ import time
 import pytest
 import requests
 
-from tests.accounts import PASSWORD, bearer
+from tests.accounts import PASSWORD, bearer, sign_up_over_http
 from tests.stack.web_process import WebServer
 from tests.stack.worker_process import Worker
 
@@ -60,12 +60,6 @@ def mailing_server(pg_app, redis_url, tmp_path):
 
 def post(base: str, path: str, **options) -> requests.Response:
     return requests.post(f"{base}{path}", timeout=TIMEOUT, **options)
-
-
-def sign_up(base: str, email: str) -> dict:
-    response = post(base, "/api/v1/auth/signup", json={"email": email, "password": PASSWORD})
-    assert response.status_code == 201, response.text
-    return response.json()
 
 
 def log_in(base: str, email: str, password: str = PASSWORD) -> requests.Response:
@@ -188,7 +182,7 @@ def test_no_token_a_refresh_loop_minted_around_a_password_change_works_after_it(
     live = {}
     for round_number in range(ROUNDS):
         email = f"refresher{round_number}@example.com"
-        owner = sign_up(server, email)
+        owner = sign_up_over_http(server, email)
         stolen = [log_in(server, email).json()["refresh_token"] for _ in range(RACERS)]
         racers = [Racer(refreshing(server, token)) for token in stolen]
 
@@ -205,7 +199,7 @@ def test_no_token_a_login_with_the_old_password_minted_during_the_change_works_a
     live = {}
     for round_number in range(ROUNDS):
         email = f"loginracer{round_number}@example.com"
-        owner = sign_up(server, email)
+        owner = sign_up_over_http(server, email)
         racers = [Racer(logging_in(server, email)) for _ in range(RACERS)]
 
         answer = race_a_password_change(server, owner, racers)
@@ -222,7 +216,7 @@ def test_no_token_a_login_with_the_old_password_minted_during_a_reset_works_afte
     server, live = mailing_server, {}
     for round_number in range(ROUNDS):
         email = f"resetracer{round_number}@example.com"
-        sign_up(server, email)
+        sign_up_over_http(server, email)
         assert post(server, "/api/v1/auth/password/forgot", json={"email": email}).status_code == 202
         code = mailed_reset_code(server, email)
         racers = [Racer(logging_in(server, email)) for _ in range(RACERS)]
@@ -239,7 +233,7 @@ def test_no_token_a_login_with_the_old_password_minted_during_a_reset_works_afte
 
 
 def test_concurrent_refreshes_with_one_token_leave_one_winner_and_end_the_session(server):
-    owner = sign_up(server, "twice@example.com")
+    owner = sign_up_over_http(server, "twice@example.com")
     session = log_in(server, "twice@example.com").json()
     barrier = threading.Barrier(RACERS, timeout=TIMEOUT)
     answers: list[requests.Response | None] = [None] * RACERS
