@@ -79,11 +79,16 @@ def stop(process: subprocess.Popen) -> None:
     process.wait()
 
 
-def free_address() -> str:
-    """A 127.0.0.1 address whose port is free now: for a server that must keep its address, or cannot log it (nginx)."""
+def free_port() -> int:
+    """A 127.0.0.1 port that is free now, for a server given its port (it may be taken again before it binds)."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
-        return f"127.0.0.1:{probe.getsockname()[1]}"
+        return probe.getsockname()[1]
+
+
+def free_address() -> str:
+    """A 127.0.0.1 address whose port is free now: for a server that must keep its address, or cannot log it (nginx)."""
+    return f"127.0.0.1:{free_port()}"
 
 
 class StreamingProcess:

@@ -4,7 +4,6 @@ request, and the background work it queues (the inline runner's threads and Cele
 import io
 import logging
 import re
-import socket
 import time
 import uuid
 from contextlib import contextmanager
@@ -15,6 +14,7 @@ import requests
 from app.core.logs import attach
 from app.core.observability import bind_request_id, current_request_id, incoming_request_id, unbind_request_id
 from tests.conftest import build_app, teardown_app
+from tests.servers import free_port
 
 GENERATED = re.compile(r"[0-9a-f]{32}")
 PHONE = "+79991234567"
@@ -215,12 +215,6 @@ def test_celery_handlers_get_the_filter_and_the_format():
 
 
 # --- the real stack: a web request, a Celery worker, its log and its metrics ---------------------
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
 
 @pytest.mark.stack
 def test_a_worker_logs_with_the_request_id_and_serves_its_metrics(redis_url, tmp_path):

@@ -2,7 +2,6 @@
 
 import datetime
 import ipaddress
-import socket
 import ssl
 from dataclasses import dataclass, field
 from email import message_from_bytes
@@ -14,6 +13,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+
+from tests.servers import free_port
 
 
 @dataclass
@@ -30,12 +31,6 @@ class Inbox:
         self.envelopes.append(envelope)
         self.messages.append(message_from_bytes(envelope.content))
         return "250 Message accepted for delivery"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def self_signed_certificate(directory) -> tuple[str, str]:

@@ -7,7 +7,6 @@ processes, every bootstep on), and a web app in process, all three on that serve
 
 import re
 import shutil
-import socket
 import subprocess
 import time
 import uuid
@@ -16,6 +15,7 @@ import pytest
 import redis
 
 from tests.conftest import service_unavailable
+from tests.servers import free_port
 from tests.stack.test_worker import Stack, wait_until
 from tests.stack.worker_process import Worker, worker_env
 
@@ -70,12 +70,6 @@ class RedisServer:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait(timeout=5)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture
