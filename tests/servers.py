@@ -8,6 +8,7 @@ it also stops any worker its master left behind.
 
 import os
 import re
+import secrets
 import signal
 import socket
 import subprocess
@@ -19,8 +20,29 @@ from pathlib import Path
 import requests
 
 ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
 LISTENING = re.compile(r"Listening at: (http://127\.0\.0\.1:\d+)")
 SERVER_TIMEOUT = 30.0
+
+
+def server_env(home: Path, **variables) -> dict:
+    """The embedded default (SQLite under ``home``, fakeredis, tasks in-process) with the SMS and mail outboxes
+    and rate limits off: nothing from the caller's shell or a .env file, nothing written to the repository."""
+    return {
+        "PATH": os.environ["PATH"], "HOME": str(home), "PYTHON_DOTENV_DISABLED": "1", "FLASK_SKIP_DOTENV": "1",
+        "APP_ENV": "development", "DATABASE_URL": f"sqlite:///{home / 'agora.db'}",
+        # Given keys: the app then writes no instance/secrets.json.
+        "SECRET_KEY": secrets.token_urlsafe(48), "JWT_SECRET_KEY": secrets.token_urlsafe(48),
+        "SMS_BACKEND": "outbox", "SMS_DELAY_SECONDS": "0", "RATELIMIT_ENABLED": "false", "LOG_LEVEL": "WARNING",
+        "MAIL_BACKEND": "outbox", **variables,
+    }
+
+
+def migrate(env: dict, timeout: float = 60) -> None:
+    """``flask db upgrade`` on the server's database (what ``make serve`` does first)."""
+    done = subprocess.run([str(BIN / "flask"), "--app", "wsgi", "db", "upgrade"], cwd=ROOT, env=env,
+                          stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=timeout)
+    assert done.returncode == 0, done.stdout + done.stderr
 
 
 @contextmanager

@@ -8,7 +8,8 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
-from tests.contract.live import SYNC_WORKER, THREAD_WORKER, gunicorn, server_env
+from tests.contract.live import SYNC_WORKER, THREAD_WORKER, gunicorn
+from tests.servers import server_env
 
 # gunicorn's defaults (gunicorn.conf.py sets none of them): 4094 bytes of request line, 100 headers of 8190 bytes.
 LONG_PATH = "/api/v1/posts?cursor=" + "a" * 5000

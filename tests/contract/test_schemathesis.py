@@ -20,8 +20,8 @@ import pytest
 import requests
 
 from tests.accounts import bearer, sign_up_over_http
-from tests.contract.live import gunicorn, migrate, server_env
-from tests.servers import ROOT
+from tests.contract.live import gunicorn
+from tests.servers import ROOT, migrate, server_env
 
 HERE = Path(__file__).resolve().parent
 SCHEMATHESIS = Path(sys.executable).parent / "schemathesis"

@@ -9,24 +9,19 @@ Under ``CI=true`` a missing newman fails the run (``make test`` installs it); lo
 import json
 import os
 import re
-import secrets
 import shutil
 import signal
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
 from tests.conftest import build_app, required, teardown_app
-from tests.servers import gunicorn
+from tests.servers import ROOT, gunicorn, migrate, server_env
 
-ROOT = Path(__file__).resolve().parents[2]
 POSTMAN = ROOT / "postman"
 COLLECTION = POSTMAN / "agora.postman_collection.json"
 ENVIRONMENT = POSTMAN / "agora.postman_environment.json"
 NEWMAN = POSTMAN / "node_modules" / ".bin" / "newman"
-BIN = Path(sys.executable).parent
 NEWMAN_TIMEOUT = 90.0
 METHODS = ("get", "put", "post", "patch", "delete", "head", "options")
 
@@ -41,19 +36,6 @@ def newman() -> str:
         return found
     required("newman", f"it is not installed: `make test` installs it ({NEWMAN.relative_to(ROOT)}), "
                        "or run `npm ci` in postman/")
-
-
-def server_env(home: Path) -> dict:
-    """The embedded default with the SMS and mail outboxes: nothing from the caller's shell or a .env file, nothing
-    written to the repo."""
-    return {
-        "PATH": os.environ["PATH"], "HOME": str(home), "PYTHON_DOTENV_DISABLED": "1", "FLASK_SKIP_DOTENV": "1",
-        "APP_ENV": "development", "DATABASE_URL": f"sqlite:///{home / 'agora.db'}",
-        # Given keys: the app then writes no instance/secrets.json.
-        "SECRET_KEY": secrets.token_urlsafe(48), "JWT_SECRET_KEY": secrets.token_urlsafe(48),
-        "SMS_BACKEND": "outbox", "SMS_DELAY_SECONDS": "0", "RATELIMIT_ENABLED": "false", "LOG_LEVEL": "WARNING",
-        "MAIL_BACKEND": "outbox", "EMAIL_CODE_RESEND_SECONDS": "1",
-    }
 
 
 def run(command: list[str], env: dict, timeout: float, **kwargs) -> subprocess.CompletedProcess:
@@ -79,9 +61,8 @@ def run(command: list[str], env: dict, timeout: float, **kwargs) -> subprocess.C
 @pytest.fixture
 def live_server(tmp_path):
     """``make serve``'s gunicorn on a migrated SQLite file under tmp_path; yields its URL and log, always stopped."""
-    env = server_env(tmp_path)
-    migrated = run([str(BIN / "flask"), "--app", "wsgi", "db", "upgrade"], env, timeout=60)
-    assert migrated.returncode == 0, migrated.stdout
+    env = server_env(tmp_path, EMAIL_CODE_RESEND_SECONDS="1")
+    migrate(env)
     log_path = tmp_path / "gunicorn.log"
     with gunicorn(env, log_path) as url:
         yield url, log_path

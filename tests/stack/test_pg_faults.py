@@ -1,6 +1,5 @@
 """PostgreSQL connections killed under the app: every answer stays the spec's JSON, and the app recovers."""
 
-import os
 import random
 import threading
 import time
@@ -14,7 +13,7 @@ from sqlalchemy.engine import make_url
 
 from app.extensions import db
 from tests.accounts import bearer, sign_up_over_http
-from tests.stack.web_process import WebServer
+from tests.stack.web_process import WebServer, stack_server_env
 
 pytestmark = pytest.mark.stack
 
@@ -59,23 +58,7 @@ def is_acceptable(response: requests.Response) -> bool:
 @pytest.fixture
 def server(pg_app, redis_url, tmp_path):
     """gunicorn serving the app on the test database: two workers of eight threads, as deployed."""
-    url, prefix = redis_url
-    env = {
-        **os.environ,
-        "APP_ENV": "testing",
-        "DATABASE_URL": pg_app.config["SQLALCHEMY_DATABASE_URI"],
-        "REDIS_URL": url,
-        "REDIS_KEY_PREFIX": f"{prefix}{os.urandom(4).hex()}:",
-        "SECRET_KEY": os.urandom(32).hex(),
-        "JWT_SECRET_KEY": os.urandom(32).hex(),
-        "RATELIMIT_ENABLED": "false",
-        "PASSWORD_HASH_TIME_COST": "1",
-        "PASSWORD_HASH_MEMORY_KIB": "1024",
-        "WEB_CONCURRENCY": "2",
-        "GUNICORN_THREADS": "8",
-        "LOG_LEVEL": "WARNING",
-    }
-    with WebServer(env, tmp_path / "gunicorn.log") as web:
+    with WebServer(stack_server_env(pg_app, redis_url), tmp_path / "gunicorn.log") as web:
         yield web
 
 

@@ -6,7 +6,6 @@ after it (each test runs its race in several rounds, a new user each); a passwor
 by several requests at once is exchanged by one of them, the others ending its whole session.
 """
 
-import os
 import re
 import threading
 import time
@@ -15,7 +14,7 @@ import pytest
 import requests
 
 from tests.accounts import PASSWORD, bearer, sign_up_over_http
-from tests.stack.web_process import WebServer
+from tests.stack.web_process import WebServer, stack_server_env
 from tests.stack.worker_process import Worker
 
 pytestmark = pytest.mark.stack
@@ -28,28 +27,16 @@ RACE_ON_SECONDS = 0.15  # how long the racers go on after the change answered
 TIMEOUT = 10
 
 
-def server_env(pg_app, redis_url) -> dict:
-    """gunicorn on the test database and Redis: two workers of eight threads, limits off, cheap hashes."""
-    url, prefix = redis_url
-    return {
-        **os.environ, "APP_ENV": "testing", "DATABASE_URL": pg_app.config["SQLALCHEMY_DATABASE_URI"],
-        "REDIS_URL": url, "REDIS_KEY_PREFIX": f"{prefix}{os.urandom(4).hex()}:",
-        "SECRET_KEY": os.urandom(32).hex(), "JWT_SECRET_KEY": os.urandom(32).hex(), "RATELIMIT_ENABLED": "false",
-        "PASSWORD_HASH_TIME_COST": "1", "PASSWORD_HASH_MEMORY_KIB": "1024", "WEB_CONCURRENCY": "2",
-        "GUNICORN_THREADS": "8", "LOG_LEVEL": "WARNING",
-    }
-
-
 @pytest.fixture
 def server(pg_app, redis_url, tmp_path):
-    with WebServer(server_env(pg_app, redis_url), tmp_path / "gunicorn.log") as web:
+    with WebServer(stack_server_env(pg_app, redis_url), tmp_path / "gunicorn.log") as web:
         yield web.url
 
 
 @pytest.fixture
 def mailing_server(pg_app, redis_url, tmp_path):
     """The same server with the mail outbox, and a Celery worker that sends its mail (reset codes)."""
-    env = {**server_env(pg_app, redis_url), "MAIL_BACKEND": "outbox"}
+    env = {**stack_server_env(pg_app, redis_url), "MAIL_BACKEND": "outbox"}
     worker = Worker(env, tmp_path / "worker.log").start()
     try:
         with WebServer(env, tmp_path / "gunicorn.log") as web:

@@ -21,6 +21,19 @@ STOP_TIMEOUT = 10.0
 POLL_SECONDS = 0.05
 
 
+def stack_server_env(pg_app, redis_url) -> dict:
+    """gunicorn on the stack tier's database and Redis, as deployed (two workers of eight threads), with limits off,
+    cheap hashes and a Redis key prefix of its own."""
+    url, prefix = redis_url
+    return {
+        **os.environ, "APP_ENV": "testing", "DATABASE_URL": pg_app.config["SQLALCHEMY_DATABASE_URI"],
+        "REDIS_URL": url, "REDIS_KEY_PREFIX": f"{prefix}{os.urandom(4).hex()}:",
+        "SECRET_KEY": os.urandom(32).hex(), "JWT_SECRET_KEY": os.urandom(32).hex(), "RATELIMIT_ENABLED": "false",
+        "PASSWORD_HASH_TIME_COST": "1", "PASSWORD_HASH_MEMORY_KIB": "1024", "WEB_CONCURRENCY": "2",
+        "GUNICORN_THREADS": "8", "LOG_LEVEL": "WARNING",
+    }
+
+
 class ServerFailed(AssertionError):
     """gunicorn exited, or did not come up in time."""
 
