@@ -1,11 +1,13 @@
-"""An API user as the tests drive one: the test password, the bearer header of a token, signing up."""
+"""An API user as the tests drive one: the test password, the bearer header of a token, signing up, the settled profile."""
 
+import time
 from itertools import count
 
 import requests
 
 PASSWORD = "correct horse"
 SIGNUP = "/api/v1/auth/signup"
+ME = "/api/v1/users/me"
 
 _emails = count(1)
 
@@ -37,3 +39,17 @@ def sign_up_over_http(base_url: str, email: str | None = None, password: str = P
                              timeout=timeout)
     assert response.status_code == 201, response.text
     return response.json()
+
+
+def settled_profile(client, headers: dict, *, timeout: float = 10.0) -> dict:
+    """The profile (read through a Flask test client) once neither of its checks is pending any more."""
+    deadline = time.monotonic() + timeout
+    while True:
+        response = client.get(ME, headers=headers)
+        assert response.status_code == 200, response.json
+        profile = response.json
+        if "pending" not in (profile["email_status"], profile["enrichment_status"]):
+            return profile
+        assert time.monotonic() < deadline, \
+            f"checks did not settle within {timeout}s: {profile['email_status']}, {profile['enrichment_status']}"
+        time.sleep(0.05)

@@ -1,7 +1,6 @@
 """Verification and enrichment end to end on the embedded default: the inline runner calls the fakes over HTTP."""
 
 import logging
-import time
 from datetime import timedelta
 
 import pytest
@@ -11,14 +10,12 @@ from app.core.database import utcnow
 from app.extensions import db
 from app.profile_checks.services import verify_email_attempt
 from app.users.models import User
-from tests.accounts import PASSWORD, bearer, sign_up_on
+from tests.accounts import PASSWORD, bearer, settled_profile, sign_up_on
 from tests.conftest import build_app, provider_config, teardown_app
 from tests.mail.outbox import mailed_code
 from tests.fakes import CLEARBIT_COMBINED, HUNTER_COMBINED, HUNTER_VERIFY, Answer, hunter_error, hunter_verification
 
 ALEX = "alex@example.com"
-FINAL_EMAIL = {"valid", "invalid", "risky", "unknown", "failed", "skipped"}
-FINAL_ENRICHMENT = {"found", "not_found", "failed", "skipped", "unconfirmed"}
 
 
 @pytest.fixture
@@ -36,18 +33,6 @@ def sign_up_confirmed(client, email=ALEX, name=None):
     confirmed = client.post("/api/v1/auth/email/confirm", json={"code": mailed_code(client, email)}, headers=headers)
     assert confirmed.status_code == 200, confirmed.json
     return user, headers
-
-
-def settled_profile(client, headers, *, timeout=10.0):
-    """Poll the profile until both checks reach a final status."""
-    deadline = time.monotonic() + timeout
-    while True:
-        profile = client.get("/api/v1/users/me", headers=headers).json
-        if profile["email_status"] in FINAL_EMAIL and profile["enrichment_status"] in FINAL_ENRICHMENT:
-            return profile
-        if time.monotonic() > deadline:
-            raise AssertionError(f"checks did not settle: {profile['email_status']}, {profile['enrichment_status']}")
-        time.sleep(0.02)
 
 
 def test_without_keys_both_checks_are_skipped_and_nothing_is_called(tmp_path, providers):

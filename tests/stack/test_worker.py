@@ -14,8 +14,8 @@ import pytest
 from sqlalchemy import text
 
 from app.extensions import db
-from tests.accounts import PASSWORD, sign_up_on
-from tests.conftest import build_app, provider_config, teardown_app
+from tests.accounts import PASSWORD, settled_profile, sign_up_on
+from tests.conftest import build_app, empty_tables, provider_config, teardown_app
 from tests.fakes import CLEARBIT_COMBINED, HUNTER_COMBINED, HUNTER_VERIFY, Answer, hunter_verification
 from tests.stack.worker_process import Worker, worker_env
 from tasks.celery_app import CeleryQueue
@@ -78,17 +78,10 @@ def stack(postgres_schema, redis_url, providers, tmp_path):
     url, prefix = redis_url
     stack = Stack(postgres_schema, url, f"{prefix}{uuid.uuid4().hex[:8]}:", providers, tmp_path)
     try:
-        truncate_tables(stack.app())
+        empty_tables(stack.app())
         yield stack
     finally:
         stack.close()
-
-
-def truncate_tables(app):
-    with app.app_context():
-        tables = ", ".join(table.name for table in db.metadata.sorted_tables)
-        db.session.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-        db.session.commit()
 
 
 # --- helpers -----------------------------------------------------------------------------------
@@ -115,17 +108,6 @@ def wait_until(condition, what: str, timeout: float = DEADLINE):
         if time.monotonic() > deadline:
             pytest.fail(f"timed out after {timeout}s waiting for {what}; last seen: {value!r}")
         time.sleep(POLL_SECONDS)
-
-
-def settled_profile(client, headers, timeout: float = DEADLINE) -> dict:
-    """The profile once neither check is pending any more."""
-    def settled():
-        response = client.get("/api/v1/users/me", headers=headers)
-        assert response.status_code == 200, response.json
-        profile = response.json
-        return profile if "pending" not in (profile["email_status"], profile["enrichment_status"]) else None
-
-    return wait_until(settled, "both profile checks to end", timeout)
 
 
 def user_row(app, user_id: int) -> dict:
@@ -161,7 +143,7 @@ def test_signup_is_verified_and_enriched_by_the_real_worker(stack):
     assert user["name"] is None
     assert confirm_address(client, headers, "alex@example.com")["email_confirmed"] is True
 
-    profile = settled_profile(client, headers)
+    profile = settled_profile(client, headers, timeout=DEADLINE)
     assert (profile["email_status"], profile["enrichment_status"]) == ("valid", "found")
     assert profile["name"] == "Alex MacCaw"  # the empty name, filled from the enrichment
     assert profile["enrichment"]["full_name"] == "Alex MacCaw"
@@ -261,7 +243,7 @@ def test_a_task_whose_worker_was_killed_is_delivered_again_and_completes(stack):
     time.sleep(max(0.0, call_seen_at + VISIBILITY_TIMEOUT + 0.5 - time.monotonic()))
     stack.worker(HUNTER_TIMEOUT_SECONDS=10, CELERY_VISIBILITY_TIMEOUT=VISIBILITY_TIMEOUT)
 
-    profile = settled_profile(client, headers)
+    profile = settled_profile(client, headers, timeout=DEADLINE)
     assert (profile["email_status"], profile["enrichment_status"]) == ("valid", "unconfirmed")  # nothing lost
     assert len(calls_for(providers, HUNTER_VERIFY, email)) == 2  # the killed call, and the redelivered one
     assert calls_for(providers, CLEARBIT_COMBINED, email) == []  # enrichment waits for the address's proof
@@ -336,7 +318,7 @@ def test_a_signup_with_the_broker_down_is_saved_and_resumed_later(stack):
     assert result.exit_code == 0, result.output
     assert "queued checks for 1 user" in result.output
 
-    profile = settled_profile(live_app.test_client(), headers)
+    profile = settled_profile(live_app.test_client(), headers, timeout=DEADLINE)
     assert (profile["email_status"], profile["enrichment_status"]) == ("valid", "unconfirmed")
     assert len(calls_for(stack.providers, HUNTER_VERIFY, email)) == 1
 
@@ -344,7 +326,7 @@ def test_a_signup_with_the_broker_down_is_saved_and_resumed_later(stack):
     live_client = live_app.test_client()
     assert live_client.post("/api/v1/auth/email/code", headers=headers).status_code == 202
     confirm_address(live_client, headers, email)
-    assert settled_profile(live_client, headers)["enrichment_status"] == "found"
+    assert settled_profile(live_client, headers, timeout=DEADLINE)["enrichment_status"] == "found"
     assert len(calls_for(stack.providers, CLEARBIT_COMBINED, email)) == 1
 
 
