@@ -10,7 +10,7 @@ import pytest
 
 from app.core.logs import RequestIdFilter, StderrHandler, attach, configure_logging
 from app.integrations.http import RedactSecrets, install_log_redaction
-from tests.accounts import PASSWORD
+from tests.accounts import PASSWORD, bearer
 from tests.conftest import provider_config
 from tests.core.test_request_ids import captured_lines, wait_for
 from tests.mail.outbox import mailed_code
@@ -66,8 +66,7 @@ def test_provider_call_lines_keep_their_fields_and_never_their_key(make_app, pro
         assert response.status_code == 201
         # Enrichment waits for the address to be confirmed: its call carries the confirmation's id.
         confirmed = client.post("/api/v1/auth/email/confirm", json={"code": mailed_code(client, "ann@example.com")},
-                                headers={"X-Request-ID": "confirm-3",
-                                         "Authorization": f"Bearer {response.json['access_token']}"})
+                                headers={"X-Request-ID": "confirm-3", **bearer(response.json["access_token"])})
         assert confirmed.status_code == 200
         calls = wait_for(lambda: [r for r in parsed(lines()) if r["message"].startswith("provider_call")][:2]
                          if sum(r["message"].startswith("provider_call") for r in parsed(lines())) >= 2 else None)

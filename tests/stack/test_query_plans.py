@@ -22,6 +22,7 @@ import pytest
 from sqlalchemy import event, text
 
 from app.extensions import db
+from tests.accounts import bearer
 from tests.conftest import build_app, teardown_app
 
 pytestmark = pytest.mark.stack
@@ -212,7 +213,7 @@ def is_too_large_to_scan(table: str, rows: dict[str, float]) -> bool:
 
 @pytest.mark.parametrize("case", CASES)
 def test_list_query_never_scans_a_large_table(seeded, case):
-    client, headers = seeded.app.test_client(), {"Authorization": f"Bearer {seeded.token}"}
+    client, headers = seeded.app.test_client(), bearer(seeded.token)
     requests = CASES[case](seeded)
     statements = captured_statements(seeded.app, lambda: requests(client, headers))
     assert statements, f"{case}: no SELECT was captured"
