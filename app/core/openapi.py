@@ -29,7 +29,8 @@ VALIDATION_DESCRIPTION = ("`validation_error`: a value breaks the schema (missin
                           "the messages by field in `fields`")
 
 
-def error_response(error_schema, status: int, code: str, when: str) -> dict:
+def error_component(error_schema, status: int, code: str, when: str) -> dict:
+    """The OpenAPI response documenting the error ``code`` (an example message made from ``when``)."""
     return {
         "description": f"`{code}`: {when}",
         "content": {"application/json": {
@@ -40,7 +41,8 @@ def error_response(error_schema, status: int, code: str, when: str) -> dict:
 
 
 def request_error_responses(error_schema) -> dict[str, dict]:
-    responses = {name: error_response(error_schema, *error) for name, error in REQUEST_ERRORS.items()}
+    """The response components of ``REQUEST_ERRORS`` and of validation errors, by name."""
+    responses = {name: error_component(error_schema, *error) for name, error in REQUEST_ERRORS.items()}
     responses[VALIDATION_RESPONSE] = {
         "description": VALIDATION_DESCRIPTION,
         "content": {"application/json": {"schema": error_schema, "example": {"error": {

@@ -83,6 +83,7 @@ def streams_served_here(view):
 
 @blp.route("")
 class Events(MethodView):
+    # The credential last: checking a ticket spends it, so the query and the process are checked first.
     @blp.doc(responses={"200": STREAM_RESPONSE})
     @blp.arguments(schemas.StreamArgsSchema, location="query")
     @streams_served_here
