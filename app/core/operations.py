@@ -31,8 +31,11 @@ class Auth:
 
 def declare(blueprint, view, *, auth: Auth | None, errors: Iterable) -> Callable:
     """``view`` guarded by ``auth`` and documented with ``auth`` and ``errors`` (see ``Blueprint.operation``)."""
+    responses = error_responses(errors)
+    if auth is not None and 401 in responses:
+        raise ValueError("an operation with auth= has its 401 documented by it: list no 401 error beside it")
     documented = view
-    for status, response in error_responses(errors).items():
+    for status, response in responses.items():
         documented = blueprint.alt_response(status, schema=ErrorSchema, **response)(documented)
     if auth is not None:
         documented = blueprint.alt_response(401, auth.refused)(documented)
