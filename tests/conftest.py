@@ -106,7 +106,7 @@ def sign_up(client):
 
 @pytest.fixture
 def signup(sign_up):
-    """``sign_up`` under its old name, until tests/chat, core/test_docs and core/test_security_headers say ``sign_up``."""
+    """``sign_up`` under its old name, until tests/chat says ``sign_up`` (the other tests have moved)."""
     return sign_up
 
 
