@@ -11,13 +11,9 @@ load_dotenv()
 
 
 def prepare_metrics_directory() -> None:
-    """Multiprocess mode of prometheus_client: every worker writes its samples to PROMETHEUS_MULTIPROC_DIR.
+    """Create or empty PROMETHEUS_MULTIPROC_DIR (or make a private one) once per master, a reload included.
 
-    Done here, when the master reads this file: before it loads the app (preload_app), whose first import
-    of prometheus_client picks the mode, and before any worker forks. A directory given by the environment
-    is created, or emptied of the sample files a previous run left; without one, the master makes a
-    private one and removes it at exit (on_exit). gunicorn reads this file again on a reload (SIGHUP): the
-    master's pid marks the directory as prepared, so a reload keeps the counts.
+    Run as the master reads this file: prometheus_client picks its mode at its first import, in the preloaded app.
     """
     if os.environ.get("AGORA_METRICS_PREPARED_BY") == str(os.getpid()):
         return
@@ -49,11 +45,8 @@ def whole_number(name: str, default: int) -> int:
 
 
 bind = os.environ.get("BIND", "127.0.0.1:8000")
-# fakeredis lives inside one process: without REDIS_URL every request must reach it, so the embedded
-# default is one process of 32 threads (each open live stream holds one). With Redis, 2 x cores + 1
-# sync processes: a threaded process keeps the keep-alive connections it accepted while others idle,
-# a sync one takes a connection only when free (bench/README.md has the measurements). Sync
-# processes are held up by slow clients: run them behind a buffering proxy (nginx), as gunicorn asks.
+# Without REDIS_URL, fakeredis lives in one process: one process of 32 threads (an open stream holds one).
+# With Redis, 2 x cores + 1 sync processes, behind a buffering proxy (bench/README.md has the measurements).
 SHARED_REDIS = bool(os.environ.get("REDIS_URL"))
 CORES = os.cpu_count() or 1
 workers = whole_number("WEB_CONCURRENCY", 2 * CORES + 1 if SHARED_REDIS else 1)

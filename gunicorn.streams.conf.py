@@ -25,7 +25,7 @@ api = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(api)  # loads .env, checks WEB_CONCURRENCY and the like, prepares the metrics directory
 
 bind = os.environ.get("STREAMS_BIND", "127.0.0.1:8002")
-# One process reads the fan-out once and held 10,000 streams on one core (issue 27): scale by adding
+# One process reads the fan-out once (docs/operations-live.md has its measurement): scale by adding
 # processes, here or on other hosts behind the proxy.
 workers = api.whole_number("STREAMS_CONCURRENCY", 1)
 worker_class = "gevent"

@@ -44,10 +44,8 @@ def keep_alive_session(base_url: str) -> requests.Session:
 class AgoraClient:
     """Calls with a timeout, retried with backoff on connection errors and 502-504; a 429 is waited out.
 
-    A 429 (a limit of the server's) says the request was not done: the client waits the
-    ``Retry-After`` it names, tells ``on_limit(seconds, method, path, code)`` first, and sends it
-    again, without spending a retry. A client is used by one thread at a time: its session keeps
-    one connection alive for every call.
+    A 429 means the request was not done: after ``on_limit(seconds, method, path, code)`` the client
+    waits its ``Retry-After`` and sends it again, without spending a retry. One thread at a time.
     """
 
     def __init__(self, base_url: str, *, timeout: float = 10.0, retries: int = 4, backoff: float = 0.2,

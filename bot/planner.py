@@ -1,19 +1,8 @@
-"""The liking rules of SPEC 8, step 3, as pure and deterministic code over in-memory state.
+"""The liking rules of SPEC 8, step 3 (docs/bot.md states them), as pure and deterministic code.
 
-- The next liker is the user with the most posts who has not reached ``max_likes`` (ties: the
-  earlier signup); they like until they reach it.
-- Each like picks uniformly at random among the posts that are not their own, not yet liked
-  by them, and whose authors still have at least one post with 0 likes.
-- When no post has 0 likes, the liking stops. A user with nothing left to like is passed
-  over, so the liking always ends.
-
-Post counts do not change while liking, so the liker order is fixed: one pass over the users
-sorted by (most posts, earliest signup). A user passed over can never become able to like
-again (the candidates only shrink), so passing them over is final.
-
-The candidate pool (every post of every author with a zero-like post) is an array with O(1)
-removal, and an author leaves it once, when their last zero-like post gets its first like:
-the whole run costs O(posts + likes) expected, never a scan of all posts per like.
+Post counts do not change while liking, so the liker order is fixed, and a user passed over stays
+passed over (the candidates only shrink). The candidate pool has O(1) removal: a run costs
+O(posts + likes), never a scan of all posts per like.
 """
 
 import random

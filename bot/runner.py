@@ -1,11 +1,7 @@
 """The bot's phases over HTTP: sign up and log in, post, then like by the planner's rules; then a summary.
 
-Each phase runs on ``concurrency`` worker threads, each with its own client whose session keeps
-one connection alive for the whole run. Users are ordered as the server recorded their signups.
-Likes are planned in full first, by the rules; the server's answers never feed back into the
-plan, so the final set of likes is exactly the plan. The plan is sent one user's run at a time:
-the likes of a run go out concurrently, and the next run starts only once every like of the one
-before has been answered, so the server's record (by ``created_at``) keeps the rules' order too.
+Each phase runs on ``concurrency`` threads, each with its own client and kept-alive connection.
+The likes are planned in full, then sent one user's run at a time (docs/bot.md says why).
 """
 
 import json
@@ -137,14 +133,12 @@ class Runner:
     def like_posts(self) -> LikePlanner:
         """Plan every like by the rules, then send it one user's run at a time; each like must be new (201).
 
-        The planner decides every like from its own state and no answer feeds back into it, so the
-        likes stored are exactly the plan. Within a run the likes commute (distinct posts of one
-        liker) and go out concurrently; a barrier between runs keeps each user's likes stored as one
-        run, in the rules' order of likers.
+        Within a run the likes go out concurrently (distinct posts of one liker); the barrier between
+        runs keeps the server's record in the rules' order of likers.
         """
         planner = LikePlanner([PlannerUser(user.id, user.post_ids) for user in self.users],
                               self.config.max_likes_per_user, self.rng)
-        self.planned_likes = list(planner.likes())  # pure and fast: about 50 ms for 20,000 likes
+        self.planned_likes = list(planner.likes())  # pure and fast (bench/README.md has the measurement)
         token_of = {user.id: user.token for user in self.users}
 
         def like(client: AgoraClient, planned: tuple[int, int]) -> None:

@@ -1,10 +1,7 @@
-"""The bot's in-process server: a small threaded WSGI server that keeps connections alive.
+"""The bot's in-process server: a small threaded HTTP/1.1 WSGI server that keeps connections alive.
 
-werkzeug's development server (3.x) answers every request with ``Connection: close``, so each
-bot request paid a TCP connect, an accept and a new server thread. This server speaks HTTP/1.1
-with persistent connections, one thread per connection, for the bot on loopback: request
-bodies come by Content-Length (no chunked uploads), and each response is buffered so it goes
-out in one write with its Content-Length.
+werkzeug's development server closes every connection, so each bot request paid a connect and a new
+thread. For loopback only: bodies by Content-Length (no chunked uploads), responses buffered.
 """
 
 import email.utils

@@ -8,10 +8,9 @@ from dataclasses import dataclass
 class BackgroundTask:
     """A function of the services run off the request, on a queue, under a name workers know it by.
 
-    A ``retried`` function takes ``attempt=`` (1, 2, ...) and returns an ``Outcome``: while it is
-    not final, the task runs again after ``outcome.retry_in`` seconds (the rules cap the attempts).
-    ``every_seconds`` makes beat run it periodically (Celery only: the embedded default has no beat).
-    ``provider`` names, from the app's configuration, the provider a run calls (a metric label).
+    ``retried``: it takes ``attempt=`` and returns an ``Outcome``, run again after ``retry_in`` until final.
+    ``every_seconds``: beat runs it periodically (Celery only).
+    ``provider(config)``: the provider a run calls (a metric label).
     """
 
     name: str

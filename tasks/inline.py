@@ -1,11 +1,7 @@
 """The broker-less default: the registry's tasks on thread pools of the web process, retries on timers.
 
-One pool per queue, as with Celery workers: a slow provider never holds up SMS delivery. A retry
-is scheduled on a timer, so backoff is real here too. Work still queued when the process exits is
-lost (that is what a broker is for); ``flask profile-checks resume`` queues pending checks again.
-
-A run carries the id of the request that queued it (its log lines show it, retries included) and is
-counted in the same task metrics as a Celery run: success, retry or failure, and its duration.
+One pool per queue, as with Celery workers: a slow provider never holds up SMS delivery. Work still
+queued at exit is lost (that is what a broker is for); ``flask profile-checks resume`` queues it again.
 """
 
 import atexit

@@ -1,17 +1,7 @@
 """What Celery adds to a task run: the request id that queued it, its metrics, its log format, the worker's /metrics.
 
-- ``before_task_publish`` (the web process, or a worker queueing a retry) puts the current request id
-  in the message's ``agora_request_id`` header;
-- ``task_prerun`` / ``task_postrun`` (the worker's pool process) make it the current id for the run's
-  log lines, then clear it, and record the run's outcome and duration;
-- ``after_setup_logger`` / ``after_setup_task_logger`` give Celery's own handlers the request id and
-  LOG_FORMAT (Celery keeps its text layout, with ``[<request id>]`` after the level);
-- ``worker_init`` (the worker's main process, before it starts its pool) serves the worker's metrics on
-  WORKER_METRICS_PORT when it is set: the pool's processes write their samples to PROMETHEUS_MULTIPROC_DIR,
-  and the main process's server adds them up, as gunicorn's workers do for the web's /metrics.
-
-Every handler is connected once per process (``dispatch_uid``); the settings they read are those of the
-last app installed, as there is one app per worker process.
+docs/operations.md describes each. Every handler is connected once per process (``dispatch_uid``) and
+reads the settings of the last app installed: there is one app per worker process.
 """
 
 import logging
