@@ -5,6 +5,8 @@ from itertools import count
 
 import requests
 
+from app.auth.tokens import issue_tokens
+
 PASSWORD = "correct horse"
 SIGNUP = "/api/v1/auth/signup"
 ME = "/api/v1/users/me"
@@ -15,6 +17,12 @@ _emails = count(1)
 def bearer(token: str) -> dict:
     """The Authorization header that presents ``token``."""
     return {"Authorization": f"Bearer {token}"}
+
+
+def headers_for(app, user_id: int) -> dict:
+    """The headers of a fresh access token for ``user_id``, minted by ``app`` (no signup, no request)."""
+    with app.app_context():
+        return bearer(issue_tokens(user_id)["access_token"])
 
 
 def sign_up_answer(client, email: str | None = None, password: str = PASSWORD, name: str | None = None) -> dict:

@@ -13,10 +13,9 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from app import create_app
-from app.auth.tokens import issue_tokens
 from app.core.settings import NAMES
 from app.extensions import db
-from tests.accounts import bearer, sign_up_on
+from tests.accounts import headers_for, sign_up_on
 from tests.errors import new_user_id
 from tests.fakes import FakeProviderServer
 
@@ -105,20 +104,9 @@ def sign_up(client):
 
 
 @pytest.fixture
-def signup(sign_up):
-    """``sign_up`` under its old name, until tests/chat says ``sign_up`` (the other tests have moved)."""
-    return sign_up
-
-
-@pytest.fixture
 def auth_headers(app):
     """Headers carrying a fresh access token for a user id."""
-
-    def auth_headers(user_id: int) -> dict:
-        with app.app_context():
-            return bearer(issue_tokens(user_id)["access_token"])
-
-    return auth_headers
+    return partial(headers_for, app)
 
 
 # --- a real browser: Debian's Chromium driven by Playwright ------------------------------------

@@ -23,6 +23,7 @@ import pytest
 from sqlalchemy import event
 
 from app.extensions import db
+from tests.accounts import sign_up_answer
 
 STATEMENT_KINDS = ("SELECT", "INSERT", "UPDATE", "DELETE", "WITH")
 
@@ -100,13 +101,10 @@ def world(client):
 
 def make_world(client) -> World:
     """The data every case starts from, made through the API."""
-    def signup(name):
-        response = client.post("/api/v1/auth/signup", json={"email": f"{name.lower()}@example.com",
-                                                           "password": "correct horse", "name": name})
-        assert response.status_code == 201, response.json
-        return response.json
+    def sign_up(name):
+        return sign_up_answer(client, f"{name.lower()}@example.com", name=name)
 
-    author, reader = signup("Author"), signup("Reader")
+    author, reader = sign_up("Author"), sign_up("Reader")
     made = World(client, author, reader, [], 0)
     made.posts = [made.call("POST", "/api/v1/posts", author, {"body": f"post {n}"}).json["id"] for n in range(25)]
     for post_id in made.posts[-3:]:
@@ -114,7 +112,7 @@ def make_world(client) -> World:
     assert made.call("POST", "/api/v1/users/me/invite", reader,
                      {"invite_code": author["user"]["invite_code"]}).status_code == 200
     for n in range(3):
-        assert made.call("POST", "/api/v1/users/me/invite", signup(f"Referral{n}"),
+        assert made.call("POST", "/api/v1/users/me/invite", sign_up(f"Referral{n}"),
                          {"invite_code": reader["user"]["invite_code"]}).status_code == 200
     made.conversation_id = made.call("POST", "/api/v1/conversations", reader,
                                      {"title": "Chat", "participant_ids": [author["user"]["id"]]}).json["id"]
@@ -197,7 +195,7 @@ def mark_read(world):
     return lambda: world.call("POST", f"{path}/read", world.reader, {"message_id": message_id}), 200
 
 
-def signup(world):
+def sign_up(world):
     body = {"email": "new.member@example.com", "password": "plum tractor sings", "name": "New"}
     return lambda: world.call("POST", "/api/v1/auth/signup", json=body), 201
 
@@ -223,7 +221,7 @@ CASES = [
     within(messages_page_of_a_new_conversation, 2),  # no rows: is it mine?
     within(one_conversation, 1),                # 2 before issue 28: the conversation, its participants
     within(mark_read, 2),                       # the marker's UPDATE ... RETURNING, the unread count
-    within(signup, 3),                          # 4 and a savepoint: email check, insert, the profile's two
+    within(sign_up, 3),                          # 4 and a savepoint: email check, insert, the profile's two
 ]
 
 
@@ -254,7 +252,4 @@ def test_the_conversation_list_runs_as_many_statements_for_many_conversations_as
 
 
 def make_user(world, name):
-    response = world.client.post("/api/v1/auth/signup", json={"email": f"{name.lower()}@example.com",
-                                                               "password": "correct horse", "name": name})
-    assert response.status_code == 201, response.json
-    return response.json
+    return sign_up_answer(world.client, f"{name.lower()}@example.com", name=name)

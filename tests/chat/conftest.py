@@ -4,10 +4,10 @@ import pytest
 
 
 @pytest.fixture
-def ann(signup):
-    return signup(name="Ann")
+def ann(sign_up):
+    return sign_up(name="Ann")
 
 
 @pytest.fixture
-def bob(signup):
-    return signup(name="Bob")
+def bob(sign_up):
+    return sign_up(name="Bob")

@@ -72,9 +72,9 @@ def test_conversations_need_a_token(client):
     assert client.get(CONVERSATIONS).json["error"]["code"] == "authorization_required"
 
 
-def test_i_list_only_my_conversations_newest_first(client, ann, bob, signup):
-    carol, carol_headers = signup(name="Carol")
-    dave, _ = signup(name="Dave")
+def test_i_list_only_my_conversations_newest_first(client, ann, bob, sign_up):
+    carol, carol_headers = sign_up(name="Carol")
+    dave, _ = sign_up(name="Dave")
     first = start(client, ann[1], "first", [bob[0]["id"]])
     start(client, carol_headers, "not mine", [dave["id"]])
     second = start(client, bob[1], "second", [ann[0]["id"]])
@@ -85,8 +85,8 @@ def test_i_list_only_my_conversations_newest_first(client, ann, bob, signup):
     assert [item["id"] for item in page["items"] + rest["items"]] == [second["id"], first["id"]]
 
 
-def test_someone_elses_conversation_looks_like_none_at_all(client, ann, bob, signup):
-    carol, _ = signup(name="Carol")
+def test_someone_elses_conversation_looks_like_none_at_all(client, ann, bob, sign_up):
+    carol, _ = sign_up(name="Carol")
     conversation = start(client, ann[1], participant_ids=[carol["id"]])
     theirs = client.get(f"{CONVERSATIONS}/{conversation['id']}", headers=bob[1])
     missing = client.get(f"{CONVERSATIONS}/424242", headers=bob[1])

@@ -44,8 +44,8 @@ def test_the_others_keep_the_conversation_without_me(client, ann, bob, plans):
     assert client.post(f"{CONVERSATIONS}/{plans}/messages", json={"body": "bye"}, headers=ann[1]).status_code == 201
 
 
-def test_leaving_twice_a_stranger_and_an_unknown_id_are_the_same_404(client, ann, bob, plans, signup):
-    _, carol_headers = signup(name="Carol")
+def test_leaving_twice_a_stranger_and_an_unknown_id_are_the_same_404(client, ann, bob, plans, sign_up):
+    _, carol_headers = sign_up(name="Carol")
     assert leave(client, bob[1], plans).status_code == 204
     answers = [leave(client, bob[1], plans), leave(client, carol_headers, plans), leave(client, bob[1], 424242)]
     assert {answer.status_code for answer in answers} == {404}

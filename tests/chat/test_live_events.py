@@ -17,8 +17,8 @@ def kept(app, user_id: int) -> list[tuple[str, dict]]:
 
 
 @pytest.fixture
-def eve(signup):
-    return signup(name="Eve")
+def eve(sign_up):
+    return sign_up(name="Eve")
 
 
 def test_a_new_conversation_is_sent_to_every_participant_as_answered(client, app, ann, bob, eve):

@@ -111,9 +111,9 @@ def test_reading_another_conversations_message_is_422(client, ann, bob, plans):
     assert shown(client, ann[1], plans)["last_read_message_id"] is None
 
 
-def test_reading_a_conversation_not_mine_is_404_alike_for_none(client, ann, bob, signup, plans):
+def test_reading_a_conversation_not_mine_is_404_alike_for_none(client, ann, bob, sign_up, plans):
     message_id = posted(client, bob[1], plans)["message"]["id"]
-    stranger = signup(name="Eve")
+    stranger = sign_up(name="Eve")
     for conversation_id, headers in ((plans, stranger[1]), (plans + 1000, ann[1])):
         response = read(client, headers, conversation_id, message_id)
         assert (response.status_code, response.json["error"]["code"]) == (404, "conversation_not_found")

@@ -4,10 +4,10 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from app.auth.tokens import issue_tokens
 from sqlalchemy import text
 
 from app.extensions import db
+from tests.accounts import PASSWORD, headers_for
 from tests.factories import PostFactory, UserFactory
 
 pytestmark = pytest.mark.stack
@@ -44,11 +44,6 @@ def request(method, path, headers=None, json=None):
     return call
 
 
-def bearer(app, user_id: int) -> dict:
-    with app.app_context():
-        return {"Authorization": f"Bearer {issue_tokens(user_id)['access_token']}"}
-
-
 def make_post_and_likers(app, likers: int) -> tuple[int, list[int]]:
     with app.app_context():
         post = PostFactory()
@@ -71,7 +66,7 @@ def like_state(app, post_id: int) -> tuple[int, int]:
 
 def test_same_user_liking_at_once_leaves_one_like(pg_app):
     post_id, (user_id,) = make_post_and_likers(pg_app, 1)
-    headers = bearer(pg_app, user_id)
+    headers = headers_for(pg_app, user_id)
 
     results = run_together(pg_app, [request("POST", f"/api/v1/posts/{post_id}/like", headers)] * THREADS)
 
@@ -88,7 +83,7 @@ def test_same_user_liking_at_once_leaves_one_like(pg_app):
 
 def test_different_users_liking_at_once_are_all_counted(pg_app):
     post_id, user_ids = make_post_and_likers(pg_app, THREADS)
-    calls = [request("POST", f"/api/v1/posts/{post_id}/like", bearer(pg_app, user_id)) for user_id in user_ids]
+    calls = [request("POST", f"/api/v1/posts/{post_id}/like", headers_for(pg_app, user_id)) for user_id in user_ids]
 
     results = run_together(pg_app, calls)
 
@@ -101,7 +96,7 @@ def test_different_users_liking_at_once_are_all_counted(pg_app):
 def test_concurrent_likes_and_unlikes_keep_count_equal_to_rows(pg_app):
     post_id, user_ids = make_post_and_likers(pg_app, THREADS)
     path = f"/api/v1/posts/{post_id}/like"
-    headers = {user_id: bearer(pg_app, user_id) for user_id in user_ids}
+    headers = {user_id: headers_for(pg_app, user_id) for user_id in user_ids}
     starts_liked = user_ids[1::2]  # half the users already like the post
     with pg_app.test_client() as client:
         for user_id in starts_liked:
@@ -137,7 +132,7 @@ def test_concurrent_signups_with_one_email_create_one_user(pg_app):
         for i in range(THREADS)
     ]
     calls = [
-        request("POST", "/api/v1/auth/signup", json={"email": email, "password": "correct horse"})
+        request("POST", "/api/v1/auth/signup", json={"email": email, "password": PASSWORD})
         for email in variants
     ]
 
@@ -162,7 +157,7 @@ def test_concurrent_signups_with_one_email_create_one_user(pg_app):
 def test_concurrent_wrong_passwords_never_overshoot_the_login_limit(pg_app):
     limit = pg_app.config["LOGIN_FAILURES_PER_ACCOUNT_AND_ADDRESS"]
     with pg_app.test_client() as client:
-        assert client.post("/api/v1/auth/signup", json={"email": "ann@example.com", "password": "correct horse"}
+        assert client.post("/api/v1/auth/signup", json={"email": "ann@example.com", "password": PASSWORD}
                            ).status_code == 201
     calls = [request("POST", "/api/v1/auth/login", json={"email": "ann@example.com", "password": "wrong guess"})
              for _ in range(THREADS)]

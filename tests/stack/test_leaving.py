@@ -6,7 +6,8 @@ from sqlalchemy import func, select
 from app.chat.models import Conversation
 from app.extensions import db
 from tests.factories import UserFactory
-from tests.stack.test_concurrency import bearer, run_together
+from tests.accounts import headers_for
+from tests.stack.test_concurrency import run_together
 
 pytestmark = pytest.mark.stack
 
@@ -16,7 +17,7 @@ ROUNDS = 10
 def test_the_last_two_leaving_at_once_delete_the_conversation(pg_app):
     with pg_app.app_context():
         ann, bob = UserFactory().id, UserFactory().id
-    headers = [bearer(pg_app, ann), bearer(pg_app, bob)]
+    headers = [headers_for(pg_app, ann), headers_for(pg_app, bob)]
     client = pg_app.test_client()
     for _ in range(ROUNDS):
         conversation = client.post("/api/v1/conversations", headers=headers[0],

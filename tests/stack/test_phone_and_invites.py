@@ -6,7 +6,8 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.users.models import User
 from tests.factories import UserFactory, issue_code
-from tests.stack.test_concurrency import THREADS, bearer, request, run_together
+from tests.accounts import headers_for
+from tests.stack.test_concurrency import THREADS, request, run_together
 
 pytestmark = pytest.mark.stack
 
@@ -46,7 +47,7 @@ def test_concurrent_activations_by_one_user_leave_one_referral(pg_app):
         owners = UserFactory.create_batch(THREADS)
         me = UserFactory()
         codes = [owner.invite_code for owner in owners]
-        headers = bearer(pg_app, me.id)
+        headers = headers_for(pg_app, me.id)
         my_id = me.id
     results = run_together(pg_app, [request("POST", "/api/v1/users/me/invite", headers=headers,
                                             json={"invite_code": code}) for code in codes])
@@ -63,9 +64,9 @@ def test_two_users_activating_each_others_codes_at_once_never_form_a_cycle(pg_ap
     for _ in range(5):
         with pg_app.app_context():
             a, b = UserFactory(), UserFactory()
-            calls = [request("POST", "/api/v1/users/me/invite", headers=bearer(pg_app, a.id),
+            calls = [request("POST", "/api/v1/users/me/invite", headers=headers_for(pg_app, a.id),
                              json={"invite_code": b.invite_code}),
-                     request("POST", "/api/v1/users/me/invite", headers=bearer(pg_app, b.id),
+                     request("POST", "/api/v1/users/me/invite", headers=headers_for(pg_app, b.id),
                              json={"invite_code": a.invite_code})]
             ids = (a.id, b.id)
         results = run_together(pg_app, calls)
@@ -79,7 +80,7 @@ def test_two_users_activating_each_others_codes_at_once_never_form_a_cycle(pg_ap
 def test_a_cycle_of_four_cannot_close_under_concurrency(pg_app):
     with pg_app.app_context():
         users = UserFactory.create_batch(4)
-        calls = [request("POST", "/api/v1/users/me/invite", headers=bearer(pg_app, user.id),
+        calls = [request("POST", "/api/v1/users/me/invite", headers=headers_for(pg_app, user.id),
                          json={"invite_code": users[(n + 1) % 4].invite_code}) for n, user in enumerate(users)]
     results = run_together(pg_app, calls)
     assert sorted(status for status, _ in results) == [200, 200, 200, 422]

@@ -11,7 +11,7 @@ from app.chat.models import Message
 from app.extensions import db
 from app.users.models import User
 from tests.factories import UserFactory
-from tests.stack.test_concurrency import bearer
+from tests.accounts import headers_for
 
 pytestmark = pytest.mark.stack
 
@@ -22,7 +22,7 @@ def test_concurrent_messages_give_exact_points_and_one_congratulation_per_ten(pg
     pg_app.config["RATELIMIT_ENABLED"] = False  # 100 messages at once: about points, not MESSAGES_PER_MINUTE
     with pg_app.app_context():
         user_id, other_id = UserFactory(name="Ann").id, UserFactory(name="Bob").id
-    headers = bearer(pg_app, user_id)
+    headers = headers_for(pg_app, user_id)
     client = pg_app.test_client()
     conversations = [client.post("/api/v1/conversations", json={"title": title, "participant_ids": [other_id]},
                                  headers=headers).json["id"] for title in ("one", "two")]

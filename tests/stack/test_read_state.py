@@ -9,7 +9,7 @@ from sqlalchemy import select
 from app.chat.models import Message, Participant
 from app.extensions import db
 from tests.factories import UserFactory
-from tests.stack.test_concurrency import bearer
+from tests.accounts import headers_for
 
 pytestmark = pytest.mark.stack
 
@@ -33,7 +33,7 @@ def test_concurrent_posting_keeps_last_message_and_unread_counts_exact(pg_app):
     with pg_app.app_context():
         writers = [UserFactory(name=f"Writer {n}").id for n in range(THREADS)]
         reader = UserFactory(name="Reader").id
-    headers = {user_id: bearer(pg_app, user_id) for user_id in [*writers, reader]}
+    headers = {user_id: headers_for(pg_app, user_id) for user_id in [*writers, reader]}
     client = pg_app.test_client()
     conversation = client.post("/api/v1/conversations", json={"title": "busy", "participant_ids": [*writers[1:], reader]},
                                headers=headers[writers[0]]).json["id"]
@@ -69,7 +69,7 @@ def test_concurrent_read_markers_only_move_forward(pg_app):
     pg_app.config["RATELIMIT_ENABLED"] = False
     with pg_app.app_context():
         writer, reader = UserFactory(name="Writer").id, UserFactory(name="Reader").id
-    headers = {writer: bearer(pg_app, writer), reader: bearer(pg_app, reader)}
+    headers = {writer: headers_for(pg_app, writer), reader: headers_for(pg_app, reader)}
     client = pg_app.test_client()
     conversation = client.post("/api/v1/conversations", json={"title": "read", "participant_ids": [reader]},
                                headers=headers[writer]).json["id"]
@@ -103,7 +103,7 @@ def test_concurrent_posting_across_shared_conversations_keeps_every_list_in_acti
     with pg_app.app_context():
         writers = [UserFactory(name=f"Writer {n}").id for n in range(THREADS)]
         reader = UserFactory(name="Reader").id
-    headers = {user_id: bearer(pg_app, user_id) for user_id in [*writers, reader]}
+    headers = {user_id: headers_for(pg_app, user_id) for user_id in [*writers, reader]}
     client = pg_app.test_client()
     conversations = [client.post("/api/v1/conversations", json={"title": f"shared {n}",
                                                                  "participant_ids": [*writers[1:], reader]},

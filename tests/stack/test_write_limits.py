@@ -8,7 +8,8 @@ from app.extensions import db
 from app.users.models import User
 from tests.accounts import PASSWORD
 from tests.factories import UserFactory
-from tests.stack.test_concurrency import THREADS, bearer, run_together
+from tests.accounts import headers_for
+from tests.stack.test_concurrency import THREADS, run_together
 
 pytestmark = pytest.mark.stack
 
@@ -18,7 +19,7 @@ EACH = 5  # requests per thread: 100 in all, 40 past MESSAGES_PER_MINUTE's 60
 def test_concurrent_messages_never_overshoot_messages_per_minute(pg_app):
     with pg_app.app_context():
         farmer, other = UserFactory().id, UserFactory().id
-    headers = bearer(pg_app, farmer)
+    headers = headers_for(pg_app, farmer)
     conversation = pg_app.test_client().post("/api/v1/conversations", headers=headers,
                                              json={"title": "farm", "participant_ids": [other]}).json
 
