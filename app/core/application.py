@@ -33,7 +33,7 @@ class NoCookieSessions(SessionInterface):
 
 
 class JSONProvider(DefaultJSONProvider):
-    """Responses written by orjson, several times faster than ``json``; requests are still read by ``json``,
+    """Responses written by orjson, for speed; requests are still read by ``json``,
     whose errors (and acceptance of big numbers and lone surrogates) the request parser is built on."""
 
     sort_keys = False  # fields keep the order the schemas declare

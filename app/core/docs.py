@@ -35,11 +35,9 @@ def asset(page: str, filename: str):
     return send_from_directory(asset_folder(page) / subfolder, filename, max_age=86400)
 
 
-# flask-smorest's page (same assets, same configuration), plus one Swagger UI plugin. Swagger UI draws
-# a padlock on every operation whose security names a scheme, also when an empty requirement makes
-# it optional (``[{}, {"bearerAuth": []}]``); it draws none for ``[{}]`` alone. The plugin shows
-# optional-auth operations as Swagger UI shows ``[{}]``: only the drawing changes, the document keeps
-# the truth and requests still carry the token the person authorized with.
+# flask-smorest's page plus one Swagger UI plugin: Swagger UI draws a padlock even where an empty
+# requirement makes auth optional (``[{}, {"bearerAuth": []}]``); the plugin draws those as ``[{}]``.
+# Only the drawing changes: the document keeps the truth, and requests still carry the token.
 SWAGGER_UI_TEMPLATE = """<!DOCTYPE html>
 <html lang="en">
   <head>

@@ -1,12 +1,8 @@
 """Prometheus metrics (the official ``prometheus_client``): what Agora counts, and how a scrape reads it.
 
-Under gunicorn every worker process writes its samples to files in PROMETHEUS_MULTIPROC_DIR
-(``gunicorn.conf.py`` prepares the directory) and a scrape, answered by whichever worker, adds up all
-of them. Without that variable (``flask run``, the tests) the samples stay in this process's registry.
-prometheus_client picks its mode when it is first imported, so the variable must be set before then.
-
-Labels never carry user data: routes are URL rules, statuses and reasons are fixed vocabularies.
-The provider-call metrics live in ``app.integrations.http``, which may not import this module.
+Under gunicorn each worker writes its samples to PROMETHEUS_MULTIPROC_DIR and a scrape adds them up
+(docs/operations.md, "Metrics"). Labels never carry user data. The provider-call metrics live in
+``app.integrations.http``, which may not import this module.
 """
 
 import hmac
@@ -132,10 +128,8 @@ def scrape_registry(*extra_collectors) -> CollectorRegistry:
 class QueueDepthCollector:
     """The length of each Celery queue, read from the Redis broker at scrape time (one pipelined round trip).
 
-    kombu's Redis transport keeps a queue as lists under the broker's ``global_keyprefix``: the queue's
-    name for priority 0 and ``<name>\\x06\\x16<step>`` for the other priority steps. ``queues`` comes from
-    the task registry through the factory (``app.core`` knows no tasks); ``client`` is called for the
-    Redis client at the first scrape.
+    kombu keeps a queue as one Redis list per priority step (``<name>`` and ``<name>\\x06\\x16<step>``).
+    ``queues`` comes from the factory (``app.core`` knows no tasks); ``client()`` is called at the first scrape.
     """
 
     PRIORITY_SEPARATOR = "\x06\x16"

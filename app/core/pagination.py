@@ -35,11 +35,9 @@ def paginate(query, *, kind: str, created_col, tiebreak_col, limit: int, cursor:
              params: dict | None = None, wrap=None):
     """Run ``query`` newest first from ``cursor``; returns ``(rows, next_cursor)``.
 
-    ``key(row)`` gives a row's ``(created_at, tiebreak)``: the same columns the query orders by.
-    The query runs on ``connection`` when given (a Core query), else in the request's session,
-    with ``params`` for its bound parameters. The page's statement is built once per query and
-    kind of page (first, or after a cursor), so a request only binds values. ``wrap(page)``, when
-    given, turns the page's statement into the one run (columns computed for the page's rows only).
+    ``key(row)`` gives the ``(created_at, tiebreak)`` the query orders by; it runs on ``connection`` (Core)
+    or the session, with ``params``. ``wrap(page)`` may turn the page's statement into the one run
+    (columns computed for the page's rows only); statements are built once, a request only binds values.
     """
     values = {**(params or {}), "page_size": limit + 1}
     if cursor:

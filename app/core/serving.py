@@ -1,16 +1,8 @@
 """gunicorn workers that answer an oversized request line or header section in the spec's JSON error shape.
 
-gunicorn refuses those before the app runs (``limit_request_line``, ``limit_request_fields``,
-``limit_request_field_size``), and its ``Worker.handle_error`` writes a hard-coded text/html page
-(benoitc/gunicorn#993). These workers answer the two errors as every other error of the API is
-answered (SPEC 3)::
-
-    414 {"error": {"status": 414, "code": "uri_too_long", "message": "...", "request_id": "..."}}
-    431 {"error": {"status": 431, "code": "headers_too_large", "message": "...", "request_id": "..."}}
-
-and leave every other error to gunicorn. Select one with ``worker_class`` (``gunicorn.conf.py``)
-or ``--worker-class app.core.serving.JsonErrorThreadWorker`` (or ``JsonErrorSyncWorker``, which gunicorn keeps
-only with ``--threads 1``): gunicorn 27 loads a worker class by its dotted path, not ``module:Class``.
+gunicorn refuses those before the app runs and writes a hard-coded text/html page (benoitc/gunicorn#993):
+these answer 414 ``uri_too_long`` and 431 ``headers_too_large`` as the API answers every error (SPEC 3),
+and leave every other error to gunicorn. gunicorn 27 loads them by dotted path (``gunicorn.conf.py``).
 """
 
 import json
