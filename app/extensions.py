@@ -72,11 +72,8 @@ class RedisStore:
 class CachingJWTManager(JWTManager):
     """flask-jwt-extended, remembering the tokens whose signature it has verified.
 
-    A client sends the same token on every request for its 15 minutes of life; checking its
-    signature and claims again each time was most of the cost of an authenticated read. A token
-    is remembered, with its header, under the key that verified it, and its expiry is checked
-    again at every use; revocation is not cached (``app.auth.tokens`` reads the blocklist on every
-    request).
+    A client sends the same token on every request of its life (bench/README.md has what verifying it
+    again cost). Expiry is checked at every use; revocation is never cached (``app.auth.tokens``).
     """
 
     CACHE_SIZE = 4096

@@ -1,16 +1,9 @@
-"""What auth keeps, all of it in Redis under REDIS_KEY_PREFIX.
+"""What auth keeps, all of it in Redis under REDIS_KEY_PREFIX (docs/security.md has the rules).
 
-``jwt:revoked:<jti>``: a token logged out, until it would have expired anyway.
-``jwt:spent:<jti>``: a refresh token already exchanged (refresh tokens rotate: each is good once).
-``jwt:session:<sid>:ended``: a session ended (a spent refresh token presented again, or a logout):
-every token descended from its login, which all carry its ``sid``, is refused.
-``jwt:user:<id>:generation``: the user's session generation, raised by every password or email
-change; a token carries the generation current when its credential was checked, and one lower
-than its user's current generation is refused (``is_revoked``: the one rule, one round trip).
-``reset:<account>``, ``reset:ip:<address>``: the windows of password reset requests.
-``login:<account>:ip:<address>``, ``login:<account>``, ``login:ip:<address>``: the failed-login windows
-(``app.core.limits``); the account is a hash of the email's key (``app.users.rules.email_key``).
-Every revocation here nudges the user's open event streams to check their token at once (``app.events``).
+``jwt:revoked:<jti>`` a token logged out; ``jwt:spent:<jti>`` a refresh token exchanged (each is good once);
+``jwt:session:<sid>:ended`` a session ended; ``jwt:user:<id>:generation`` the user's session generation.
+``reset:<account>``, ``reset:ip:<address>``: password reset windows; ``login:<account>:ip:<address>``,
+``login:<account>``, ``login:ip:<address>``: failed-login windows, the account a hash of its ``email_key``.
 """
 
 import hashlib

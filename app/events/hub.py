@@ -1,12 +1,8 @@
 """One per process that serves streams: reads the fan-out once and hands each entry to this process's streams.
 
-A stream subscribes for its user; the hub's reader (a thread, a greenlet under gevent) blocks on the
-fan-out, on a Redis connection of its own, and puts each event, under its recipient's entry id, on the
-queue of every local stream of that recipient. After a Redis error it retries from the last entry it
-read, so live streams miss nothing the fan-out still holds; ``reading`` says whether it is reading now
-(``/readyz``). Its beat checks every local stream's token and renews its place, for all of them in a few
-pipelined round trips each EVENTS_HEARTBEAT_SECONDS (at once for a user a logout nudged); a stream whose
-token is revoked is told so. A beat that cannot reach Redis leaves the streams open and tries again.
+The reader blocks on the fan-out on a Redis connection of its own, so waiting streams never starve it, and
+resumes from its last entry after an error. The beat checks every local stream's token in pipelined batches;
+one that cannot reach Redis leaves the streams open (docs/operations-live.md).
 """
 
 import logging

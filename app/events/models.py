@@ -1,12 +1,8 @@
 """What live events keep in Redis (SPEC 12): their names, their data, their keys; publishing them, reading them back.
 
-``events:user:<id>``: a user's stream, capped near EVENTS_RETENTION entries and kept a day after its last
-event; an entry's id (Redis's ``<ms>-<seq>``) is the event's SSE ``id``, and it names the entry before it
-(``prev``), so a reader can tell whether anything between its last id and the oldest kept one was trimmed.
-``events:fanout``: every event once, with its recipients and their entry ids, read by each streaming
-process (``app.events.hub``); also the nudges that make streams check their token at once (a logout).
-``events:ticket:<sha256>``: a ticket for ``GET /events`` (``app.events.tickets``).
-``events:streams:<user id>``: the user's open streams, each scored by when it lapses unless renewed.
+``events:user:<id>`` a user's stream (entry id = SSE ``id``; each names the one before, ``prev``, so a trim
+shows); ``events:fanout`` every event once with its recipients, and the token nudges (``app.events.hub``);
+``events:ticket:<sha256>`` a ticket; ``events:streams:<user id>`` open streams, scored by when they lapse.
 """
 
 import logging

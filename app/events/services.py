@@ -1,13 +1,8 @@
 """Tickets, and one open stream: its place among its user's streams, then its events in the EventSource format.
 
-A ticket is a random string good once, for EVENTS_TICKET_SECONDS, standing for the access token that
-asked for it (browsers' EventSource cannot send a token, and tokens never go in URLs): the stream it
-opens is that token's. Redis keeps only its SHA-256.
-
-A stream first sends what its client missed (after ``Last-Event-ID``) or ``resync``, then live events as
-the hub hands them over, skipping any it already sent, and ``: keep-alive`` at least every
-EVENTS_HEARTBEAT_SECONDS. The hub's beat checks its token and renews its place (``app.events.hub``): when the
-token is revoked the stream sends ``session.revoked``; at the token's expiry, ``reauth``. Either ends it.
+A ticket stands, once, for the access token that asked for it: browsers' EventSource cannot send a token,
+and tokens never go in URLs. A stream sends what its client missed (or ``resync``), then live events;
+docs/events.md describes the protocol.
 """
 
 import hashlib

@@ -1,11 +1,8 @@
 """What the mail domain keeps, all of it in Redis: codes only as keyed hashes (``app.core.codes``), and the outbox.
 
-Keys (under REDIS_KEY_PREFIX): ``mail:<purpose>:<address>:code`` a hash {digest, attempts} living
-EMAIL_CODE_TTL_SECONDS; ``mail:<purpose>:<address>:cooldown`` the resend cooldown;
-``mail:<purpose>:<address>:sent`` the sliding one-hour window of codes sent; ``mail:outbox:<address>``
-the outbox backend's messages. The address is its ``email_key`` in every key (the one normalisation
-of lookups and limits), so every spelling of one address shares its code and its limits. Nothing
-outside ``app.mail`` knows these keys.
+Keys (under REDIS_KEY_PREFIX): ``mail:<purpose>:<address>:code`` {digest, attempts}, ``...:cooldown``,
+``...:sent`` (the hour's window), ``mail:outbox:<address>``. The address is its ``email_key``, so every
+spelling of one address shares its code and limits. Nothing outside ``app.mail`` knows these keys.
 """
 
 from flask import current_app

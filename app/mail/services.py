@@ -29,10 +29,8 @@ log = logging.getLogger(__name__)
 def send_email_code(email: str, purpose: str) -> dict:
     """Issue a 6-digit code for ``purpose`` to ``email`` and queue its mail; the code is never returned.
 
-    Returns ``{email, expires_in, resend_after}``. 429 ``resend_too_soon`` within
-    EMAIL_CODE_RESEND_SECONDS of the last one, ``too_many_codes`` past EMAIL_CODES_PER_HOUR
-    (both with ``Retry-After``); 503 when the mail could not be queued (then no code was issued).
-    A new code replaces the address's live one of the same purpose.
+    Returns ``{email, expires_in, resend_after}``; a new code replaces the live one of its purpose.
+    429 ``resend_too_soon`` or ``too_many_codes`` (with ``Retry-After``); 503 when the mail could not be queued.
     """
     if purpose not in PURPOSES:
         raise ValueError(f"no mailed code has the purpose {purpose!r}")

@@ -1,11 +1,7 @@
 """Readiness: each part the service needs, and whether it answers.
 
-Always the database and Redis. With a broker (CELERY_BROKER_URL, or REDIS_URL) also the broker,
-and a worker: one must have written its heartbeat within WORKER_HEARTBEAT_MAX_AGE_SECONDS, or
-queued work would wait for nobody. Without a broker, tasks run in this process: nothing more to ask.
-
-A streaming process (EVENTS_SERVED_HERE with a Redis server: app.events.wsgi) queues no work: it is
-asked instead whether it reads the events' fan-out (``events``), without which its streams hear nothing.
+Always the database and Redis; with a broker, the broker and a worker's recent heartbeat (or queued work
+would wait for nobody); a streaming process, which queues no work, whether it reads the fan-out (``events``).
 """
 
 import logging

@@ -142,10 +142,8 @@ def initial_check_statuses() -> dict:
 def restart_checks(user) -> None:
     """Give ``user`` (a User in the session) a new email's columns, every one written by the next flush.
 
-    The row may have changed since the session read it: a check of the old address may have
-    recorded its answer meanwhile. The ORM writes only what differs from what it read, so a
-    status read as ``pending`` and set to ``pending`` again would leave that answer on the new
-    address; flagging each column makes the UPDATE write them all.
+    A check of the old address may have recorded its answer since the session read the row, and the ORM
+    writes only what differs from what it read: flagging each column makes the UPDATE write them all.
     """
     for field, value in initial_check_statuses().items():
         setattr(user, field, value)

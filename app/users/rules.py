@@ -49,10 +49,8 @@ def canonical_email(email: str) -> str:
 def normalize_email(email: str) -> str:
     """The address as stored: ``canonical_email``, its local part kept as written, and that part ASCII only.
 
-    A local part outside ASCII is refused (422 naming ``email``): case-insensitivity would then
-    depend on the database (SQLite's lower() is ASCII-only, PostgreSQL's follows the locale and
-    makes U+0130 an ``i``, Python's makes it ``i`` and a combining dot), so one account could
-    answer to spellings that its failed-login windows did not count together.
+    A local part outside ASCII is refused (422 naming ``email``): its case-folding differs between SQLite,
+    PostgreSQL and Python (U+0130), so one account could answer to spellings its login limits count apart.
     """
     address = canonical_email(email)
     local, _, domain = address.rpartition("@")
