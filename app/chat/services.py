@@ -191,12 +191,9 @@ def leave_conversation(user: User, conversation_id: int) -> None:
     db.session.commit()
 
 
-# A conversation's messages as a page walks them: their keys alone, in the order of the (conversation_id,
-# created_at, id) index, and no row at all for a non-participant (an uncorrelated EXISTS, checked once
-# before the walk). The rows are read by primary key after the LIMIT (with_message_rows). Keys alone
-# are an index-only scan once vacuum has marked the pages visible: cheaper than reading the whole
-# conversation and sorting it even where the planner believes it holds fewer rows than a page (stale
-# statistics, or the average of small conversations). tests/stack/test_chat_plans.py holds the plans.
+# Keys alone, walking the (conversation_id, created_at, id) index; rows by primary key after the LIMIT.
+# An index-only walk beats reading and sorting the conversation even when statistics say it is small
+# (stale, or averaged): tests/stack/test_chat_plans.py holds the plans.
 MESSAGE_KEYS = (select(MESSAGES.c.id, MESSAGES.c.created_at)
                 .where(MESSAGES.c.conversation_id == bindparam("conversation_id"), IS_MEMBER))
 
@@ -290,15 +287,10 @@ def list_messages(user_id: int, conversation_id: int, *, limit: int, cursor: str
 # UPDATE's table as a new value for that column, inside a CTE too.
 CONVERSATION_ID, USER_ID = bindparam("conversation", type_=Integer), bindparam("author", type_=Integer)
 NOW = bindparam("now", type_=UTCDateTime)
-# PostgreSQL: membership, the writer's email, the message, the point, the conversation's last
-# message, every participant's activity, the author's read marker and the recipients, in one
-# statement, kept beside the step-by-step path SQLite needs because one round trip measurably
-# answers more messages (bench/README.md, "One write path"); the stack tier runs it
-# (tests/stack/test_points.py, test_read_state.py). The point is added by UPDATE ... RETURNING, which reads the latest committed total even
-# after waiting for a concurrent message: each total goes to exactly one message. The conversation's
-# last message moves only to a newer one (time, then id), re-checked on the row a concurrent message
-# just wrote. Each step waits for the one before (EXISTS), so every post locks the author's row, then
-# the conversation's, then its participants' (as leaving does: conversation, then participant).
+# PostgreSQL: the whole post in one statement, kept beside SQLite's step-by-step path because one round
+# trip answers more messages (bench/README.md, "One write path"); the stack tier runs it.
+# UPDATE ... RETURNING reads the latest committed total, so each total goes to exactly one message; the
+# last message moves only to a newer one; rows are locked author, conversation, participants (leaving's order).
 _MEMBER = (select(USERS.c.id, USERS.c.name, USERS.c.email_status)
            .join_from(PARTICIPANTS, USERS, USERS.c.id == PARTICIPANTS.c.user_id)
            .where(PARTICIPANTS.c.conversation_id == CONVERSATION_ID, PARTICIPANTS.c.user_id == USER_ID).cte("member"))
@@ -349,10 +341,8 @@ POST_REWARD = select(_REWARD.c.id, _REWARD.c.created_at).add_cte(
 def post_message(user_id: int, conversation_id: int, *, body: str) -> dict:
     """Post a message: +1 point, and at every tenth point a congratulation, all in one transaction.
 
-    Each multiple of 10 is congratulated exactly once: the total comes from the database. The
-    conversation's last message and the author's read marker move to the new message in the same
-    transaction (the congratulation is newer: unread for its congratulated too). Every participant,
-    the author too, is sent ``message.created`` for each, once it commits. Within MESSAGES_PER_MINUTE.
+    Each multiple of 10 is congratulated exactly once (the total comes from the database); the last message
+    and the author's read marker move with it. Every participant hears ``message.created`` once it commits.
     """
     limit_write("messages", user_id)
     now = utcnow()

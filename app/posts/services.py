@@ -131,11 +131,9 @@ def delete_post(user: User, post_id: int) -> None:
     db.session.commit()
 
 
-# PostgreSQL: the like, its counter and the answer in one statement, kept beside the two statements
-# SQLite needs because one round trip measurably answers more likes (bench/README.md, "One write
-# path"); the stack tier runs it (tests/stack/test_concurrency.py). The counter moves by the rows
-# inserted (0 for a like that exists): an UPDATE reads the latest committed row, also when it had
-# to wait for a concurrent like, so the count returned is exact (a snapshot read could be stale).
+# PostgreSQL: the like, its counter and the answer in one statement, kept beside SQLite's two because one
+# round trip answers more likes (bench/README.md, "One write path"). The counter moves by the rows inserted,
+# and an UPDATE reads the latest committed row, so the count returned is exact under concurrent likes.
 _TARGET = (select(POSTS.c.author_id, USERS.c.email_status.label("status"), USERS.c.name)
            .select_from(POSTS.outerjoin(USERS, USERS.c.id == USER_ID)).where(POSTS.c.id == POST_ID).cte("target"))
 _INSERTED = (postgresql.insert(LIKES).from_select(
