@@ -47,7 +47,7 @@ def needs_rehash(password_hash: str) -> bool:
 @lru_cache(maxsize=1)
 def common_passwords() -> frozenset[str]:
     """The 30,000 most used passwords (zxcvbn's list, from leaked sets) long enough to be accepted."""
-    from zxcvbn.frequency_lists import FREQUENCY_LISTS  # about 40 ms, once per process
+    from zxcvbn.frequency_lists import FREQUENCY_LISTS  # slow to import: once per process, when first needed
 
     return frozenset(word for word in FREQUENCY_LISTS["passwords"] if len(word) >= MIN_LENGTH)
 

@@ -1,17 +1,9 @@
 """kombu's Redis transport: a channel whose connection is gone fails with a connection error.
 
-Replaces ``kombu.transport.redis.Channel._connparams`` (private) with a guard around it, for a bug
-of kombu's: when Redis drops while a late-acked task runs, the consumer's reconnect first collects
-the old connection (its transport forgets it: ``transport.client = None``) and then closes it; the
-old channel, half-closed by the collect, tries again to restore its unacked message, builds a new
-Redis pool from ``transport.client.hostname`` and raises AttributeError, which neither kombu's
-``ignore_errors`` nor Celery's reconnect treat as a connection error: "Unrecoverable error", and
-the worker exits. Upstream: celery/kombu#582 (the same AttributeError from ``_connparams`` on a
-closed channel, closed without a fix on this path; #970 is the same failure on the restore path).
-As a connection error it is ignored, the task's late ack is logged as failed, and the worker
-reconnects: ``tests/stack/test_redis_restart.py`` restarts Redis under a running task.
-
-Gain: a worker that survives a Redis restart (not speed). Written against kombu 5.7.
+Guards ``kombu.transport.redis.Channel._connparams`` (private): when Redis drops under a late-acked task,
+the old channel's restore reads ``transport.client.hostname`` after the reconnect set ``client = None``;
+the AttributeError made the worker exit (celery/kombu#582, #970). As a connection error the worker
+reconnects (``tests/stack/test_redis_restart.py``). Written against kombu 5.7.
 """
 
 import functools

@@ -1,25 +1,11 @@
 """marshmallow: response schemas dumped by a plan compiled once per schema, not field by field.
 
-Replaces ``Schema.dump`` for the response schemas (``app.core.schemas.ResponseSchema``). For every
-value of every item, marshmallow's dump walks ``Field.serialize``, ``get_value``, the schema's
-accessor and ``utils.get_value`` before the field's own ``_serialize``, and a nested object goes
-through ``dump`` again. ``compile_dump`` reads the schema once and returns a function that does,
-per item, only what those layers decide: look each value up with ``utils.get_value`` (a dict's
-present key directly), fall back to the field's ``dump_default``, leave a missing value out, and
-hand the value to the field's own ``_serialize`` (so every field type formats exactly as
-marshmallow formats it). Nested schemas, also inside lists, are compiled in turn.
-
-Private names it relies on: ``Schema._hooks`` (to leave schemas with dump hooks to marshmallow),
-``Field._CHECK_ATTRIBUTE`` (to leave ``Method`` and ``Function`` fields to it) and
-``Field._serialize(value, attr, obj)``. A schema with dump hooks (``pre_dump``, ``post_dump``), its
-own ``get_attribute`` or ``dict_class``, or a field that does not read an attribute has no plan:
-marshmallow dumps it. ``tests/internals/test_marshmallow.py`` holds every response schema of the
-API to marshmallow's own output.
-
-Gain, measured on 2026-12-06 as instructions per request in process (callgrind, same database and
-Redis, without the plans against with them; bench/README.md has the figures): a first page of 20
-posts costs 35% more without the plans, a single post read 4% more.
-Written against marshmallow 4.4 (``WRITTEN_AGAINST``).
+Replaces ``Schema.dump`` for ``app.core.schemas.ResponseSchema``: per item, only the value lookup, the
+``dump_default``, and the field's own ``_serialize`` (so every field formats as marshmallow formats it).
+Relies on ``Schema._hooks``, ``Field._CHECK_ATTRIBUTE`` and ``Field._serialize(value, attr, obj)``; schemas
+with dump hooks, their own ``get_attribute`` or ``dict_class``, and ``Method``/``Function`` fields are left
+to marshmallow. ``tests/internals/test_marshmallow.py`` holds every response schema to marshmallow's output.
+The gain is in bench/README.md ("Library internals"). Written against marshmallow 4.4 (``WRITTEN_AGAINST``).
 """
 
 import inspect
