@@ -55,11 +55,8 @@ AUTH_VALUES = re.compile(r",\s*")
 def verify_token(optional: bool = False, refresh: bool = False, verify_type: bool = True) -> None:
     """Check the request's token and keep its claims for ``current_claims``; raises when it is refused.
 
-    flask-jwt-extended's ``jwt_required`` for Agora's one token location, answering every case as it
-    does (the same exceptions, answered by the loaders below), without its per-request work that
-    only repeats itself: the header and claims come from the cache of verified tokens
-    (``CachingJWTManager.verified_token``); the blocklist is read on every request.
-    ``refresh`` asks for a refresh token; ``verify_type=False`` takes either kind.
+    ``jwt_required``'s checks and exceptions for Agora's one token location, the header and claims from the
+    verified-token cache; the blocklist is read on every request. ``verify_type=False`` takes either kind.
     """
     try:
         encoded = bearer_token(request.headers.get(current_app.config["JWT_HEADER_NAME"], ""))

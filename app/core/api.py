@@ -19,10 +19,9 @@ class Blueprint(BaseBlueprint):
     def operation(self, *, auth: Auth | None = None, errors: Iterable = ()):
         """Declare how an operation authenticates and which errors it answers, once: enforced and documented.
 
-        ``auth`` is one of ``app.auth.tokens``'s kinds (``ACCESS_TOKEN``, ...): it checks the credential and
-        documents the security and its 401. ``errors`` are ``DomainError`` classes, or ``Error.when("what it
-        means here")``: each is documented under its class's status and code. Put it first (outermost), so
-        the credential is checked before the body is read.
+        ``auth``: a kind of ``app.auth.tokens`` (``ACCESS_TOKEN``, ...), checked and documented with its 401.
+        ``errors``: ``DomainError`` classes or ``Error.when("what it means here")``, each under its status and code.
+        Put it outermost, so the credential is checked before the body is read.
         """
         return lambda view: declare(self, view, auth=auth, errors=errors)
 
@@ -36,12 +35,9 @@ class Api(BaseApi):
     DEFAULT_ERROR_RESPONSE_NAME = None
 
     def init_app(self, app, *, spec_kwargs=None):
-        """flask-smorest's set-up, then Agora's additions to the document (see ``app.core.openapi``): the
-        errors every operation of a kind can answer, the request schemas' extra keywords, NUL-free
-        request strings (the token errors: ``app.auth.tokens.register_token_docs``).
+        """flask-smorest's set-up, then Agora's additions to the document (``app.core.openapi``).
 
-        flask-smorest's own HTTPException handler, registered here, is replaced by ``app.core.errors``'s,
-        which the factory registers afterwards.
+        flask-smorest's HTTPException handler is replaced by ``app.core.errors``'s, registered afterwards.
         """
         plugins = [*(spec_kwargs or {}).get("extra_plugins", ()), RequestErrorsPlugin(), SchemaExtrasPlugin()]
         super().init_app(app, spec_kwargs={**(spec_kwargs or {}), "extra_plugins": plugins})

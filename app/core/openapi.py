@@ -55,14 +55,9 @@ def request_error_responses(error_schema) -> dict[str, dict]:
 class RequestErrorsPlugin(BasePlugin):
     """Documents the errors an operation can answer besides those it declares (``Blueprint.operation``).
 
-    - 415 on every POST, PUT and PATCH (a non-JSON body is refused, also where none is read); 400
-      ``malformed_json`` and 413 where the operation reads a body.
-    - 400 ``invalid_cursor`` where a ``cursor`` parameter is read.
-    - 414 and 431 on every ``/api/v1`` operation (gunicorn's limits, answered as JSON by
-      ``app.core.serving``), and 503 (each reads the database or Redis).
-
-    A response the route documents itself for the same status is kept, its description completed.
-    Every operation's responses are put in status order, for the reader.
+    415 on every POST, PUT and PATCH, 400 ``malformed_json`` and 413 where a body is read, 400 ``invalid_cursor``
+    where a ``cursor`` is, 414, 431 (``app.core.serving``) and 503 on every ``/api/v1`` operation. A response
+    the route documents for the same status is kept, its description completed; responses go in status order.
     """
 
     def operation_helper(self, path=None, operations=None, **kwargs):

@@ -43,11 +43,8 @@ def register_body_rules(app: Flask) -> None:
 class RequestParser(FlaskParser):
     """webargs' parser, made to answer every undecodable body as malformed JSON.
 
-    webargs catches only JSONDecodeError and UnicodeDecodeError; the json module can also
-    raise RecursionError (deep nesting) and ValueError (numbers over 4300 digits).
-    Strings holding NUL or lone surrogates decode fine but cannot be stored (PostgreSQL
-    refuses NUL; UTF-8 cannot encode a lone surrogate), so they are refused here, once,
-    for every field of every route.
+    webargs catches only JSONDecodeError and UnicodeDecodeError, not json's RecursionError and ValueError
+    (numbers over 4300 digits). Strings with NUL or lone surrogates cannot be stored: refused here, once.
     """
 
     def load_querystring(self, req, schema):

@@ -1,10 +1,8 @@
 r"""Schemas shared by every domain: the error shape, pagination, and small nested objects.
 
-Request schemas derive from ``RequestSchema``, so that the document states what the server checks:
-every string they read is documented without NUL (``app.core.parsing`` refuses NUL in every body), and
-the patterns below are written so that Python's ``re`` and JSON Schema's (ECMA) regular expressions
-read them alike: anchored with ``^...$`` and checked by ``FullMatch`` (``re.fullmatch``), no
-shorthand classes (``\s`` and ``\w`` differ between the two), only ``\xNN``/``\uNNNN`` escapes.
+Request schemas derive from ``RequestSchema`` so the document states what the server checks (no NUL).
+Patterns read alike in Python's ``re`` and JSON Schema's ECMA regexes: ``^...$`` checked by ``FullMatch``,
+no ``\s`` or ``\w`` (they differ between the two), only ``\xNN``/``\uNNNN`` escapes.
 """
 
 from functools import cached_property
