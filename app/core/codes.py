@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from cryptography.fernet import Fernet, InvalidToken
 from flask import current_app
 
-from app.core.errors import CodeExpired, CodeLimitReached, InvalidCode, RateLimited, ResendTooSoon, TooManyAttempts
+from app.core.errors import CodeExpired, InvalidCode, RateLimited, ResendTooSoon, TooManyAttempts, TooManyCodes
 from app.extensions import redis_store
 
 # Issue a code: the resend cooldown and the hourly cap per holder (rules of the code, always on)
@@ -96,7 +96,7 @@ class CodeErrors:
     """What a domain answers when a code is refused: the limits' errors and the no-live-code one."""
 
     resend_too_soon: type = ResendTooSoon
-    too_many_codes: type = CodeLimitReached
+    too_many_codes: type = TooManyCodes
     rate_limited: type = RateLimited
     expired: type = CodeExpired
 

@@ -4,7 +4,6 @@ import logging
 from dataclasses import dataclass
 
 from flask import jsonify
-from marshmallow import ValidationError
 from redis.exceptions import RedisError
 from sqlalchemy.exc import DataError, DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -130,7 +129,7 @@ class ResendTooSoon(DomainError):
     sends_retry_after = True
 
 
-class CodeLimitReached(DomainError):
+class TooManyCodes(DomainError):
     status, code, message = 429, "too_many_codes", "Too many codes for this phone this hour: try later."
     sends_retry_after = True
 
@@ -163,7 +162,7 @@ class EmailCodeExpired(CodeExpired):
     message = "There is no live code for this address: ask for a new one."
 
 
-class EmailCodeLimitReached(CodeLimitReached):
+class TooManyEmailCodes(TooManyCodes):
     message = "Too many codes for this address this hour: try later."
 
 
@@ -253,12 +252,6 @@ def handle_http_exception(error: HTTPException):
     return error_response(error.code, code, error.description or error.name, headers=headers)
 
 
-def handle_validation_error(error: ValidationError):
-    """A schema load raised outside webargs (a service validating its own input)."""
-    return error_response(422, "validation_error", "The request is not valid.",
-                          fields=flatten_messages({"json": error.messages}))
-
-
 def handle_unavailable(error: Exception):
     """A dependency went away mid-request: tell the client to retry, not that it erred."""
     log.error("dependency unavailable: %s: %s", type(error).__name__, error)
@@ -299,7 +292,6 @@ def register_error_handlers(app):
     """Route every error the app can raise to the spec's JSON shape."""
     app.register_error_handler(DomainError, handle_domain_error)
     app.register_error_handler(HTTPException, handle_http_exception)
-    app.register_error_handler(ValidationError, handle_validation_error)
     app.register_error_handler(DataError, handle_data_error)
     app.register_error_handler(OperationalError, handle_unavailable)
     app.register_error_handler(DBAPIError, handle_database_error)

@@ -8,13 +8,13 @@ spelling of one address shares its code and limits. Nothing outside ``app.mail``
 from flask import current_app
 
 from app.core import codes, outbox
-from app.core.errors import EmailCodeExpired, EmailCodeLimitReached
+from app.core.errors import EmailCodeExpired, TooManyEmailCodes
 from app.extensions import redis_store
 from app.users.rules import email_key
 
 DIGEST_LABEL = "agora mail code"
 SEAL_LABEL = "agora sealed mail"
-ERRORS = codes.CodeErrors(too_many_codes=EmailCodeLimitReached, expired=EmailCodeExpired)
+ERRORS = codes.CodeErrors(too_many_codes=TooManyEmailCodes, expired=EmailCodeExpired)
 
 
 def code_keys(email: str, purpose: str) -> codes.CodeKeys:

@@ -4,7 +4,7 @@ from flask.views import MethodView
 
 from app.auth.tokens import ACCESS_TOKEN, current_user_id
 from app.core.api import Blueprint
-from app.core.errors import (EmailAlreadyConfirmed, EmailCodeExpired, EmailCodeLimitReached, InvalidCode,
+from app.core.errors import (EmailAlreadyConfirmed, EmailCodeExpired, TooManyEmailCodes, InvalidCode,
                              MailOutboxDisabled, NoEmail, ResendTooSoon, TooManyAttempts)
 from app.mail import services
 from app.mail.schemas import EmailCodeSentSchema, EmailConfirmSchema, MailOutboxArgsSchema, MailOutboxSchema
@@ -32,7 +32,7 @@ class EmailConfirm(MethodView):
 
 @blp.route("/code")
 class EmailCode(MethodView):
-    @blp.operation(auth=ACCESS_TOKEN, errors=[EmailAlreadyConfirmed, NoEmail, ResendTooSoon, EmailCodeLimitReached])
+    @blp.operation(auth=ACCESS_TOKEN, errors=[EmailAlreadyConfirmed, NoEmail, ResendTooSoon, TooManyEmailCodes])
     @blp.response(202, EmailCodeSentSchema)
     def post(self):
         """Mail a new confirmation code to my unconfirmed email address"""

@@ -4,12 +4,12 @@ from flask.views import MethodView
 
 from app.auth.tokens import OPTIONAL_ACCESS_TOKEN, current_user
 from app.core.api import Blueprint, client_address
-from app.core.errors import (CodeExpired, CodeLimitReached, InvalidCode, PhoneTaken, RateLimited, ResendTooSoon,
+from app.core.errors import (CodeExpired, TooManyCodes, InvalidCode, PhoneTaken, RateLimited, ResendTooSoon,
                              SmsOutboxDisabled, TooManyAttempts, ValidationFailed)
 from app.phone import services
 from app.phone.schemas import (OutboxArgsSchema, OutboxSchema, PhoneCodeRequestSchema, PhoneCodeSentSchema,
                                PhoneSessionSchema, PhoneVerifySchema)
-from app.users.services import profile
+from app.users.services import profile_of
 
 blp = Blueprint("phone", __name__, url_prefix="/api/v1/auth/phone", description="Phone sign-in by SMS code")
 # Registered only while SMS_BACKEND=outbox: otherwise the route and its OpenAPI operation do not exist (SPEC 5).
@@ -20,7 +20,7 @@ outbox_blp = Blueprint("sms_outbox", __name__, url_prefix="/api/v1/dev",
 @blp.route("/code")
 class PhoneCode(MethodView):
     @blp.operation(errors=[ValidationFailed.when("not a valid phone number"),
-                           ResendTooSoon, CodeLimitReached, RateLimited])
+                           ResendTooSoon, TooManyCodes, RateLimited])
     @blp.arguments(PhoneCodeRequestSchema)
     @blp.response(202, PhoneCodeSentSchema)
     def post(self, data):
@@ -40,7 +40,7 @@ class PhoneVerify(MethodView):
         """Sign in with a phone code (creating the account the first time); with a token, add the phone to it"""
         session = services.verify_code(phone=data["phone"], code=data["code"], client_address=client_address(),
                                        current=current_user or None)
-        return {**session, "user": profile(session["user"])}
+        return {**session, "user": profile_of(session["user"].id)}
 
 
 @outbox_blp.route("/sms-outbox")

@@ -103,11 +103,6 @@ PUBLIC_PROFILE = select(USERS.c.id, USERS.c.name, USERS.c.points, USERS.c.create
                         REFERRAL_COUNT).where(USERS.c.id == bindparam("user_id"))
 
 
-def profile(user: User) -> dict:
-    """The private profile of SPEC 5 of a user just written (read back as committed)."""
-    return profile_of(user.id)
-
-
 def profile_of(user_id: int) -> dict:
     """The private profile of SPEC 5: the user with its counts and referrer, then its latest referrals."""
     with one_statement() as connection:
@@ -243,7 +238,7 @@ def activate_invite_code(user: User, code: str) -> dict:
     events.publish_after_commit(events.referral_created(owner.id, referral_view(user.id, me), referral_count))
     db.session.commit()
     db.session.refresh(user)
-    return profile(user)
+    return profile_of(user.id)
 
 
 def referral_view(user_id: int, row) -> dict:

@@ -2,7 +2,7 @@
 
 import pytest
 
-from app.core.errors import CodeExpired, EmailCodeLimitReached, InvalidCode, ResendTooSoon, TooManyAttempts
+from app.core.errors import CodeExpired, InvalidCode, ResendTooSoon, TooManyAttempts, TooManyEmailCodes
 from app.extensions import redis_store
 from app.mail.services import check_email_code, deliver_mail_attempt, send_email_code
 from app.mail.models import seal
@@ -108,7 +108,7 @@ def test_codes_per_hour_are_capped(mail_app):
     app = mail_app(EMAIL_CODE_RESEND_SECONDS=0, EMAIL_CODES_PER_HOUR=2)
     send(app)
     send(app)
-    with pytest.raises(EmailCodeLimitReached) as refused:
+    with pytest.raises(TooManyEmailCodes) as refused:
         send(app)
     assert refused.value.code == "too_many_codes" and refused.value.headers["Retry-After"]
 
