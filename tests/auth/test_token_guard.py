@@ -1,4 +1,4 @@
-"""``token_required``: Agora's own check of the bearer token, answering as flask-jwt-extended's ``jwt_required`` does."""
+"""``verify_token``: Agora's own check of the bearer token, answering as flask-jwt-extended's ``jwt_required`` does."""
 
 import pytest
 from flask_jwt_extended import create_access_token, decode_token, get_jwt, verify_jwt_in_request
