@@ -44,6 +44,13 @@ def whole_number(name: str, default: int) -> int:
     return int(value)
 
 
+def control_socket_settings(variable: str) -> dict:
+    """gunicorn 27's control socket has one default path per user, shared by every instance on the host:
+    off unless ``variable`` gives this instance a path of its own."""
+    path = os.environ.get(variable)
+    return {"control_socket": path} if path else {"control_socket_disable": True}
+
+
 bind = os.environ.get("BIND", "127.0.0.1:8000")
 # Without REDIS_URL, fakeredis lives in one process: one process of 32 threads (an open stream holds one).
 # With Redis, 2 x cores + 1 sync processes, behind a buffering proxy (bench/README.md has the measurements).
@@ -64,12 +71,7 @@ accesslog = None
 # The master builds the app once: a configuration error stops it with one line and a non-zero
 # status, instead of every worker failing the same way in turn.
 preload_app = True
-# gunicorn 27's control socket has one default path per user, shared by every instance on the host:
-# off unless GUNICORN_CONTROL_SOCKET gives this instance a path of its own.
-if os.environ.get("GUNICORN_CONTROL_SOCKET"):
-    control_socket = os.environ["GUNICORN_CONTROL_SOCKET"]
-else:
-    control_socket_disable = True
+globals().update(control_socket_settings("GUNICORN_CONTROL_SOCKET"))
 
 
 def post_fork(server, worker):

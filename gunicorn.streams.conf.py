@@ -40,11 +40,7 @@ accesslog = None
 # gevent patches the standard library when the worker starts; an app loaded by the master before that
 # would keep unpatched sockets and locks (gunicorn issues 1566 and 1056).
 preload_app = False
-# Not the API's GUNICORN_CONTROL_SOCKET: two masters cannot share one socket.
-if os.environ.get("STREAMS_CONTROL_SOCKET"):
-    control_socket = os.environ["STREAMS_CONTROL_SOCKET"]
-else:
-    control_socket_disable = True
+globals().update(api.control_socket_settings("STREAMS_CONTROL_SOCKET"))  # two masters cannot share one
 child_exit = api.child_exit
 on_exit = api.on_exit
 
