@@ -94,7 +94,7 @@ def register_blueprints(app: Flask, api: Api) -> None:
     from app.events.routes import register_event_schemas
     from app.mail.routes import blp as email_blp
     from app.mail.routes import outbox_blp as mail_outbox_blp
-    from app.ops.metrics import register_metrics
+    from app.ops.metrics_endpoint import register_metrics
     from app.ops.routes import blp as ops_blp
     from app.posts.routes import blp as posts_blp
     from app.phone.routes import blp as phone_blp

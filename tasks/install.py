@@ -2,7 +2,7 @@
 
 from flask import Flask
 
-from tasks import observability, registry
+from tasks import instrumentation, registry
 from tasks.celery_app import CeleryQueue, celery_init_app
 from tasks.inline import InlineRunner
 
@@ -19,7 +19,7 @@ def install(app: Flask) -> None:
         app.extensions["celery"] = celery_app
         app.extensions["tasks"] = CeleryQueue(celery_app)
         app.extensions["task_queues"] = registry.QUEUES
-        observability.connect(app)
+        instrumentation.connect(app)
     else:
         app.extensions["tasks"] = InlineRunner(app, app.config["INLINE_TASK_THREADS"],
-                                               providers=observability.task_providers(app.config))
+                                               providers=instrumentation.task_providers(app.config))

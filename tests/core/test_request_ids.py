@@ -162,7 +162,7 @@ def test_an_inline_retry_keeps_the_id(make_app):
 # --- Celery: the id travels in a message header --------------------------------------------------
 
 def test_publishing_a_task_adds_the_current_id_to_its_headers():
-    from tasks.observability import add_request_id_header
+    from tasks.instrumentation import add_request_id_header
 
     headers = {}
     add_request_id_header(headers=headers)
@@ -190,7 +190,7 @@ def test_a_celery_run_logs_with_the_id_its_message_carried(make_app):
 
 
 def test_celery_text_format_puts_the_id_after_the_prefix():
-    from tasks.observability import celery_text_format
+    from tasks.instrumentation import celery_text_format
 
     assert celery_text_format("[%(asctime)s: %(levelname)s/%(processName)s] %(message)s") == (
         "[%(asctime)s: %(levelname)s/%(processName)s] [%(request_id)s] %(message)s")
@@ -198,13 +198,13 @@ def test_celery_text_format_puts_the_id_after_the_prefix():
 
 
 def test_celery_handlers_get_the_filter_and_the_format():
-    from tasks import observability
+    from tasks import instrumentation
 
     logger = logging.getLogger(f"tests.celery.{uuid.uuid4().hex}")
     stream = io.StringIO()
     logger.addHandler(logging.StreamHandler(stream))
     logger.propagate = False
-    observability.format_celery_logs(logger=logger, format="[%(levelname)s/%(processName)s] %(message)s",
+    instrumentation.format_celery_logs(logger=logger, format="[%(levelname)s/%(processName)s] %(message)s",
                                      colorize=False)
     token = bind_request_id("task-run-9")
     try:

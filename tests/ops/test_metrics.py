@@ -292,7 +292,7 @@ def json_lines(path: Path) -> list[dict]:
 # --- the Celery worker's own endpoint ----------------------------------------------------------------
 
 def test_the_worker_metrics_app_applies_the_same_access_rule():
-    from tasks.observability import worker_metrics_app
+    from tasks.instrumentation import worker_metrics_app
 
     app = worker_metrics_app(MetricsAccess(("127.0.0.1/32",), TOKEN), scrape_registry())
 
@@ -313,14 +313,14 @@ def test_the_worker_metrics_app_applies_the_same_access_rule():
 
 
 def test_a_worker_without_a_sample_directory_serves_nothing_and_says_why(monkeypatch, caplog):
-    from tasks import observability
+    from tasks import instrumentation
 
     monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR", raising=False)
-    monkeypatch.setitem(observability._settings, "config", {"WORKER_METRICS_PORT": 9, "METRICS_TOKEN": None})
-    assert observability.serve_worker_metrics() is None
+    monkeypatch.setitem(instrumentation._settings, "config", {"WORKER_METRICS_PORT": 9, "METRICS_TOKEN": None})
+    assert instrumentation.serve_worker_metrics() is None
     assert "PROMETHEUS_MULTIPROC_DIR is not" in caplog.text
-    monkeypatch.setitem(observability._settings, "config", {"WORKER_METRICS_PORT": None})
-    assert observability.serve_worker_metrics() is None  # off: not even a line
+    monkeypatch.setitem(instrumentation._settings, "config", {"WORKER_METRICS_PORT": None})
+    assert instrumentation.serve_worker_metrics() is None  # off: not even a line
 
 
 @pytest.mark.timeout(60)
@@ -334,10 +334,10 @@ def test_the_worker_server_adds_up_the_samples_of_its_pool_processes(tmp_path):
         subprocess.run([sys.executable, "-c", record], cwd=ROOT, env=env, check=True, timeout=50)
     serve = (
         "import sys, requests\n"
-        "from tasks import observability\n"
+        "from tasks import instrumentation\n"
         "config = {'WORKER_METRICS_PORT': 0, 'WORKER_METRICS_ADDRESS': '127.0.0.1',\n"
         "          'METRICS_ALLOWED_NETWORKS': ('127.0.0.1/32',), 'METRICS_TOKEN': None}\n"
-        "server = observability.start_metrics_server(config)\n"
+        "server = instrumentation.start_metrics_server(config)\n"
         "print(requests.get('http://127.0.0.1:%d/metrics' % server.server_address[1], timeout=5).text)\n"
     )
     result = subprocess.run([sys.executable, "-c", serve], cwd=ROOT, env=env, capture_output=True, text=True,

@@ -17,7 +17,7 @@ from tasks import registry
 from tasks.base import BackgroundTask, run_once
 from tasks.celery_app import CeleryQueue, celery_run
 from tasks.inline import InlineRunner
-from tasks.observability import task_providers
+from tasks.instrumentation import task_providers
 from tests.conftest import build_app
 
 ROOT = Path(__file__).resolve().parents[2]
