@@ -129,6 +129,11 @@ def _longest_lifetime() -> int:
     return int(max(config["JWT_ACCESS_TOKEN_EXPIRES"], config["JWT_REFRESH_TOKEN_EXPIRES"]).total_seconds()) + 60
 
 
+def _account(email: str) -> str:
+    """An address's key in the windows: a hash of ``email_key``, so every spelling fills one account's windows."""
+    return hashlib.sha256(email_key(email).encode()).hexdigest()[:32]
+
+
 def login_windows(email: str, client_address: str) -> list[Window]:
     """The failed-login windows of SPEC's security rules: account and address, account, address.
 
@@ -137,7 +142,7 @@ def login_windows(email: str, client_address: str) -> list[Window]:
     throttling says nothing about which emails have accounts, and Redis holds no email in the clear.
     """
     config = current_app.config
-    account = hashlib.sha256(email_key(email).encode()).hexdigest()[:32]
+    account = _account(email)
     window = config["LOGIN_FAILURE_WINDOW_SECONDS"]
     return [
         Window(redis_store.key("login", account, "ip", client_address),
@@ -155,7 +160,7 @@ def limit_reset_requests(email: str, client_address: str) -> None:
     config = current_app.config
     if not config["RATELIMIT_ENABLED"]:
         return
-    account = hashlib.sha256(email_key(email).encode()).hexdigest()[:32]
+    account = _account(email)
     _, wait = reserve([Window(redis_store.key("reset", account), config["EMAIL_CODES_PER_HOUR"], 3600),
                        Window(redis_store.key("reset", "ip", client_address),
                               config["PASSWORD_RESETS_PER_IP_PER_HOUR"], 3600)])
