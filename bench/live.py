@@ -433,14 +433,11 @@ def create_conversations(api: str, pairs: list[tuple[int, int]], tokens: dict[in
 def pair_rounds(bare: dict, agora: dict, rounds: int, seconds: float, label: str) -> list[dict]:
     rows = []
     for round_no in range(1, rounds + 1):
-        baseline = wrk.run(seconds=seconds, **bare)
-        measured = wrk.run(seconds=seconds, **agora)
-        ratio = round(measured["rps"] / baseline["rps"], 3) if baseline["rps"] else None
+        baseline, measured, ratio = wrk.paired(bare, agora, seconds)
         rows.append({"round": round_no, "bare": baseline, "agora": measured, "ratio": ratio})
-        flag = "" if measured["non_2xx"] == 0 and measured["socket_errors"] == 0 else \
-            f"  ({measured['non_2xx']} non-2xx, {measured['socket_errors']} socket errors)"
         print(f"  {label:<44} round {round_no}: bare {baseline['rps']:>7.0f} r/s, agora {measured['rps']:>7.0f} r/s "
-              f"(p50 {measured['p50_ms']:.1f} ms, p99 {measured['p99_ms']:.1f} ms): ratio {ratio:.2f}{flag}",
+              f"(p50 {measured['p50_ms']:.1f} ms, p99 {measured['p99_ms']:.1f} ms): ratio {ratio:.2f}"
+              f"{wrk.failures(measured)}",
               flush=True)
     return rows
 

@@ -182,15 +182,12 @@ def main(argv=None) -> list[dict]:
                   f"{'ratio':>6} {'target':>6}")
             for name, bare_name, target in routes:
                 for round_no in range(1, args.rounds + 1):
-                    baseline = wrk.run(seconds=args.seconds, **bares[bare_name])
-                    measured = wrk.run(seconds=args.seconds, **agoras[name])
-                    ratio = round(measured["rps"] / baseline["rps"], 3) if baseline["rps"] else None
+                    baseline, measured, ratio = wrk.paired(bares[bare_name], agoras[name], args.seconds)
                     results.append({"route": name, "round": round_no, "baseline_route": bare_name, "bare": baseline,
                                     "agora": measured, "ratio": ratio, "target": target})
-                    flag = "" if measured["non_2xx"] == 0 and measured["socket_errors"] == 0 else \
-                        f"  ({measured['non_2xx']} non-2xx, {measured['socket_errors']} socket errors)"
                     print(f"{name:<44} {round_no:>5} {baseline['rps']:>9.0f} {measured['rps']:>9.0f} "
-                          f"{measured['p50_ms']:>7.2f} {measured['p99_ms']:>7.2f} {ratio:>6.2f} {target:>6.2f}{flag}",
+                          f"{measured['p50_ms']:>7.2f} {measured['p99_ms']:>7.2f} {ratio:>6.2f} {target:>6.2f}"
+                          f"{wrk.failures(measured)}",
                           flush=True)
     return results
 

@@ -232,10 +232,8 @@ def main(argv=None) -> dict:
                 for measured in sites:  # the sizes alternate, so a noisy moment hits both alike
                     run = wrk.run(measured["urls"][name], token=measured["token"], seconds=args.seconds)
                     runs[measured["posts"]].append(run)
-                    flag = "" if run["non_2xx"] == 0 and run["socket_errors"] == 0 else \
-                        f"  ({run['non_2xx']} non-2xx, {run['socket_errors']} socket errors)"
                     print(f"{name:<44} {measured['posts']:>9,} {round_no:>5} {run['rps']:>8.0f} {run['p50_ms']:>7.2f} "
-                          f"{run['p99_ms']:>7.2f}{flag}", flush=True)
+                          f"{run['p99_ms']:>7.2f}{wrk.failures(run)}", flush=True)
             best = {}
             for posts, size_runs in runs.items():  # noise only ever slows a run: keep each size's best
                 best[posts] = max(size_runs, key=lambda run: run["rps"])

@@ -48,3 +48,17 @@ def parse(output: str) -> dict:
 def _ms(value: str) -> float:
     number, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m)", value).groups()
     return round(float(number) * UNITS[unit], 3)
+
+
+def paired(bare: dict, agora: dict, seconds: float) -> tuple[dict, dict, float | None]:
+    """The bare baseline, then Agora's route, back to back: both runs and Agora's ratio to the baseline."""
+    baseline = run(seconds=seconds, **bare)
+    measured = run(seconds=seconds, **agora)
+    return baseline, measured, round(measured["rps"] / baseline["rps"], 3) if baseline["rps"] else None
+
+
+def failures(measured: dict) -> str:
+    """What a run's rate hides, for its printed line: answers that were not 2xx, and socket errors."""
+    if measured["non_2xx"] == 0 and measured["socket_errors"] == 0:
+        return ""
+    return f"  ({measured['non_2xx']} non-2xx, {measured['socket_errors']} socket errors)"
