@@ -1,6 +1,6 @@
 """Conversations and messages; points, congratulations and read state kept exact by the database."""
 
-from sqlalchemy import (JSON, Integer, bindparam, case, delete, exists, func, insert, literal_column, null, or_, select, text,
+from sqlalchemy import (JSON, Integer, bindparam, case, delete, exists, func, insert, literal, or_, select, text,
                         tuple_, update)
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.exc import IntegrityError
@@ -296,12 +296,12 @@ _MEMBER = (select(USERS.c.id, USERS.c.name, USERS.c.email_status)
            .where(PARTICIPANTS.c.conversation_id == CONVERSATION_ID, PARTICIPANTS.c.user_id == USER_ID).cte("member"))
 _MESSAGE = (insert(MESSAGES).from_select(
     ["conversation_id", "author_id", "kind", "body", "created_at"],
-    select(CONVERSATION_ID, _MEMBER.c.id, literal_column("'user'"), bindparam("body"), NOW)
+    select(CONVERSATION_ID, _MEMBER.c.id, literal("user"), bindparam("body"), NOW)
     .where(may_write(_MEMBER.c.email_status)))
     .returning(MESSAGES.c.id).cte("message"))
 _MESSAGE_ID = select(_MESSAGE.c.id).scalar_subquery()
 _POINT = (update(USERS).where(USERS.c.id == USER_ID, exists(select(_MESSAGE.c.id)))
-          .values(points=USERS.c.points + literal_column("1"), updated_at=USERS.c.updated_at)  # no profile edit
+          .values(points=USERS.c.points + 1, updated_at=USERS.c.updated_at)  # no profile edit
           .returning(USERS.c.points).cte("point"))
 _NEWER = or_(CONVERSATIONS.c.last_message_id.is_(None),
              tuple_(CONVERSATIONS.c.last_message_at, CONVERSATIONS.c.last_message_id) < tuple_(NOW, _MESSAGE_ID))
@@ -314,7 +314,7 @@ _MEMBERS = (update(PARTICIPANTS)
             .values(activity_at=func.greatest(PARTICIPANTS.c.activity_at, NOW),
                     last_read_message_id=case(
                         (PARTICIPANTS.c.user_id == USER_ID,
-                         func.greatest(func.coalesce(PARTICIPANTS.c.last_read_message_id, literal_column("0")), _MESSAGE_ID)),
+                         func.greatest(func.coalesce(PARTICIPANTS.c.last_read_message_id, 0), _MESSAGE_ID)),
                         else_=PARTICIPANTS.c.last_read_message_id))
             .returning(PARTICIPANTS.c.user_id).cte("members"))
 POST_MESSAGE = select(_MEMBER.c.name, _MEMBER.c.email_status, _MESSAGE_ID.label("message_id"),
@@ -322,8 +322,8 @@ POST_MESSAGE = select(_MEMBER.c.name, _MEMBER.c.email_status, _MESSAGE_ID.label(
                       select(func.array_agg(_MEMBERS.c.user_id)).scalar_subquery().label("recipients"))
 # PostgreSQL: a congratulation, the conversation's last message and its participants' activity
 # moved to it, in one statement (in the message's transaction, which holds those rows already).
-ADD_REWARD = (insert(MESSAGES).values(conversation_id=CONVERSATION_ID, author_id=null(),
-                                      kind=literal_column("'reward'"), body=bindparam("body"), created_at=NOW)
+ADD_REWARD = (insert(MESSAGES).values(conversation_id=CONVERSATION_ID, author_id=None, kind="reward",
+                                      body=bindparam("body"), created_at=NOW)
               .returning(MESSAGES.c.id, MESSAGES.c.created_at))
 _REWARD = ADD_REWARD.cte("reward")
 POST_REWARD = select(_REWARD.c.id, _REWARD.c.created_at).add_cte(

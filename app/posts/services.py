@@ -5,7 +5,7 @@ take the caller's id, not a loaded user row: each is one statement, checking the
 ``email_status`` inside it where a write needs that.
 """
 
-from sqlalchemy import Integer, bindparam, exists, func, insert, literal_column, select, update
+from sqlalchemy import Integer, bindparam, exists, func, insert, literal, literal_column, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
@@ -87,12 +87,12 @@ AUTHOR_NAME = literal_column("(SELECT author.name FROM users author WHERE author
 # with the author's name.
 CREATE_POST = (insert(POSTS).from_select(
     ["author_id", "title", "body", "like_count", "created_at", "updated_at"],
-    select(USERS.c.id, bindparam("title"), bindparam("body"), literal_column("0"), NOW, NOW)
+    select(USERS.c.id, bindparam("title"), bindparam("body"), literal(0), NOW, NOW)
     .where(USERS.c.id == bindparam("author_id"), may_write(USERS.c.email_status)))
     .returning(POSTS.c.id, POSTS.c.author_id,
                AUTHOR_NAME,
                POSTS.c.title, POSTS.c.body, POSTS.c.like_count, POSTS.c.created_at, POSTS.c.updated_at,
-               literal_column("0").label("liked_by_me")))
+               literal(0).label("liked_by_me")))
 
 
 def create_post(author_id: int, *, body: str, title: str | None = None) -> dict:

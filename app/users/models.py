@@ -2,8 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import (BigInteger, Boolean, CheckConstraint, ColumnElement, ForeignKey, Index, Integer, String, false, func,
-                        literal_column)
+from sqlalchemy import BigInteger, Boolean, CheckConstraint, ForeignKey, Index, Integer, String, false, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.database import UTCDateTime, utcnow
@@ -21,8 +20,7 @@ def may_write(email_status):
 
     NULL (no such user) is not a writer either: the condition is then NULL, which selects nothing.
     """
-    return email_status != literal_column(f"'{UNDELIVERABLE}'") if isinstance(email_status, ColumnElement) \
-        else email_status != UNDELIVERABLE
+    return email_status != UNDELIVERABLE
 
 
 class User(db.Model):

@@ -19,7 +19,7 @@ from app.mail.services import mail_confirmation_code
 from app.profile_checks.services import CheckTarget, queue_profile_checks, restart_checks
 from app.posts.models import Post
 from app.users.rules import email_key, new_invite_code, normalize_email, normalize_invite_code
-from app.users.models import User, may_write
+from app.users.models import UNDELIVERABLE, User
 
 PROFILE_REFERRALS = 100
 INVITE_CODE_ATTEMPTS = 8
@@ -85,7 +85,7 @@ def ensure_writer_status(email_status: str | None) -> None:
     """Why a write refused by ``may_write`` wrote nothing: the token's user is gone (None), or undeliverable."""
     if email_status is None:
         raise TokenUserGone()
-    if not may_write(email_status):
+    if email_status == UNDELIVERABLE:
         raise EmailUndeliverable()
 
 
