@@ -1,4 +1,5 @@
-"""Migration 0005 on SQLite: it upgrades in place, keeps every row and backfills the read state from the messages."""
+"""Migrations 0005 and 0006 on SQLite: they upgrade in place, keep every row and backfill the read state and
+each participant's activity from the messages."""
 
 import flask_migrate
 import pytest
@@ -40,17 +41,19 @@ def upgrade_from_seeded_0004() -> None:
     flask_migrate.upgrade()
 
 
-def test_upgrading_keeps_every_row_and_backfills_last_messages_and_markers(migrated_app):
+def test_upgrading_keeps_every_row_and_backfills_last_messages_markers_and_activity(migrated_app):
     with migrated_app.app_context():
         upgrade_from_seeded_0004()
         with db.engine.connect() as connection:
             conversations = connection.execute(text(
                 "SELECT id, last_message_id, last_message_at FROM conversations ORDER BY id")).all()
-            markers = connection.execute(text("SELECT conversation_id, user_id, last_read_message_id "
+            markers = connection.execute(text("SELECT conversation_id, user_id, last_read_message_id, activity_at "
                                               "FROM conversation_participants ORDER BY 1, 2")).all()
             messages = connection.execute(text("SELECT count(*) FROM messages")).scalar_one()
     assert conversations == [(1, 3, AT.format(month=3, day=3)), (2, None, None)]
-    assert markers == [(1, 1, 3), (1, 2, 2), (2, 1, None), (2, 2, None)]  # each one's own newest message
+    # each one's own newest message; the activity of the newest message, else of the creation
+    newest, created = AT.format(month=3, day=3), AT.format(month=2, day=2)
+    assert markers == [(1, 1, 3, newest), (1, 2, 2, newest), (2, 1, None, created), (2, 2, None, created)]
     assert messages == 3
 
 
