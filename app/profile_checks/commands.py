@@ -1,6 +1,6 @@
 """``flask profile-checks resume``: queue again the email verifications and enrichments never finished.
 
-``flask enrichment resume`` is the same command under the name earlier versions documented.
+``flask enrichment resume`` is the same command under SPEC 4's name for it.
 """
 
 import click
@@ -17,5 +17,5 @@ def resume() -> None:
 
 profile_checks = AppGroup("profile-checks", help="Email verification and enrichment of accounts.")
 profile_checks.command("resume")(resume)
-enrichment = AppGroup("enrichment", help="The old name of `profile-checks`.")
+enrichment = AppGroup("enrichment", help="`profile-checks` under SPEC 4's name: `flask enrichment resume`.")
 enrichment.command("resume")(resume)
